@@ -1,0 +1,76 @@
+"""Amtsfluss: the Flask application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import Config, from_environment
+from app.extensions import csrf, db, login_manager, migrate
+
+#: The project root (where `processes/`, `templates/` and `migrations/` live).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration is unusable, e.g. no SECRET_KEY in production."""
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then `instance/config.py`, then environment variables, then `config`."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("AMTSFLUSS_INSTANCE", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(from_environment())
+    if config:
+        app.config.from_mapping(config)
+    app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("DATENABLAGE", str(Path(app.instance_path) / "dateien"))
+    _check_secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'amtsfluss.db'}"
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from app import database, models, security, templating  # noqa: F401  (models: register all tables)
+
+    database.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    """Refuse to start without a SECRET_KEY, except in debug and test runs (which get a throwaway key)."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing or os.environ.get("FLASK_DEBUG") == "1":
+        app.config["SECRET_KEY"] = os.urandom(32).hex()
+        return
+    raise ConfigurationError(
+        "SECRET_KEY ist nicht gesetzt. Setzen Sie die Umgebungsvariable SECRET_KEY oder "
+        "SECRET_KEY in instance/config.py."
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Attach one blueprint per domain slice."""
+    from app.auth.views import bp as auth_bp
+    from app.hilfe import bp as hilfe_bp
+    from app.vorgaenge.views import bp as vorgaenge_bp
+
+    for blueprint in (auth_bp, hilfe_bp, vorgaenge_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,64 @@
+"""Default configuration; `instance/config.py` and environment variables override it."""
+
+import os
+
+
+class Config:
+    """Settings every deployment starts from. Values are safe defaults for development."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+    # Login throttling: after this many failures in the window, further attempts are refused.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    # Fallback Vorgangsnummer prefix when an OE has none.
+    VORGANGSNUMMER_PREFIX = "31005"
+    # Background scheduler in the web process (off in tests unless a test enables it).
+    SCHEDULER_ENABLED = True
+    # Deploy processes/*.bpmn on start.
+    DEPLOY_PROCESSES_ON_START = True
+    PAGE_SIZE = 50
+
+
+#: Environment variables read at start-up, mapped to config keys.
+ENVIRONMENT_KEYS = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
+    "SCHEDULER_ENABLED": "SCHEDULER_ENABLED",
+    "VORGANGSNUMMER_PREFIX": "VORGANGSNUMMER_PREFIX",
+    "SMTP_HOST": "SMTP_HOST",
+    "SMTP_PORT": "SMTP_PORT",
+    "SMTP_USER": "SMTP_USER",
+    "SMTP_PASSWORD": "SMTP_PASSWORD",
+    "SMTP_STARTTLS": "SMTP_STARTTLS",
+    "MAIL_SENDER": "MAIL_SENDER",
+    "BASE_URL": "BASE_URL",
+}
+
+
+def from_environment() -> dict:
+    """Return config values set through environment variables, converted to their types."""
+    values: dict = {}
+    for env_name, key in ENVIRONMENT_KEYS.items():
+        raw = os.environ.get(env_name)
+        if raw is None:
+            continue
+        default = getattr(Config, key, None)
+        if isinstance(default, bool):
+            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            values[key] = int(raw)
+        else:
+            values[key] = raw
+    return values

@@ -1,0 +1,1 @@
+"""Intake: Eingänge from form services become Vorgänge."""

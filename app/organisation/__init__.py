@@ -1,0 +1,1 @@
+"""Organisationseinheiten: the tenants of an installation."""

@@ -1,0 +1,84 @@
+"""Login required everywhere, security headers, and the error pages."""
+
+from collections.abc import Callable
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import db, login_manager
+from app.vorgaenge.status import UngueltigerStatuswechsel
+
+#: No inline scripts or styles, no third-party origins.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+)
+
+
+def oeffentlich(view: Callable) -> Callable:
+    """Mark a view as reachable without login (login page; intake endpoints with their own auth)."""
+    view.oeffentlich = True  # type: ignore[attr-defined]
+    return view
+
+
+def init_app(app: Flask) -> None:
+    """Wire login enforcement, headers and error handlers into the app."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Bitte melden Sie sich an."
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        """Load the logged-in Benutzer for Flask-Login."""
+        from app.auth.models import Benutzer
+
+        return db.session.get(Benutzer, int(user_id))
+
+    @app.before_request
+    def login_erforderlich():
+        """Every page needs a login unless its view is marked `oeffentlich`."""
+        if request.endpoint in (None, "static"):
+            return None
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "oeffentlich", False) or current_user.is_authenticated:
+            return None
+        return login_manager.unauthorized()
+
+    @app.after_request
+    def sicherheits_header(response):
+        """Headers that keep browsers from running or framing what they should not."""
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    @app.errorhandler(UngueltigerStatuswechsel)
+    def statuskonflikt(error):
+        """An invalid status transition is a conflict with the current state."""
+        db.session.rollback()
+        return render_template("errors/fehler.html", code=409, titel="Konflikt", text=str(error)), 409
+
+    @app.errorhandler(CSRFError)
+    def csrf_fehler(error):
+        """A form without a valid CSRF token is refused."""
+        text = "Das Formular ist abgelaufen oder ungültig. Bitte laden Sie die Seite neu."
+        return render_template("errors/fehler.html", code=400, titel="Ungültige Anfrage", text=text), 400
+
+    for code, titel, text in (
+        (403, "Keine Berechtigung", "Für diese Aktion fehlt Ihnen die Berechtigung."),
+        (404, "Nicht gefunden", "Die Seite oder der Vorgang existiert nicht oder ist für Sie nicht sichtbar."),
+        (413, "Zu groß", "Die Anfrage überschreitet die zulässige Größe."),
+    ):
+        app.register_error_handler(code, _fehlerseite(code, titel, text))
+
+
+def _fehlerseite(code: int, titel: str, text: str) -> Callable:
+    """A handler that renders the shared error page for one HTTP status."""
+
+    def handler(_error):
+        """Render the German error page."""
+        return render_template("errors/fehler.html", code=code, titel=titel, text=text), code
+
+    return handler

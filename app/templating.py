@@ -1,0 +1,41 @@
+"""Jinja filters and globals shared by all templates (dates in German format, the Status enum)."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from app.vorgaenge.status import Status
+
+#: Dates are stored in UTC and shown in the time zone of the German authorities.
+ORTSZEIT = ZoneInfo("Europe/Berlin")
+
+
+def datum(wert: date | datetime | None) -> str:
+    """`28.11.2026`; empty for None."""
+    if wert is None:
+        return ""
+    if isinstance(wert, datetime):
+        wert = _ortszeit(wert).date()
+    return wert.strftime("%d.%m.%Y")
+
+
+def datum_zeit(wert: datetime | None) -> str:
+    """`28.11.2026, 14:05 Uhr`; empty for None."""
+    if wert is None:
+        return ""
+    return _ortszeit(wert).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def _ortszeit(wert: datetime) -> datetime:
+    """Naive datetimes (from SQLite) are UTC."""
+    if wert.tzinfo is None:
+        wert = wert.replace(tzinfo=ZoneInfo("UTC"))
+    return wert.astimezone(ORTSZEIT)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters["datum"] = datum
+    app.jinja_env.filters["datum_zeit"] = datum_zeit
+    app.jinja_env.globals["Status"] = Status

@@ -1,0 +1,1 @@
+"""Vorgänge: the cases, their status, Historie, Anhänge and Kommentare."""

@@ -1,0 +1,86 @@
+"""Rules for Vorgänge: the tenant query helper, creation, status changes and case-level actions."""
+
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import Benutzer
+from app.extensions import db
+from app.organisation.models import Organisationseinheit
+from app.timeutil import utcnow
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Vorgang
+from app.vorgaenge.nummer import neue_vorgangsnummer
+from app.vorgaenge.status import Status, UngueltigerStatuswechsel, erlaubte_ziele
+
+
+def sichtbare_vorgaenge(benutzer: Benutzer) -> Select[tuple[Vorgang]]:
+    """The one query every list and lookup starts from: only Vorgänge of the user's OEs."""
+    return select(Vorgang).where(Vorgang.oe_id.in_(benutzer.oe_ids))
+
+
+def vorgang_oder_404(benutzer: Benutzer, nummer: str, *, sperren: bool = False) -> Vorgang:
+    """The Vorgang with this number if the user may see it; a foreign or unknown one is a 404."""
+    query = sichtbare_vorgaenge(benutzer).where(Vorgang.nummer == nummer)
+    if sperren:
+        query = query.with_for_update(of=Vorgang)
+    vorgang = db.session.scalars(query).first()
+    if vorgang is None:
+        abort(404)
+    return vorgang
+
+
+def anlegen(
+    oe: Organisationseinheit,
+    *,
+    formular_id: str = "",
+    formular_name: str = "",
+    leika_ids: list[str] | None = None,
+    antragsteller: dict | None = None,
+    antragsteller_name: str = "",
+    formulardaten: list | None = None,
+    eingangsdatum: datetime | None = None,
+    zustaendigkeit_pruefen: bool = False,
+    versuche: int = 20,
+) -> Vorgang:
+    """Create a Vorgang in status Neu with a fresh Vorgangsnummer, retrying on the rare collision."""
+    for _ in range(versuche):
+        vorgang = Vorgang(
+            nummer=neue_vorgangsnummer(oe.nummer_prefix),
+            oe_id=oe.id,
+            status=Status.NEU.value,
+            formular_id=formular_id,
+            formular_name=formular_name,
+            leika_ids=leika_ids or [],
+            antragsteller=antragsteller or {},
+            antragsteller_name=antragsteller_name,
+            formulardaten=formulardaten or [],
+            eingangsdatum=eingangsdatum or utcnow(),
+            zustaendigkeit_pruefen=zustaendigkeit_pruefen,
+        )
+        try:
+            with db.session.begin_nested():  # a savepoint: a collision rolls back only this insert
+                db.session.add(vorgang)
+        except IntegrityError:
+            continue
+        protokolliere(vorgang, "Vorgang angelegt", nachher={"status": vorgang.status, "nummer": vorgang.nummer})
+        return vorgang
+    raise RuntimeError("Keine freie Vorgangsnummer gefunden")
+
+
+def status_setzen(vorgang: Vorgang, neuer_status: Status, benutzer: Benutzer | None = None, notiz: str = "") -> None:
+    """The one place a status changes: checks the transition table, writes Historie, bumps the version."""
+    aktuell = vorgang.status_enum
+    vorheriger = Status(vorgang.vorheriger_status) if vorgang.vorheriger_status else None
+    if neuer_status not in erlaubte_ziele(aktuell, vorheriger):
+        raise UngueltigerStatuswechsel(aktuell, neuer_status)
+    vorgang.vorheriger_status = aktuell.value
+    vorgang.status = neuer_status.value
+    vorgang.status_seit = utcnow()
+    if aktuell is Status.ZU_LOESCHEN:
+        vorgang.loeschung_beantragt_von_id = None
+    protokolliere(
+        vorgang, "Status geändert", benutzer, {"status": aktuell.value}, {"status": neuer_status.value}, notiz
+    )

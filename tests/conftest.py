@@ -1,0 +1,132 @@
+"""Fixtures shared by all tests: `app` on every configured database, `client`, `runner`, `auth`.
+
+Every test that uses `app` runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too.
+The schema is built once per session through the real migrations; each SQLite test gets a copy of
+that file, each PostgreSQL test a truncated database.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from tests.factories import PASSWORT, benutzer, oe
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test",
+    "WTF_CSRF_ENABLED": False,
+    "SCHEDULER_ENABLED": False,
+    "DEPLOY_PROCESSES_ON_START": False,
+}
+
+
+def _migrate(uri: str, instance: Path) -> None:
+    """Run all migrations (every branch head) against an empty database."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.db"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, migrated once, dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.fail("TEST_DATABASE_URL is not set but a PostgreSQL test was requested")
+    name = f"amtsfluss_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    _migrate(url, Path("/tmp"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all() -> None:
+    """Empty every table except Alembic's bookkeeping (PostgreSQL)."""
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=DATABASES)
+def app(request, tmp_path):
+    """The application on one database, with a clean, migrated schema."""
+    if request.param == "sqlite":
+        path = tmp_path / "amtsfluss.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        uri = f"sqlite:///{path}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if request.param == "postgresql":
+            _truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that speaks real HTTP semantics to the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask --app wsgi …` commands."""
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Log in and out through the real login form."""
+
+    def __init__(self, client):
+        """Bind to one test client."""
+        self._client = client
+
+    def login(self, login: str = "sabine", password: str = PASSWORT):
+        """Post the login form."""
+        return self._client.post("/anmelden", data={"login": login, "password": password})
+
+    def logout(self):
+        """Post the logout form."""
+        return self._client.post("/abmelden")
+
+
+@pytest.fixture
+def auth(client):
+    """Login helper for the test client."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def ordnungsamt(app):
+    """An OE with one caseworker `sabine` (password `PASSWORT`)."""
+    amt = oe("Ordnungsamt", "197008", "31005")
+    benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
+    db.session.commit()
+    return amt
