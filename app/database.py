@@ -28,3 +28,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def is_postgres(engine: Engine | None = None) -> bool:
     """True when the app runs on PostgreSQL (row locks with SKIP LOCKED are available)."""
     return (engine or db.engine).dialect.name == "postgresql"
+
+
+def zum_beanspruchen(query):
+    """Lock the selected rows until commit, skipping rows another process holds (PostgreSQL).
+
+    Scheduler jobs use this so several app processes never pick the same due row. SQLite has no row
+    locks; there a single writer at a time serializes the jobs (see docs/scheduler.md).
+    """
+    if is_postgres():
+        return query.with_for_update(skip_locked=True)
+    return query

@@ -1,8 +1,9 @@
 """Login required everywhere, security headers, and the error pages."""
 
 from collections.abc import Callable
+from functools import wraps
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -20,6 +21,21 @@ def oeffentlich(view: Callable) -> Callable:
     """Mark a view as reachable without login (login page; intake endpoints with their own auth)."""
     view.oeffentlich = True  # type: ignore[attr-defined]
     return view
+
+
+def rolle_erforderlich(*rollen: str) -> Callable:
+    """Allow a view only to users with one of the given roles (403 otherwise)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated or not current_user.hat_rolle(*rollen):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def init_app(app: Flask) -> None:
