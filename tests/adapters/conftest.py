@@ -4,16 +4,12 @@ The shared samples live beside the repository (``<repo>/../shared/samples``); a 
 tests loudly instead of skipping them.
 """
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-
-if str(REPO) not in sys.path:  # make ``import adapters`` work however pytest was started
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Adapter tests: plain pytest, no Flask app, no database."""
