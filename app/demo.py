@@ -103,7 +103,7 @@ def demo_anlegen(anzahl: int = 26, seed: int = 7) -> DemoErgebnis | None:
         "administration": "Anton Richter",
     }
     for rolle in ROLLEN:
-        login = rolle[:5] if rolle != "verfahrensdesign" else "design"
+        login = namen[rolle].split()[0].lower()
         passwort = secrets.token_urlsafe(12)
         benutzer[rolle] = benutzer_anlegen(login, namen[rolle], passwort, [rolle], [oe], email=f"{login}@example.org")
         ergebnis.zugaenge.append((login, passwort, rolle))

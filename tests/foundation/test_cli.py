@@ -12,7 +12,7 @@ def test_seed_demo_creates_users_for_every_role_and_vorgaenge_in_every_status(ru
     """Demo data for a first look: passwords printed once, every status present."""
     ergebnis = runner.invoke(args=["seed-demo"])
     assert ergebnis.exit_code == 0, ergebnis.output
-    for login in ("sachb", "leitu", "design", "admin"):
+    for login in ("sabine", "lars", "vera", "anton"):
         assert login in ergebnis.output
     assert db.session.scalar(select(func.count()).select_from(Benutzer)) == 4
     statuse = set(db.session.scalars(select(Vorgang.status)))
