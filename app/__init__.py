@@ -68,9 +68,10 @@ def _check_secret_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per domain slice."""
+    from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.hilfe import bp as hilfe_bp
     from app.vorgaenge.views import bp as vorgaenge_bp
 
-    for blueprint in (auth_bp, hilfe_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, auth_bp, hilfe_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Administration: users and Organisationseinheiten (other slices add their own admin pages)."""
