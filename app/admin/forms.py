@@ -49,7 +49,10 @@ class OEForm(FlaskForm):
     kennung = StringField("Kennung", validators=[DataRequired("Bitte geben Sie die Kennung ein.")])
     nummer_prefix = StringField(
         "Präfix der Vorgangsnummern",
-        validators=[DataRequired("Bitte geben Sie einen Präfix ein."), Regexp(r"^\d{5}$", message="Genau fünf Ziffern.")],
+        validators=[
+            DataRequired("Bitte geben Sie einen Präfix ein."),
+            Regexp(r"^\d{5}$", message="Genau fünf Ziffern."),
+        ],
     )
     aktenzeichen_muster = StringField(
         "Muster für Aktenzeichen",

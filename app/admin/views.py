@@ -57,8 +57,12 @@ def benutzer_neu():
         else:
             try:
                 benutzer_anlegen(
-                    form.login.data, form.name.data, form.passwort.data, form.rollen.data,
-                    _oes(form.oes.data), email=form.email.data or "",
+                    form.login.data,
+                    form.name.data,
+                    form.passwort.data,
+                    form.rollen.data,
+                    _oes(form.oes.data),
+                    email=form.email.data or "",
                 )
                 db.session.commit()
             except IntegrityError:

@@ -29,8 +29,15 @@ def test_administrator_creates_user_who_can_log_in(app, client, auth, admin):
     auth.login("anton")
     antwort = client.post(
         "/admin/benutzer/neu",
-        data={"login": "lars", "name": "Lars Hoffmann", "email": "lars@example.org", "rollen": ["leitung"],
-              "oes": [str(admin.id)], "aktiv": "y", "passwort": "ein-sehr-langes-passwort"},
+        data={
+            "login": "lars",
+            "name": "Lars Hoffmann",
+            "email": "lars@example.org",
+            "rollen": ["leitung"],
+            "oes": [str(admin.id)],
+            "aktiv": "y",
+            "passwort": "ein-sehr-langes-passwort",
+        },
     )
     assert antwort.status_code == 302
     assert "Lars Hoffmann" in client.get("/admin/benutzer").get_data(as_text=True)
@@ -55,8 +62,10 @@ def test_deactivated_user_can_no_longer_log_in(app, client, auth, admin):
     """Deactivating an account locks it out."""
     sabine = db.session.scalars(select(Benutzer).where(Benutzer.login == "sabine")).one()
     auth.login("anton")
-    client.post(f"/admin/benutzer/{sabine.id}", data={"login": "sabine", "name": "Sabine Berger",
-                                                       "rollen": ["sachbearbeitung"], "oes": [str(admin.id)]})
+    client.post(
+        f"/admin/benutzer/{sabine.id}",
+        data={"login": "sabine", "name": "Sabine Berger", "rollen": ["sachbearbeitung"], "oes": [str(admin.id)]},
+    )
     auth.logout()
     assert auth.login("sabine").status_code == 401
 
@@ -64,11 +73,25 @@ def test_deactivated_user_can_no_longer_log_in(app, client, auth, admin):
 def test_administrator_creates_oe_with_valid_prefix_only(app, client, auth, admin):
     """The prefix of Vorgangsnummern must be five digits."""
     auth.login("anton")
-    schlecht = client.post("/admin/oes/neu", data={"name": "Bauamt", "kennung": "197009", "nummer_prefix": "31",
-                                                   "aktenzeichen_muster": "{OE}-{JAHR}-{LAUFNR}"})
+    schlecht = client.post(
+        "/admin/oes/neu",
+        data={
+            "name": "Bauamt",
+            "kennung": "197009",
+            "nummer_prefix": "31",
+            "aktenzeichen_muster": "{OE}-{JAHR}-{LAUFNR}",
+        },
+    )
     assert schlecht.status_code == 400
     assert "Genau fünf Ziffern." in schlecht.get_data(as_text=True)
-    gut = client.post("/admin/oes/neu", data={"name": "Bauamt", "kennung": "197009", "nummer_prefix": "31006",
-                                              "aktenzeichen_muster": "BA-{JAHR}-{LAUFNR}"})
+    gut = client.post(
+        "/admin/oes/neu",
+        data={
+            "name": "Bauamt",
+            "kennung": "197009",
+            "nummer_prefix": "31006",
+            "aktenzeichen_muster": "BA-{JAHR}-{LAUFNR}",
+        },
+    )
     assert gut.status_code == 302
     assert "Bauamt" in client.get("/admin/oes").get_data(as_text=True)
