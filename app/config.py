@@ -24,6 +24,8 @@ class Config:
     VORGANGSNUMMER_PREFIX = "31005"
     # Background scheduler in the web process (off in tests unless a test enables it).
     SCHEDULER_ENABLED = True
+    # Seconds between two scheduler ticks (Wiedervorlagen, BPMN timers, mail outbox); see docs/scheduler.md.
+    SCHEDULER_TICK_SECONDS = 30
     # Deploy processes/*.bpmn on start.
     DEPLOY_PROCESSES_ON_START = True
     PAGE_SIZE = 50
@@ -36,6 +38,7 @@ ENVIRONMENT_KEYS = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "SCHEDULER_ENABLED": "SCHEDULER_ENABLED",
+    "SCHEDULER_TICK_SECONDS": "SCHEDULER_TICK_SECONDS",
     "VORGANGSNUMMER_PREFIX": "VORGANGSNUMMER_PREFIX",
     "SMTP_HOST": "SMTP_HOST",
     "SMTP_PORT": "SMTP_PORT",
