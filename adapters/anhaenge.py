@@ -81,7 +81,9 @@ _HTML_MERKMALE = re.compile(
     re.IGNORECASE,
 )
 _XML_SKRIPT = re.compile(
-    rb"<\s*([a-z0-9_-]+:)?script[\s>/]|\son[a-z]+\s*=|javascript:|http://www\.w3\.org/1999/xhtml"
+    rb"<\s*([a-z0-9_-]+:)?script[\s>/]|javascript:|http://www\.w3\.org/1999/xhtml"
+    rb"|\son(load|error|click|dblclick|mouse[a-z]*|focus[a-z]*|blur|change|submit|key[a-z]*|begin|end|activate"
+    rb"|abort|animation[a-z]*|pointer[a-z]*|toggle|input|select|wheel)\s*="
     rb"|<!entity|<\?xml-stylesheet",
     re.IGNORECASE,
 )

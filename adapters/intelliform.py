@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import base64
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
 
-from adapters.anhaenge import anhang_erstellen, base64_dekodieren
+from adapters.anhaenge import anhang_erstellen, base64_dekodieren, groesse_ueberschritten
 from adapters.antrag import MAX_ANHANG_BYTES, AdapterFehler, Antrag, Antragsteller, Feld, Kopf
 from adapters.antragsteller import (
     antragsteller_aus_feldern,
@@ -36,6 +37,7 @@ BACKEND_NS = "http://xmlns.cit.de/intelliform/2009/webservices/backend"
 TRANSAKTION_NS = "http://xmlns.cit.de/intelliform/transaction"
 BENUTZER_NS = "http://xmlns.cit.de/intelliform/user"
 ASSISTENT_NS = "http://xmlns.cit.de/assistants/internal"
+XOP_NS = "http://www.w3.org/2004/08/xop/include"
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 #: Custom parameters whose value is taken as ``Kopf.zustaendige_stelle`` (first one present wins).
@@ -138,8 +140,18 @@ def deposit_element_finden(envelope: bytes) -> etree._Element:
     return operation
 
 
-def deposit_anhaenge_lesen(daten: etree._Element, *, max_anhang_bytes: int = MAX_ANHANG_BYTES) -> list[DepositAnhang]:
-    """Decode every ``attachments`` entry of ``depositData`` (base64 strict, size limit per attachment)."""
+def deposit_anhaenge_lesen(
+    daten: etree._Element,
+    *,
+    max_anhang_bytes: int = MAX_ANHANG_BYTES,
+    mtom_teile: Mapping[str, bytes] | None = None,
+) -> list[DepositAnhang]:
+    """Decode every ``attachments`` entry of ``depositData`` (base64 strict, size limit per attachment).
+
+    MTOM/XOP: a ``content`` holding ``<xop:Include href="cid:…"/>`` is resolved from ``mtom_teile``
+    (Content-ID without angle brackets → bytes, split off the multipart/related request by the endpoint);
+    an unresolvable reference is an AdapterFehler, never an empty attachment.
+    """
     ergebnis = []
     for nummer, element in enumerate(_kinder(daten, "attachments"), start=1):
         attribute = _eintraege(_kinder(element, "attributes"))
@@ -147,11 +159,15 @@ def deposit_anhaenge_lesen(daten: etree._Element, *, max_anhang_bytes: int = MAX
         anhang_id = text_von(_kind(element, "id"))
         beschreibung = f"Anhang {name or anhang_id or nummer!r}"
         inhalt_element = _kind(element, "content")
-        inhalt = base64_dekodieren(
-            inhalt_element.text if inhalt_element is not None else None,
-            beschreibung,
-            max_bytes=max_anhang_bytes,
-        )
+        xop = inhalt_element.find(f"{{{XOP_NS}}}Include") if inhalt_element is not None else None
+        if xop is not None:
+            inhalt = _mtom_teil(xop.get("href") or "", mtom_teile or {}, beschreibung, max_anhang_bytes)
+        else:
+            inhalt = base64_dekodieren(
+                inhalt_element.text if inhalt_element is not None else None,
+                beschreibung,
+                max_bytes=max_anhang_bytes,
+            )
         ergebnis.append(
             DepositAnhang(
                 id=anhang_id,
@@ -163,6 +179,16 @@ def deposit_anhaenge_lesen(daten: etree._Element, *, max_anhang_bytes: int = MAX
             )
         )
     return ergebnis
+
+
+def _mtom_teil(href: str, teile: Mapping[str, bytes], beschreibung: str, max_bytes: int) -> bytes:
+    """The MTOM part an ``xop:Include href="cid:…"`` points to."""
+    cid = urllib.parse.unquote(href.removeprefix("cid:")).strip("<>")
+    if cid not in teile:
+        raise AdapterFehler(f"{beschreibung}: MTOM-Teil {href!r} wurde nicht mitgeliefert", "mtom_teil_fehlt")
+    if len(teile[cid]) > max_bytes:
+        raise groesse_ueberschritten(beschreibung, len(teile[cid]), max_bytes)
+    return teile[cid]
 
 
 def _konto_antragsteller(konto: Mapping[str, str]) -> Antragsteller | None:
@@ -207,6 +233,7 @@ def parse_deposit(
     max_anhang_bytes: int = MAX_ANHANG_BYTES,
     antragsteller_muster: Mapping[str, str | re.Pattern[str] | None] | None = None,
     stellen_parameter: Iterable[str] = STANDARD_STELLEN_PARAMETER,
+    mtom_teile: Mapping[str, bytes] | None = None,
 ) -> Antrag:
     """Turn a complete SOAP 1.1 deposit envelope into an Antrag.
 
@@ -214,6 +241,7 @@ def parse_deposit(
     parameters, customer/client data, all ``t:`` attributes and all ``u:`` account attributes are kept in
     ``Kopf.extra`` (keys ``custom_parameters``, ``deposit``, ``transaktion``, ``konto``) for routing.
     Antragsteller: account data, gaps filled from form fields matched by ``antragsteller_muster``.
+    ``mtom_teile`` resolves MTOM/XOP attachment references (see :func:`deposit_anhaenge_lesen`).
     Raises :class:`AdapterFehler` for every malformed input (see ``docs/adapters.md``).
     """
     deposit = deposit_element_finden(envelope)
@@ -222,7 +250,7 @@ def parse_deposit(
         raise AdapterFehler("deposit ohne data-Element", "soap_ungueltig")
     werte = {name: text_von(_kind(daten, name)) for name in _DEPOSIT_FELDER}
     parameter = _eintraege(_kinder(daten, "customParameters"))
-    anhaenge = deposit_anhaenge_lesen(daten, max_anhang_bytes=max_anhang_bytes)
+    anhaenge = deposit_anhaenge_lesen(daten, max_anhang_bytes=max_anhang_bytes, mtom_teile=mtom_teile)
 
     primaer_id = werte["primaryDataAttachmentId"]
     if not primaer_id:

@@ -176,6 +176,7 @@ def test_dangerous_attachments_are_flagged(name, mime, inhalt):
         ("foto.png", "image/png", PNG),
         ("daten.xml", "text/xml", XML_HARMLOS),
         ("notiz.txt", "text/plain", "Bitte rückrufen, online = gut".encode()),
+        ("konto.xml", "application/xml", b'<?xml version="1.0"?><konto onlineZugang="ja" ontology="x"/>'),
     ],
 )
 def test_ordinary_attachments_are_not_flagged(name, mime, inhalt):

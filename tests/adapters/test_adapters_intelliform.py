@@ -385,3 +385,30 @@ def test_soap_fault_from_adapter_error_escapes_markup(myform_xml):
     assert element.findtext(f"detail/{{{BACKEND_NS}}}ApplicationFault/faultId") == "transaktions_id_fehlt"
     boese = etree.fromstring(soap_fault_bauen("<b>&</b>"))
     assert boese.find(f"{{{SOAP11_NS}}}Body/{{{SOAP11_NS}}}Fault").findtext("faultstring") == "<b>&</b>"
+
+
+# --- MTOM/XOP ---------------------------------------------------------------------------------------------
+
+XOP = "http://www.w3.org/2004/08/xop/include"
+
+
+def _mtom_envelope(myform_xml: bytes) -> bytes:
+    """A deposit whose upload is an XOP reference instead of inline base64."""
+    envelope = deposit_bauen(myform_xml, [DepositAnhang(UPLOAD_ID, "sample.pdf", "application/pdf", b"platzhalter")])
+    return envelope.replace(
+        f"<content>{base64.b64encode(b'platzhalter').decode()}</content>".encode(),
+        f'<content><xop:Include xmlns:xop="{XOP}" href="cid:upload-1%40example.org"/></content>'.encode(),
+    )
+
+
+def test_mtom_xop_reference_is_resolved_from_the_multipart_parts(myform_xml, pdf_bytes):
+    """An xop:Include (cid: URL-encoded) takes the bytes of the matching MIME part."""
+    antrag = parse_deposit(_mtom_envelope(myform_xml), mtom_teile={"upload-1@example.org": pdf_bytes})
+    assert next(a for a in antrag.anhaenge if a.verweis_id == UPLOAD_ID).inhalt == pdf_bytes
+
+
+def test_mtom_reference_without_its_part_is_an_error_not_an_empty_file(myform_xml):
+    """Nothing is lost silently: a missing MTOM part gives mtom_teil_fehlt."""
+    fehler = _fehler(_mtom_envelope(myform_xml))
+    assert fehler.code == "mtom_teil_fehlt"
+    assert "sample.pdf" in fehler.message
