@@ -1,10 +1,15 @@
 """Form-service adapters: raw bytes of one delivery in, one uniform :class:`Antrag` out.
 
 Pure Python (lxml, filetype, stdlib): no Flask, no database. Every malformed input raises
-:class:`AdapterFehler` with a German message naming the problem and a stable ``code``.
+:class:`AdapterFehler` with a German message naming the problem, a stable ``code`` and the HTTP status an
+endpoint should answer with (400, or 413 for size limits).
 
-Sources: :mod:`adapters.intelliform` (SOAP deposit), :mod:`adapters.ozgcloud` (OZG-Cloud intake contract),
-:mod:`adapters.formsolutions` (Submission-API: parser and HTTP client). See ``docs/adapters.md``.
+Entry points (details in ``docs/adapters.md``):
+
+- :func:`adapters.intelliform.parse_deposit` — intelliForm SOAP 1.1 ``deposit`` envelope
+- :func:`adapters.ozgcloud.parse_ozgcloud` — OZG-Cloud intake contract (multipart parts)
+- :func:`adapters.formsolutions.parse_submission` and :class:`adapters.formsolutions.FormSolutionsClient`
+- :func:`adapters.fitconnect.parse_fitconnect` — decrypted FIT-Connect submission
 """
 
 from adapters.antrag import (
@@ -16,6 +21,10 @@ from adapters.antrag import (
     Feld,
     Kopf,
 )
+from adapters.fitconnect import parse_fitconnect
+from adapters.formsolutions import FormSolutionsClient, FormSolutionsOptionen, parse_submission
+from adapters.intelliform import parse_deposit
+from adapters.ozgcloud import parse_ozgcloud
 
 __all__ = [
     "MAX_ANHANG_BYTES",
@@ -24,5 +33,11 @@ __all__ = [
     "Antrag",
     "Antragsteller",
     "Feld",
+    "FormSolutionsClient",
+    "FormSolutionsOptionen",
     "Kopf",
+    "parse_deposit",
+    "parse_fitconnect",
+    "parse_ozgcloud",
+    "parse_submission",
 ]

@@ -2,7 +2,10 @@
 
 import base64
 import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,7 @@ from adapters.anhaenge import (
 from adapters.antragsteller import antragsteller_aus_feldern, antragsteller_ergaenzen, strasse_aufteilen
 from adapters.xml import parse_xml, wert_erkennen
 
+REPO = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 64
@@ -416,3 +420,13 @@ def test_account_data_wins_and_form_fields_fill_the_gaps():
     assert (ergebnis.vorname, ergebnis.telefon) == ("Roland", "089 123")
     assert antragsteller_ergaenzen(None, None) is None
     assert antragsteller_ergaenzen(Antragsteller(), formular) == formular
+
+
+def test_adapters_import_without_flask_or_database():
+    """The package is pure: importing every adapter loads neither Flask nor SQLAlchemy."""
+    code = (
+        "import sys, adapters, adapters.intelliform, adapters.ozgcloud, adapters.formsolutions, adapters.fitconnect;"
+        "print(sorted(m for m in ('flask', 'sqlalchemy', 'app') if m in sys.modules))"
+    )
+    ergebnis = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert ergebnis.stdout.strip() == "[]"
