@@ -50,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app import cli
 
     cli.init_app(app)
+    from app import intake
+
+    intake.init_app(app)
     from app import scheduler
 
     scheduler.init_app(app)  # last: every slice has registered its ticks and CLI by now
@@ -74,7 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.hilfe import bp as hilfe_bp
+    from app.intake.views import bp as intake_bp
     from app.vorgaenge.views import bp as vorgaenge_bp
 
-    for blueprint in (admin_bp, auth_bp, hilfe_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, auth_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)

@@ -29,6 +29,12 @@ class Config:
     # Deploy processes/*.bpmn on start.
     DEPLOY_PROCESSES_ON_START = True
     PAGE_SIZE = 50
+    # Intake (docs/intake.md): largest delivery and attachment, seconds a duplicate waits for the first
+    # delivery's Vorgang, age after which a pending Eingang is picked up by the scheduler.
+    INTAKE_MAX_BYTES = 50 * 1024 * 1024
+    INTAKE_MAX_ANHANG_BYTES = 50 * 1024 * 1024
+    INTAKE_DUPLIKAT_WARTEN_SEKUNDEN = 30
+    INTAKE_AUSSTEHEND_NACH_SEKUNDEN = 60
 
 
 #: Environment variables read at start-up, mapped to config keys.
@@ -47,6 +53,7 @@ ENVIRONMENT_KEYS = {
     "SMTP_STARTTLS": "SMTP_STARTTLS",
     "MAIL_SENDER": "MAIL_SENDER",
     "BASE_URL": "BASE_URL",
+    "INTAKE_MAX_BYTES": "INTAKE_MAX_BYTES",
 }
 
 

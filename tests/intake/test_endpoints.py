@@ -1,0 +1,141 @@
+"""Form services deliver through the real endpoints and each application becomes one Vorgang."""
+
+import random
+
+from lxml import etree
+from sqlalchemy import select
+
+from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, deposit_bauen
+from adapters.ozgcloud import ozgcloud_json_bauen
+from app.extensions import db
+from app.intake.models import VERARBEITET, Eingang, IntakeRouting
+from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung, pdf
+from app.vorgaenge.models import Anhang, HistorieEintrag, Vorgang
+from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge, datei_pfad
+
+SOAP = "text/xml; charset=utf-8"
+
+
+def _ozg(client, auth, body, typ):
+    """POST /antrag."""
+    return client.post("/antrag", data=body, headers={"Authorization": auth, "Content-Type": typ})
+
+
+def test_ozg_cloud_delivery_becomes_a_vorgang_with_attachments_in_the_responsible_oe(app, client, intake):
+    """The OZG-Cloud contract: formData JSON + representation + attachment → 201 with the Vorgang."""
+    form_data = ozgcloud_json_bauen(
+        "tx-0815",
+        {"antragsteller": {"vorname": "Erika", "nachname": "Mustermann", "plz": "01067", "ort": "Dresden"},
+         "hund": {"rasse": "Dackel", "anzahl": 1, "listenhund": False}},
+        zustaendige_stelle="197008", leika_ids=["99104004001000"], formular_id="hundesteuer-anmeldung",
+        formular_name="Hundesteuer-Anmeldung", konto_typ="BUND_ID", vertrauensniveau="STORK-QAA-Level-3",
+        postfach_adresse="0b6b5b1e-postfach", postfach_typ="1",
+    )  # fmt: skip
+    nachweis = pdf(5000, random.Random(1))
+    body, typ = multipart_bauen([
+        ("formData", None, "application/json", form_data),
+        ("representation", "antrag.pdf", "application/pdf", pdf(2000, random.Random(2))),
+        ("attachment", "../../etc/impfpass.pdf", "application/pdf", nachweis),
+    ])  # fmt: skip
+
+    antwort = _ozg(client, intake.ozg_auth, body, typ)
+
+    assert antwort.status_code == 201, antwort.get_data(as_text=True)
+    daten = antwort.get_json()
+    assert daten["transactionId"] == "tx-0815"
+    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == daten["vorgang"]["vorgangNummer"])).one()
+    assert daten["vorgang"]["vorgangId"] == str(vorgang.id)
+    assert daten["vorgang"]["status"] == "Neu" and daten["vorgang"]["statusSince"]
+    assert vorgang.oe_id == intake.ordnungsamt.id and not vorgang.zustaendigkeit_pruefen
+    assert vorgang.formular_id == "hundesteuer-anmeldung" and vorgang.leika_ids == ["99104004001000"]
+    assert vorgang.antragsteller_name == "Erika Mustermann"
+    assert vorgang.antragsteller["konto"]["postfach_adresse"] == "0b6b5b1e-postfach"
+    assert [f["name"] for f in vorgang.formulardaten] == ["antragsteller", "hund"]
+    anhaenge = db.session.scalars(select(Anhang).where(Anhang.vorgang_id == vorgang.id).order_by(Anhang.id)).all()
+    assert [a.dateiname for a in anhaenge] == ["antrag.pdf", "impfpass.pdf"]
+    assert all(a.mime_typ == "application/pdf" for a in anhaenge)
+    assert datei_pfad(app, anhaenge[1].sha256).read_bytes() == nachweis
+    eingang = db.session.scalars(select(Eingang)).one()
+    assert (eingang.zustand, eingang.vorgang_id, eingang.quelle) == (VERARBEITET, vorgang.id, "amt24")
+    assert eingang.inhalt == body
+    aktionen = db.session.scalars(select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == vorgang.id))
+    assert "Antrag eingegangen" in list(aktionen)
+
+
+def test_repeated_ozg_delivery_names_the_existing_vorgang(client, intake):
+    """Same transaction id again → 200 with the same Vorgang, nothing new stored."""
+    body, typ = ozg_lieferung(random.Random(3), transaktions_id="tx-doppelt", anhang_bytes=1000)
+    erste = _ozg(client, intake.ozg_auth, body, typ)
+    zweite = _ozg(client, intake.ozg_auth, body, typ)
+    assert (erste.status_code, zweite.status_code) == (201, 200)
+    assert erste.get_json()["vorgang"] == zweite.get_json()["vorgang"]
+    assert (anzahl_eingaenge(), anzahl_vorgaenge()) == (1, 1)
+
+
+def _deposit_aus_beispiel(myform_xml: bytes, **kwargs) -> bytes:
+    """The shared myForm sample in a full deposit envelope, with the PDF its `<file id>` references."""
+    datei_id = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
+    anhang = DepositAnhang(datei_id, "sample.pdf", "application/pdf", pdf(6067, random.Random(4)), None,
+                           {"X-IntelliForm-Original-Name": "sample.pdf"})  # fmt: skip
+    return deposit_bauen(myform_xml, [anhang], **kwargs)
+
+
+def test_intelliform_deposit_of_the_shared_sample_answers_deposit_response(client, intake, myform_xml):
+    """A real myForm XML in a SOAP deposit → depositResponse naming the Vorgang; BayernID data → Antragsteller."""
+    db.session.add(IntakeRouting(art="intelliform_kunde", schluessel="01", oe_id=intake.ordnungsamt.id))
+    db.session.commit()
+    envelope = _deposit_aus_beispiel(myform_xml)
+
+    antwort = client.post("/intelliform/deposit", data=envelope,
+                          headers={"Authorization": intake.if_auth, "Content-Type": SOAP})  # fmt: skip
+
+    assert antwort.status_code == 200, antwort.get_data(as_text=True)
+    assert antwort.content_type.startswith("text/xml")
+    wurzel = etree.fromstring(antwort.data)
+    assert wurzel.find(f"{{{SOAP11_NS}}}Body/{{{BACKEND_NS}}}depositResponse") is not None
+    parameter = {e.findtext("key"): e.findtext("value") for e in wurzel.iter("customParameters")}
+    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == parameter["vorgangNummer"])).one()
+    assert parameter["transaktionsId"] == "20230912293670444024"
+    assert vorgang.oe_id == intake.ordnungsamt.id
+    assert vorgang.formular_id == "01/supportformular"
+    assert vorgang.antragsteller_name == "Roland Werner"
+    assert vorgang.antragsteller["plz"] == "80992"
+    assert vorgang.antragsteller["konto"]["konto_typ"] == "BayernID"
+    namen = db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all()
+    assert sorted(namen) == ["XML-Daten.xml", "sample.pdf"]
+
+
+def test_unknown_authority_goes_to_the_default_oe_flagged_zustaendigkeit_pruefen(client, intake):
+    """No routing entry and no OE with that Kennung → Standard-OE, "Zuständigkeit prüfen", Historie note."""
+    body, typ = ozg_lieferung(random.Random(5), zustaendige_stelle="999999", anhang_bytes=0)
+    antwort = _ozg(client, intake.ozg_auth, body, typ)
+    assert antwort.status_code == 201
+    vorgang = db.session.scalars(select(Vorgang)).one()
+    assert vorgang.oe_id == intake.buergerbuero.id and vorgang.zustaendigkeit_pruefen
+    notiz = db.session.scalars(
+        select(HistorieEintrag.notiz).where(HistorieEintrag.aktion == "Zuständigkeit prüfen")
+    ).one()
+    assert "999999" in notiz
+
+
+def test_routing_table_maps_zustaendige_stelle_to_an_oe(client, intake):
+    """A routing row for the zuständige Stelle wins over the default."""
+    db.session.add(IntakeRouting(art="zustaendige_stelle", schluessel="ARS-146120000000", oe_id=intake.ordnungsamt.id))
+    db.session.commit()
+    body, typ = ozg_lieferung(random.Random(6), zustaendige_stelle="ARS-146120000000", anhang_bytes=0)
+    assert _ozg(client, intake.ozg_auth, body, typ).status_code == 201
+    vorgang = db.session.scalars(select(Vorgang)).one()
+    assert vorgang.oe_id == intake.ordnungsamt.id and not vorgang.zustaendigkeit_pruefen
+
+
+def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
+    """The simulation's SOAP deposit (as used by `intake simulate` and the benchmark) is accepted."""
+    envelope = intelliform_lieferung(random.Random(7), anhang_bytes=2000)
+    antwort = client.post("/intelliform/deposit", data=envelope,
+                          headers={"Authorization": intake.if_auth, "Content-Type": SOAP})  # fmt: skip
+    assert antwort.status_code == 200, antwort.get_data(as_text=True)
+    vorgang = db.session.scalars(select(Vorgang)).one()
+    assert vorgang.oe_id == intake.ordnungsamt.id
+    assert db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all().count(
+        "nachweis.pdf"
+    ) == 1
