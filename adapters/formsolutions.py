@@ -134,7 +134,8 @@ def zeitpunkt_lesen(wert: Any) -> datetime | None:
         wert = int(wert)
     if isinstance(wert, int | float) and not isinstance(wert, bool):
         sekunden = wert / 1000 if abs(wert) > 100_000_000_000 else wert
-        return datetime.fromtimestamp(sekunden, tz=UTC)
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(sekunden, tz=UTC)
     if isinstance(wert, str):
         try:
             zeit = datetime.fromisoformat(wert.strip().replace("Z", "+00:00"))
@@ -252,6 +253,7 @@ def _secure_data_antragsteller(secure: Mapping[str, Any]) -> Antragsteller | Non
     klein = {str(k).lower(): v for k, v in secure.items()}
 
     def wert(*namen: str) -> str | None:
+        """The first non-empty value among ``namen`` (case-insensitive), as stripped text."""
         for name in namen:
             inhalt = klein.get(name.lower())
             if isinstance(inhalt, str | int) and not isinstance(inhalt, bool) and str(inhalt).strip():
@@ -414,6 +416,7 @@ def submission_bauen(
     zeit = eingereicht_am or datetime.now(UTC)
 
     def b64(inhalt: bytes | None) -> str | None:
+        """Base64 text, or None for absent content."""
         return None if inhalt is None else base64.b64encode(inhalt).decode("ascii")
 
     objekt: dict[str, Any] = {

@@ -195,6 +195,7 @@ def _konto_antragsteller(konto: Mapping[str, str]) -> Antragsteller | None:
     """Antragsteller from the ``u:`` account attributes (BayernID/BundID/company account)."""
 
     def erster(*namen: str) -> str | None:
+        """The first non-empty account attribute among ``namen``."""
         for name in namen:
             wert = (konto.get(name) or "").strip()
             if wert:

@@ -78,6 +78,7 @@ def _fehler(daten, **optionen) -> AdapterFehler:
 def test_documented_submission_maps_header_postfach_and_extra():
     """transID, identifier, submissionDate (epoch ms), secureData origin/level/Postkorb, Mandant, extras."""
     antrag = parse_submission(json.dumps(_submission(payload='{"az": "123"}')).encode(), mandant="4711")
+    json.dumps(antrag.to_dict())  # storable as is
     kopf = antrag.kopf
     assert (kopf.quelle, kopf.transaktions_id, kopf.formular_id) == ("formsolutions", "AS_940000-gsh7ntqS", "AS_940000")
     assert kopf.eingegangen_am == ZEIT
@@ -241,11 +242,12 @@ XXE = b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd"
         ({"transID": "t", "secureData": "x"}, "typ_ungueltig", "secureData muss ein Objekt sein"),
         ({"transID": "t", "options": []}, "typ_ungueltig", "options muss ein Objekt sein"),
         ({"transID": "t", "submissionDate": "gestern"}, "typ_ungueltig", "submissionDate 'gestern'"),
+        ({"transID": "t", "submissionDate": 10**30}, "typ_ungueltig", "ist kein Zeitpunkt"),
         ({"transID": "t", "xml": _b64(XXE)}, "xml_doctype", "Formulardaten-XML"),
         ({"transID": "t", "xml": _b64(b"<f><a>abgeschnitten")}, "xml_ungueltig", "Formulardaten-XML"),
     ],
     ids=["json", "array", "ohne-transid", "transid-typ", "pdf-base64", "pdf-typ", "anhang-base64", "anhaenge-typ",
-         "anhang-eintrag", "securedata", "options", "datum", "xxe", "xml-abgeschnitten"],
+         "anhang-eintrag", "securedata", "options", "datum", "datum-ueberlauf", "xxe", "xml-abgeschnitten"],
 )  # fmt: skip
 def test_malformed_submission_gets_a_clear_error(daten, code, meldung):
     """Each broken detail object ends in AdapterFehler with its own code and a message naming the problem."""

@@ -1,6 +1,7 @@
 """intelliForm SOAP deposit: full envelopes built from the shared myForm sample, answers, malformed input."""
 
 import base64
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -55,6 +56,7 @@ def _fehler(envelope: bytes, **optionen) -> AdapterFehler:
 def test_deposit_from_shared_sample_yields_header_from_transaction_attributes(myform_xml, pdf_bytes):
     """t: attributes (id, form-id, form, timestamp, login level, customer) fill the Kopf."""
     antrag = parse_deposit(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]))
+    json.dumps(antrag.to_dict())  # storable as is
     kopf = antrag.kopf
     assert kopf.quelle == "intelliform"
     assert kopf.transaktions_id == "20230912293670444024"

@@ -69,7 +69,9 @@ def _fehler(form_data: bytes, *dateien, **optionen) -> AdapterFehler:
 
 def test_control_maps_to_header_with_service_konto_and_postfach():
     """transactionId, zuständige Stelle, LeiKa ids, form id/name, account type, trust level and Postfach."""
-    kopf = parse_ozgcloud(_json(VOLLSTAENDIG)).kopf
+    antrag = parse_ozgcloud(_json(VOLLSTAENDIG))
+    json.dumps(antrag.to_dict())  # storable as is
+    kopf = antrag.kopf
     assert kopf.quelle == "ozgcloud"
     assert kopf.transaktions_id == "4e7a6ae7-4d0f-444d-8971-7cfc051c9924"
     assert kopf.zustaendige_stelle == "248240886"

@@ -1,0 +1,56 @@
+"""The engine slice: BPMN procedures deployed as versions and run with SpiffWorkflow (see docs/bpmn.md)."""
+
+import logging
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """CLI `processes deploy`, the timer job for the scheduler, and deploying `processes/` on start."""
+    from app.engine import uhr
+    from app.engine.cli import processes
+
+    uhr.installieren()
+    app.cli.add_command(processes)
+    _timer_registrieren()
+    if app.config.get("DEPLOY_PROCESSES_ON_START"):
+        with app.app_context():
+            deploy_beim_start(app)
+
+
+def _timer_registrieren() -> None:
+    """Register the BPMN timer job with the scheduler slice (`app.scheduler.register_tick`) when it exists."""
+    try:
+        from app.scheduler import register_tick
+    except ImportError:  # the scheduler slice is not installed (yet); timers then run only when called
+        log.info("app.scheduler fehlt: BPMN-Timer werden nicht automatisch ausgelöst")
+        return
+    from app.engine.timers import faellige_timer_ausfuehren
+
+    register_tick("bpmn_timer", faellige_timer_ausfuehren)
+
+
+def deploy_beim_start(app: Flask) -> None:
+    """Deploy the shipped procedures; unchanged files cost one hash and one query each. Never stops the app."""
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+
+    from app import ROOT
+    from app.engine.registry import deploy_pfad
+    from app.extensions import db
+
+    try:
+        if not inspect(db.engine).has_table("prozess_modell_version"):
+            return  # not migrated yet (e.g. during `flask db upgrade`)
+        pfad = Path(app.config.get("PROCESSES_PATH") or ROOT / "processes")
+        _ergebnisse, fehler = deploy_pfad(pfad, von="Start")
+        for f in fehler:
+            log.error("Prozessmodell ungültig: %s", f)
+    except Exception:  # noqa: BLE001 — a broken deployment must not keep the app from serving
+        db.session.rollback()
+        log.exception("Deployment der Prozessmodelle beim Start fehlgeschlagen")
+    finally:
+        db.session.remove()

@@ -1,0 +1,156 @@
+"""The model registry: deploy BPMN files as versions, find the latest version, cache parsed specs per version.
+
+A version is identified by its process key and the SHA-256 of the file. Deploying an unchanged file creates no
+version and does not even parse it. Two processes deploying at once both try to insert version n+1; the unique
+constraint lets one win, the other retries and then finds the file already deployed.
+"""
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.engine.models import ProzessModellVersion
+from app.engine.parser import AmtsflussParser
+from app.engine.serialisierung import spec_als_dict, spec_aus_dict
+from app.engine.validierung import BPMN_NS, Fehler, ModellUngueltig, datei_pruefen, spiff_fehler
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GeladenesModell:
+    """A version's spec objects, restored once per process and shared by all its instances."""
+
+    sha256: str
+    key: str
+    spec: object
+    subprocess_specs: dict
+    #: Per element id: derived data the runner needs often (form fields…), filled lazily.
+    abgeleitet: dict = field(default_factory=dict)
+
+
+@dataclass
+class DeployErgebnis:
+    """What deploying one file did."""
+
+    datei: str
+    key: str
+    version: int
+    neu: bool
+
+
+_CACHE: dict[str, GeladenesModell] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def modell_parsen(xml: bytes, datei: str):
+    """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig."""
+    fehler, root = datei_pruefen(xml, datei)
+    if fehler:
+        raise ModellUngueltig(fehler)
+    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
+    key = prozess.get("id")
+    parser = AmtsflussParser()
+    try:
+        parser.add_bpmn_xml(root, filename=datei)
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as error:
+        raise ModellUngueltig([spiff_fehler(error, datei)]) from None
+    except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
+        raise ModellUngueltig([Fehler(datei, f"Struktur: {error}")]) from None
+    return key, prozess.get("name") or key, spec, subprocess_specs
+
+
+def _key_aus_xml(xml: bytes) -> str | None:
+    """The id of the executable process, read cheaply (None when the file is not usable XML)."""
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
+    return prozess.get("id") if prozess is not None else None
+
+
+def neueste_version(key: str) -> ProzessModellVersion | None:
+    """The latest deployed version of a procedure."""
+    query = select(ProzessModellVersion).where(ProzessModellVersion.key == key)
+    return db.session.scalars(query.order_by(ProzessModellVersion.version.desc())).first()
+
+
+def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -> DeployErgebnis:
+    """Deploy one BPMN document (flush, no commit). Unchanged content → no new version, no parse."""
+    sha = hashlib.sha256(xml).hexdigest()
+    key = _key_aus_xml(xml)
+    if key is not None:
+        aktuell = neueste_version(key)
+        if aktuell is not None and aktuell.sha256 == sha:
+            return DeployErgebnis(datei, key, aktuell.version, neu=False)
+    key, name, spec, subprocess_specs = modell_parsen(xml, datei)
+    spec_dict = spec_als_dict(spec, subprocess_specs)
+    for _ in range(versuche):
+        aktuell = neueste_version(key)
+        if aktuell is not None and aktuell.sha256 == sha:
+            return DeployErgebnis(datei, key, aktuell.version, neu=False)
+        nummer = (db.session.scalar(select(func.max(ProzessModellVersion.version)).where(
+            ProzessModellVersion.key == key)) or 0) + 1
+        version = ProzessModellVersion(
+            key=key, name=name, version=nummer, dateiname=Path(datei).name, xml=xml.decode("utf-8"), sha256=sha,
+            spec=spec_dict, deployed_von=von,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(version)
+        except IntegrityError:
+            continue  # another process deployed the same key at the same moment; look again
+        with _CACHE_LOCK:
+            _CACHE.setdefault(sha, GeladenesModell(sha, key, spec, subprocess_specs))
+        log.info("Prozessmodell %s Version %s deployt (%s)", key, nummer, datei)
+        return DeployErgebnis(datei, key, nummer, neu=True)
+    raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
+
+
+def bpmn_dateien(pfad: Path) -> list[Path]:
+    """The BPMN files of a folder (sorted), or the one file given."""
+    pfad = Path(pfad)
+    return sorted(pfad.glob("*.bpmn")) if pfad.is_dir() else [pfad]
+
+
+def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], list[Fehler]]:
+    """Deploy every BPMN file under `pfad`; valid files are deployed, all errors of invalid ones collected.
+
+    Commits after each file, so one invalid file never blocks the others and never becomes active itself.
+    """
+    ergebnisse: list[DeployErgebnis] = []
+    fehler: list[Fehler] = []
+    dateien = bpmn_dateien(pfad)
+    if not dateien:
+        fehler.append(Fehler(str(pfad), "Keine BPMN-Datei gefunden."))
+    for datei in dateien:
+        try:
+            ergebnisse.append(deploy_xml(datei.read_bytes(), str(datei), von))
+            db.session.commit()
+        except ModellUngueltig as error:
+            db.session.rollback()
+            fehler.extend(error.fehler)
+        except OSError as error:
+            fehler.append(Fehler(str(datei), f"Datei nicht lesbar: {error}"))
+    return ergebnisse, fehler
+
+
+def modell(version: ProzessModellVersion) -> GeladenesModell:
+    """The restored spec of a version, from the in-process cache (keyed by content hash)."""
+    geladen = _CACHE.get(version.sha256)
+    if geladen is None:
+        spec, subs = spec_aus_dict(version.spec)
+        with _CACHE_LOCK:
+            geladen = _CACHE.setdefault(version.sha256, GeladenesModell(version.sha256, version.key, spec, subs))
+    return geladen

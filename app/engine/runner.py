@@ -1,0 +1,495 @@
+"""Running procedures: start, open tasks, complete, messages, incidents (retry, cancel).
+
+Every function works in the caller's session. `start` only flushes (the intake commits); `abschliessen` commits
+because it is the whole unit of work of a request. Concurrency: the instance row is locked with
+`SELECT … FOR UPDATE` (PostgreSQL) and carries a version counter (SQLAlchemy `version_id_col`), so of two
+concurrent completions of one task exactly one wins and the other gets `Konflikt` — also on SQLite, where the
+version check catches what the missing row lock lets through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.models import ROLLEN, Benutzer
+from app.engine import registry, uhr
+from app.engine.formular import Formularfeld, anzeigen, felder_aus_spec, pruefen
+from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
+from app.engine.registry import GeladenesModell
+from app.engine.routing import ALLGEMEIN, verfahren_fuer
+from app.engine.serialisierung import ist_speicherbar, zustand_laden, zustand_speichern
+from app.engine.skripte import Kontext, frist_berechnen, script_engine, wiedervorlage_anlegen
+from app.extensions import db
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Vorgang
+from app.vorgaenge.service import status_setzen
+from app.vorgaenge.status import Status, UngueltigerStatuswechsel
+
+log = logging.getLogger(__name__)
+uhr.installieren()
+
+#: internal_data key marking that the "reached" effects (status, Wiedervorlage, due date) were applied.
+ERREICHT = "amtsfluss_erreicht"
+TIMER_TYPEN = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
+
+
+class Konflikt(Exception):
+    """The task is no longer open, or someone else completed it at the same moment."""
+
+
+class KeineBerechtigung(Exception):
+    """The user may not complete this task (role, assignee or OE)."""
+
+
+class KeinVerfahren(Exception):
+    """No deployed procedure for this key (and none to fall back to)."""
+
+
+class FormularFehler(Exception):
+    """Submitted form data is invalid; `fehler` maps field id → German message. Nothing was saved."""
+
+    def __init__(self, fehler: dict[str, str]):
+        """Keep the per-field messages."""
+        self.fehler = fehler
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fehler.items()))
+
+
+@dataclass
+class Aufgabe:
+    """An open user task as inboxes and task forms see it."""
+
+    task_id: str
+    vorgang_id: int
+    element_id: str
+    titel: str
+    felder: list[Formularfeld]
+    kandidatengruppen: list[str]
+    zugewiesen_an: str | None
+    faellig: datetime | None
+    dokumentation: str
+
+
+@dataclass
+class _Lauf:
+    """One load–run–save cycle of an instance."""
+
+    instanz: ProzessInstanz
+    vorgang: Vorgang
+    benutzer: Benutzer | None
+    modell: GeladenesModell
+    workflow: BpmnWorkflow
+    statusfehler: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+
+
+def _element_info(modell: GeladenesModell, task_spec) -> dict:
+    """Title, documentation, form fields and candidate groups of a user task (cached per version)."""
+    info = modell.abgeleitet.get(task_spec.name)
+    if info is None:
+        ext = getattr(task_spec, "extensions", None) or {}
+        gruppen = [g.strip().lower() for g in ext.get("candidateGroups", "").split(",") if g.strip()]
+        if not gruppen and task_spec.lane and task_spec.lane.lower() in ROLLEN:
+            gruppen = [task_spec.lane.lower()]
+        info = {
+            "titel": task_spec.bpmn_name or task_spec.name,
+            "dokumentation": task_spec.documentation or "",
+            "felder": felder_aus_spec(task_spec),
+            "kandidatengruppen": gruppen or ["sachbearbeitung"],
+            "assignee": ext.get("assignee"),
+        }
+        modell.abgeleitet[task_spec.name] = info
+    return info
+
+
+def _laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None) -> _Lauf:
+    """Restore the workflow from its state and the cached spec; attach a fresh script engine."""
+    modell = registry.modell(instanz.modell_version)
+    workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
+    workflow.script_engine = script_engine(Kontext(vorgang, benutzer))
+    return _Lauf(instanz, vorgang, benutzer, modell, workflow)
+
+
+def _status_anwenden(lauf: _Lauf, task) -> None:
+    """Apply a `status` property of an element that was reached (once per task)."""
+    if task.internal_data.get(ERREICHT):
+        return
+    task.internal_data[ERREICHT] = True
+    ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
+    if not ziel or lauf.vorgang.status == ziel:
+        return
+    try:
+        status_setzen(lauf.vorgang, Status(ziel), lauf.benutzer, notiz=f"Verfahrensschritt „{_titel(task)}“")
+    except UngueltigerStatuswechsel as error:
+        # A caseworker may have changed the status by hand; the procedure goes on and the Historie says why.
+        protokolliere(lauf.vorgang, "Status nicht geändert", lauf.benutzer, notiz=f"{error} ({_titel(task)})")
+
+
+def _titel(task) -> str:
+    """The element's name, or its id."""
+    return task.task_spec.bpmn_name or task.task_spec.name
+
+
+def _usertask_erreicht(lauf: _Lauf, task) -> None:
+    """Effects of reaching a user task: status, due date, Wiedervorlage from camunda:followUpDate."""
+    if task.internal_data.get(ERREICHT):
+        return
+    ext = getattr(task.task_spec, "extensions", None) or {}
+    engine = lauf.workflow.script_engine
+    if ext.get("dueDate"):
+        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), uhr.jetzt()).isoformat()
+    if ext.get("followUpDate"):
+        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), uhr.jetzt())
+        wiedervorlage_anlegen(lauf.vorgang, f"Wiedervorlage: {_titel(task)}", frist, "Aus dem Verfahren", lauf.benutzer)
+    _status_anwenden(lauf, task)
+
+
+def _weiterlaufen(lauf: _Lauf, timer: bool = False) -> None:
+    """Run the engine to the next wait state; any exception becomes an incident (the Vorgang is kept)."""
+    wf = lauf.workflow
+    try:
+        if timer:
+            wf.refresh_timers()
+        wf.do_engine_steps(did_complete_task=lambda t: _status_anwenden(lauf, t))
+        for task in wf.get_tasks(state=TaskState.READY):
+            if isinstance(task.task_spec, UserTask):
+                _usertask_erreicht(lauf, task)
+    except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
+        _vorfall_setzen(lauf, error)
+
+
+def _vorfall_setzen(lauf: _Lauf, error: Exception) -> None:
+    """Mark the instance as an incident with element id and message, and say so in the Historie."""
+    task = getattr(error, "task", None)
+    element = task.task_spec.name if task is not None else None
+    if element is None:
+        fehlerhaft = lauf.workflow.get_tasks(state=TaskState.ERROR)
+        element = fehlerhaft[0].task_spec.name if fehlerhaft else None
+    text = str(error) or error.__class__.__name__
+    inner = getattr(error, "error_type", None) or getattr(getattr(error, "exception", None), "__class__", None)
+    if getattr(error, "exception", None) is not None:
+        text = f"{error.exception.__class__.__name__}: {error.exception}"
+    notes = getattr(error, "__notes__", None)
+    if notes:
+        text += " — " + " ".join(notes)
+    del inner
+    instanz = lauf.instanz
+    instanz.zustand_art = VORFALL
+    instanz.vorfall_element = element
+    instanz.vorfall_text = text[:4000]
+    instanz.vorfall_seit = uhr.jetzt()
+    log.warning("Vorfall im Verfahren von Vorgang %s bei %s: %s", lauf.vorgang.nummer, element, text)
+    protokolliere(lauf.vorgang, "Vorfall im Verfahren", lauf.benutzer, nachher={"element": element}, notiz=text[:1000])
+
+
+def _naechster_timer(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest due time among the waiting timer events (None when no timer waits)."""
+    faellig = []
+    for event in wf.waiting_events():
+        if event.event_type in TIMER_TYPEN and isinstance(event.value, str):
+            try:
+                wert = TimerEventDefinition.parse_time_or_duration(event.value)
+            except Exception:  # noqa: BLE001, S112 — an unparsable value surfaces as an incident when it fires
+                continue
+            if isinstance(wert, datetime):
+                faellig.append(wert)
+    return min(faellig) if faellig else None
+
+
+def _speichern(lauf: _Lauf) -> None:
+    """Write the state (without spec), next timer and status; keep the open-task rows in step."""
+    wf, instanz = lauf.workflow, lauf.instanz
+    instanz.zustand = zustand_speichern(wf)
+    if instanz.zustand_art == AKTIV and wf.completed:
+        instanz.zustand_art = BEENDET
+        protokolliere(lauf.vorgang, "Verfahren beendet", lauf.benutzer)
+    instanz.next_timer_due = _naechster_timer(wf) if instanz.zustand_art == AKTIV else None
+    offen = {}
+    if instanz.zustand_art == AKTIV:
+        for task in wf.get_tasks(state=TaskState.READY):
+            if isinstance(task.task_spec, UserTask):
+                offen[str(task.id)] = task
+    if instanz.id is None:
+        db.session.flush()
+    vorhanden = set(db.session.scalars(select(ProzessAufgabe.task_id).where(ProzessAufgabe.instanz_id == instanz.id)))
+    weg = vorhanden - offen.keys()
+    if weg:
+        db.session.execute(delete(ProzessAufgabe).where(ProzessAufgabe.task_id.in_(weg)))
+    for task_id, task in offen.items():
+        if task_id in vorhanden:
+            continue
+        info = _element_info(lauf.modell, task.task_spec)
+        faellig = task.internal_data.get("faellig")
+        db.session.add(
+            ProzessAufgabe(
+                task_id=task_id, instanz_id=instanz.id, vorgang_id=lauf.vorgang.id, element_id=task.task_spec.name,
+                titel=info["titel"][:300], kandidatengruppen=info["kandidatengruppen"], zugewiesen_an=info["assignee"],
+                faellig=datetime.fromisoformat(faellig) if faellig else None,
+            )
+        )
+
+
+def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
+    """Load the instance row fresh from the database and lock it until commit (PostgreSQL)."""
+    return db.session.scalars(
+        select(ProzessInstanz)
+        .where(ProzessInstanz.id == instanz_id)
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _instanz_fuer(vorgang: Vorgang, sperren: bool = True) -> ProzessInstanz | None:
+    """The instance of a Vorgang (locked when asked)."""
+    query = select(ProzessInstanz).where(ProzessInstanz.vorgang_id == vorgang.id)
+    if sperren:
+        query = query.with_for_update(of=ProzessInstanz).execution_options(populate_existing=True)
+    return db.session.scalars(query).first()
+
+
+def _commit() -> None:
+    """Commit; a lost race on the instance row (version check or lock timeout) becomes `Konflikt`."""
+    try:
+        db.session.commit()
+    except (StaleDataError, OperationalError) as error:
+        db.session.rollback()
+        raise Konflikt("Der Vorgang wurde gerade von jemand anderem bearbeitet. Bitte laden Sie die Seite neu.") \
+            from error
+
+
+# --------------------------------------------------------------------------------------------------- public API
+
+
+def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
+    """Start the procedure of a Vorgang and run it to its first wait state (flush, no commit).
+
+    Without a key the routing file decides; a routed procedure that is not deployed falls back to the general one.
+    """
+    key = verfahren_key or verfahren_fuer(vorgang.formular_id, vorgang.leika_ids)
+    version = registry.neueste_version(key)
+    if version is None and verfahren_key is None:
+        version = registry.neueste_version(ALLGEMEIN)
+    if version is None:
+        raise KeinVerfahren(f"Das Verfahren „{key}“ ist nicht deployt.")
+    if vorgang.id is None:
+        db.session.flush()
+    if _instanz_fuer(vorgang, sperren=False) is not None:
+        raise Konflikt("Für diesen Vorgang läuft bereits ein Verfahren.")
+    modell = registry.modell(version)
+    workflow = BpmnWorkflow(modell.spec, modell.subprocess_specs)
+    workflow.script_engine = script_engine(Kontext(vorgang, None))
+    instanz = ProzessInstanz(
+        vorgang_id=vorgang.id, modell_version=version, modell_version_id=version.id, zustand="", zustand_art=AKTIV
+    )
+    db.session.add(instanz)
+    protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
+    lauf = _Lauf(instanz, vorgang, None, modell, workflow)
+    _weiterlaufen(lauf)
+    _speichern(lauf)
+    db.session.flush()
+    return instanz
+
+
+def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
+    """Combine the open-task row with the form of its element."""
+    spec = modell.spec.task_specs[zeile.element_id]
+    info = _element_info(modell, spec)
+    return Aufgabe(
+        task_id=zeile.task_id, vorgang_id=zeile.vorgang_id, element_id=zeile.element_id, titel=zeile.titel,
+        felder=info["felder"], kandidatengruppen=list(zeile.kandidatengruppen or []),
+        zugewiesen_an=zeile.zugewiesen_an, faellig=zeile.faellig, dokumentation=info["dokumentation"],
+    )
+
+
+def darf_bearbeiten(benutzer: Benutzer, zeile: ProzessAufgabe, oe_id: int) -> bool:
+    """A user may complete a task of a Vorgang of their OE if they hold a candidate role or are the assignee."""
+    if oe_id not in benutzer.oe_ids:
+        return False
+    return benutzer.hat_rolle(*(zeile.kandidatengruppen or [])) or (
+        zeile.zugewiesen_an is not None and zeile.zugewiesen_an == benutzer.login
+    )
+
+
+def offene_aufgaben(benutzer: Benutzer | None = None, vorgang: Vorgang | None = None) -> list[Aufgabe]:
+    """Open user tasks; with `benutzer` only those they may complete, with `vorgang` only that Vorgang's."""
+    query = (
+        select(ProzessAufgabe, Vorgang.oe_id, ProzessInstanz.modell_version_id)
+        .join(ProzessInstanz, ProzessInstanz.id == ProzessAufgabe.instanz_id)
+        .join(Vorgang, Vorgang.id == ProzessAufgabe.vorgang_id)
+        .where(ProzessInstanz.zustand_art == AKTIV)
+        .order_by(ProzessAufgabe.faellig.is_(None), ProzessAufgabe.faellig, ProzessAufgabe.erstellt_am)
+    )
+    if vorgang is not None:
+        query = query.where(ProzessAufgabe.vorgang_id == vorgang.id)
+    if benutzer is not None:
+        query = query.where(Vorgang.oe_id.in_(benutzer.oe_ids))
+    from app.engine.models import ProzessModellVersion
+
+    modelle: dict[int, GeladenesModell] = {}
+    ergebnis = []
+    for zeile, oe_id, version_id in db.session.execute(query):
+        if benutzer is not None and not darf_bearbeiten(benutzer, zeile, oe_id):
+            continue
+        if version_id not in modelle:
+            modelle[version_id] = registry.modell(db.session.get(ProzessModellVersion, version_id))
+        ergebnis.append(_aufgabe_aus_zeile(zeile, modelle[version_id]))
+    return ergebnis
+
+
+def aufgabe(task_id: str) -> Aufgabe | None:
+    """One open task by id (None when it is not open)."""
+    zeile = db.session.get(ProzessAufgabe, task_id)
+    if zeile is None:
+        return None
+    instanz = db.session.get(ProzessInstanz, zeile.instanz_id)
+    return _aufgabe_aus_zeile(zeile, registry.modell(instanz.modell_version))
+
+
+def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> None:
+    """Complete a user task with form data: check, run the engine, apply status changes, commit.
+
+    Raises FormularFehler (nothing saved), Konflikt (task no longer open, or a concurrent completion won),
+    KeineBerechtigung.
+    """
+    zeile = db.session.get(ProzessAufgabe, str(task_id))
+    if zeile is None:
+        raise Konflikt("Die Aufgabe ist nicht mehr offen.")
+    vorgang = db.session.get(Vorgang, zeile.vorgang_id)
+    if not darf_bearbeiten(benutzer, zeile, vorgang.oe_id):
+        raise KeineBerechtigung("Sie dürfen diese Aufgabe nicht erledigen.")
+    try:
+        instanz = _instanz_sperren(zeile.instanz_id)
+    except OperationalError as error:
+        db.session.rollback()
+        raise Konflikt("Der Vorgang wird gerade bearbeitet. Bitte versuchen Sie es erneut.") from error
+    if instanz is None or instanz.zustand_art != AKTIV:
+        raise Konflikt("Das Verfahren dieses Vorgangs läuft nicht (beendet, abgebrochen oder mit Vorfall).")
+    lauf = _laden(instanz, vorgang, benutzer)
+    try:
+        task = lauf.workflow.get_task_from_id(UUID(str(task_id)))
+    except Exception:  # noqa: BLE001 — TaskNotFoundException or a malformed id
+        task = None
+    if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+        raise Konflikt("Die Aufgabe ist nicht mehr offen.")
+    info = _element_info(lauf.modell, task.task_spec)
+    werte, fehler = pruefen(info["felder"], daten, task.data)
+    if fehler:
+        raise FormularFehler(fehler)
+    task.set_data(**werte)
+    protokolliere(
+        vorgang, "Aufgabe erledigt", benutzer, nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
+        notiz=info["titel"],
+    )
+    task.run()
+    _weiterlaufen(lauf)
+    _speichern(lauf)
+    _commit()
+
+
+def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
+    """Deliver an external message (e.g. „Nachricht vom Antragsteller“) to the Vorgang's waiting instance.
+
+    Returns False when no instance waits for a message of that name. The data land in the task data under the
+    event's `camunda:resultVariable`, or `nachricht`. Flushes; the caller commits.
+    """
+    if not ist_speicherbar(daten):
+        raise ValueError("Die Nachrichtendaten enthalten Werte, die nicht gespeichert werden können.")
+    instanz = _instanz_fuer(vorgang)
+    if instanz is None or instanz.zustand_art != AKTIV:
+        return False
+    lauf = _laden(instanz, vorgang, None)
+    wartend = [
+        t for t in lauf.workflow.get_tasks(state=TaskState.WAITING)
+        if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+        and t.task_spec.event_definition.name == name
+    ]
+    if not wartend:
+        return False
+    definition = wartend[0].task_spec.event_definition
+    payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
+    lauf.workflow.catch(BpmnEvent(definition, payload=payload))
+    protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
+    _weiterlaufen(lauf)
+    _speichern(lauf)
+    db.session.flush()
+    return True
+
+
+def timer_ausfuehren(instanz: ProzessInstanz) -> None:
+    """Refresh the timers of one (claimed) instance and run on (flush, no commit)."""
+    vorgang = db.session.get(Vorgang, instanz.vorgang_id)
+    lauf = _laden(instanz, vorgang, None)
+    _weiterlaufen(lauf, timer=True)
+    _speichern(lauf)
+
+
+def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: bool = True) -> str:
+    """Retry an incident: move to the newest version where the diff allows, reset failed tasks, run on. Commits.
+
+    Returns a German summary for the admin page. A retry that fails again leaves a fresh incident.
+    """
+    instanz = _instanz_sperren(instanz.id)
+    if instanz is None or instanz.zustand_art != VORFALL:
+        raise Konflikt("Diese Instanz hat keinen Vorfall.")
+    vorgang = db.session.get(Vorgang, instanz.vorgang_id)
+    lauf = _laden(instanz, vorgang, benutzer)
+    meldung = "Erneut ausgeführt"
+    if migrieren:
+        meldung = _migrieren(lauf) or meldung
+    for task in lauf.workflow.get_tasks(state=TaskState.ERROR):
+        task._set_state(TaskState.READY)
+    instanz.zustand_art, instanz.vorfall_element, instanz.vorfall_text, instanz.vorfall_seit = AKTIV, None, None, None
+    protokolliere(vorgang, "Vorfall erneut ausgeführt", benutzer, notiz=meldung)
+    _weiterlaufen(lauf, timer=True)
+    _speichern(lauf)
+    _commit()
+    return meldung if instanz.zustand_art != VORFALL else f"{meldung}; erneut fehlgeschlagen: {instanz.vorfall_text}"
+
+
+def _migrieren(lauf: _Lauf) -> str | None:
+    """Move the instance to the newest version of its procedure if no task of it was removed there."""
+    from app.engine.serialisierung import REGISTRY
+
+    alt = lauf.instanz.modell_version
+    neu = registry.neueste_version(alt.key)
+    if neu is None or neu.id == alt.id:
+        return None
+    neues_modell = registry.modell(neu)
+    top_diff, sp_diffs = diff_workflow(REGISTRY, lauf.workflow, neues_modell.spec, neues_modell.subprocess_specs)
+    if top_diff.removed or any(d is None or d.removed for d in sp_diffs.values()):
+        return f"Version {neu.version} passt nicht zum Stand der Instanz (Schritte entfernt); bleibt auf {alt.version}"
+    diff_dependencies(REGISTRY, lauf.workflow.subprocess_specs, neues_modell.subprocess_specs)
+    migrate_workflow(top_diff, lauf.workflow, neues_modell.spec, reset_mask=TaskState.WAITING)
+    lauf.workflow.subprocess_specs = neues_modell.subprocess_specs
+    lauf.instanz.modell_version = neu
+    lauf.instanz.modell_version_id = neu.id
+    lauf.modell = neues_modell
+    return f"Auf Version {neu.version} migriert und erneut ausgeführt"
+
+
+def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "") -> None:
+    """Cancel an instance (incident or running): no more tasks or timers; the Vorgang stays. Commits."""
+    instanz = _instanz_sperren(instanz.id)
+    if instanz is None or instanz.zustand_art in (BEENDET, ABGEBROCHEN):
+        raise Konflikt("Das Verfahren ist bereits beendet oder abgebrochen.")
+    vorgang = db.session.get(Vorgang, instanz.vorgang_id)
+    lauf = _laden(instanz, vorgang, benutzer)
+    lauf.workflow.cancel()
+    instanz.zustand_art = ABGEBROCHEN
+    _speichern(lauf)
+    protokolliere(vorgang, "Verfahren abgebrochen", benutzer, notiz=grund)
+    _commit()

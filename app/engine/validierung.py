@@ -1,0 +1,256 @@
+"""Checking a BPMN file before it is deployed: every error, with file, line and element, in German.
+
+Order: XML well-formedness, BPMN schema (all schema errors, each with its line), our own checks on the
+Camunda dialect and the Python expressions (all of them), then SpiffWorkflow's structural parse (element id).
+SpiffWorkflow's own message for a dangling sequence flow is misleading, so we check references ourselves first.
+"""
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from app.auth.models import ROLLEN
+from app.vorgaenge.status import Status
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+
+FELDTYPEN = ("string", "long", "boolean", "date", "enum")
+CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
+#: Attribute names a script may not touch: they lead from any object to modules, frames and `os`.
+VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|format_map)$")
+#: Names of the script API and its helpers; task data may not use them.
+HINWEIS_DOLLAR = (
+    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Amtsfluss wertet Python aus. Schreiben Sie nur den Ausdruck, "
+    "z. B. statt ${genehmigt} einfach genehmigt, statt ${betrag > 1000} einfach betrag > 1000."
+)
+
+
+@dataclass(frozen=True)
+class Fehler:
+    """One problem in a BPMN file, in words a process designer understands."""
+
+    datei: str
+    meldung: str
+    zeile: int | None = None
+    element: str | None = None
+
+    def __str__(self) -> str:
+        """`datei:zeile: [element] meldung` — the format of compilers, so editors can jump there."""
+        ort = self.datei + (f":{self.zeile}" if self.zeile else "")
+        element = f" [{self.element}]" if self.element else ""
+        return f"{ort}:{element} {self.meldung}"
+
+
+class ModellUngueltig(Exception):
+    """A BPMN model with errors; `fehler` holds all of them."""
+
+    def __init__(self, fehler: list[Fehler]):
+        """Keep the list; the message lists every error on its own line."""
+        self.fehler = fehler
+        super().__init__("\n".join(str(f) for f in fehler))
+
+
+@lru_cache(maxsize=1)
+def _schema() -> BpmnValidator:
+    """The BPMN 2.0 XML schema (loading it takes a moment, so once per process)."""
+    return BpmnValidator()
+
+
+def _lokal(tag) -> str:
+    """`{ns}userTask` → `userTask`."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def skript_pruefen(code: str, modus: str = "exec") -> str | None:
+    """Check a script or expression: valid Python, no `${`, no imports, no dunder or frame attributes.
+
+    Returns a German error message or None. The runner applies the same check before running a script.
+    """
+    if code is None or not code.strip():
+        return "Der Ausdruck ist leer."
+    if "${" in code or "#{" in code:
+        return HINWEIS_DOLLAR
+    try:
+        baum = ast.parse(code.strip() if modus == "eval" else code, mode=modus)
+    except SyntaxError as error:
+        zeile = f" (Zeile {error.lineno})" if error.lineno else ""
+        return f"Kein gültiger Python-Ausdruck{zeile}: {error.msg}."
+    for knoten in ast.walk(baum):
+        if isinstance(knoten, (ast.Import, ast.ImportFrom)):
+            return "Skripte dürfen nichts importieren; nutzen Sie die Skript-API (siehe docs/bpmn.md)."
+        if isinstance(knoten, ast.Attribute) and VERBOTENE_ATTRIBUTE.search(knoten.attr):
+            return f"Der Zugriff auf das Attribut „{knoten.attr}“ ist in Skripten nicht erlaubt."
+        if isinstance(knoten, ast.Name) and knoten.id.startswith("__"):
+            return f"Der Name „{knoten.id}“ ist in Skripten nicht erlaubt."
+        if isinstance(knoten, (ast.Global, ast.Nonlocal)):
+            return "global/nonlocal ist in Skripten nicht erlaubt."
+    return None
+
+
+def datei_pruefen(xml: bytes, datei: str) -> tuple[list[Fehler], etree._Element | None]:
+    """All errors found in one BPMN file, and its parsed XML root (None when it is not XML at all)."""
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        return [Fehler(datei, f"Kein wohlgeformtes XML: {error.msg}", zeile=error.lineno)], None
+    fehler: list[Fehler] = []
+    # BpmnValidator.preprocess renames a tag bpmn-js writes wrongly; work on a copy so the stored XML stays as is.
+    kopie = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    validator = _schema()
+    validator.preprocess(kopie)
+    if not validator.validator.validate(kopie):
+        for eintrag in validator.validator.error_log:
+            fehler.append(Fehler(datei, f"BPMN-Schema: {eintrag.message}", zeile=eintrag.line))
+        return fehler, root
+    fehler.extend(_dialekt_pruefen(root, datei))
+    return fehler, root
+
+
+def _fehler(datei: str, knoten, meldung: str) -> Fehler:
+    """An error at an XML element (its id, or the id of the nearest parent that has one)."""
+    element = knoten
+    while element is not None and not element.get("id"):
+        element = element.getparent()
+    return Fehler(datei, meldung, zeile=knoten.sourceline, element=element.get("id") if element is not None else None)
+
+
+def _dialekt_pruefen(root, datei: str) -> list[Fehler]:
+    """Our checks: executable process, references, expressions, forms, roles, status values."""
+    fehler: list[Fehler] = []
+    prozesse = root.findall(f"{{{BPMN_NS}}}process")
+    ausfuehrbar = [p for p in prozesse if p.get("isExecutable") == "true"]
+    if len(ausfuehrbar) != 1:
+        fehler.append(
+            Fehler(datei, "Die Datei muss genau einen ausführbaren Prozess enthalten (isExecutable=\"true\").")
+        )
+    ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for prozess in prozesse:
+        fehler.extend(_prozess_pruefen(prozess, datei, ids))
+    return fehler
+
+
+def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
+    """Checks inside one process element."""
+    fehler: list[Fehler] = []
+    x = prozess.xpath
+    if not x(".//bpmn:startEvent", namespaces=NS):
+        fehler.append(_fehler(datei, prozess, "Der Prozess hat kein Startereignis."))
+    for fluss in x(".//bpmn:sequenceFlow", namespaces=NS):
+        for attribut, wort in (("sourceRef", "Quelle"), ("targetRef", "Ziel")):
+            ref = fluss.get(attribut)
+            if not ref or ref not in ids:
+                fehler.append(
+                    _fehler(datei, fluss, f"Sequenzfluss hängt in der Luft: {wort} „{ref or ''}“ gibt es nicht.")
+                )
+    for bedingung in x(".//bpmn:conditionExpression", namespaces=NS):
+        if (meldung := skript_pruefen(bedingung.text or "", "eval")) is not None:
+            fehler.append(_fehler(datei, bedingung, f"Bedingung: {meldung}"))
+    for art in ("timeDate", "timeDuration", "timeCycle"):
+        for timer in x(f".//bpmn:{art}", namespaces=NS):
+            meldung = skript_pruefen(timer.text or "", "eval")
+            if meldung is None and art != "timeDate":
+                meldung = _iso_literal_pruefen(timer.text)
+            if meldung is not None:
+                fehler.append(_fehler(datei, timer, f"Timer ({art}): {meldung}"))
+    for skript in x(".//bpmn:scriptTask", namespaces=NS):
+        code = skript.findtext(f"{{{BPMN_NS}}}script")
+        if skript.get("scriptFormat", "python").lower() not in ("python", ""):
+            fehler.append(_fehler(datei, skript, "Skripte müssen in Python geschrieben sein (scriptFormat=python)."))
+        if (meldung := skript_pruefen(code or "", "exec")) is not None:
+            fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
+    lanes = {}
+    for lane in x(".//bpmn:lane", namespaces=NS):
+        for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+            lanes[(ref.text or "").strip()] = lane
+    for aufgabe in x(".//bpmn:userTask", namespaces=NS):
+        fehler.extend(_usertask_pruefen(aufgabe, datei, lanes.get(aufgabe.get("id"))))
+    for prop in x(".//camunda:properties/camunda:property[@name='status']", namespaces=NS):
+        if prop.get("value") not in {s.value for s in Status}:
+            erlaubt = ", ".join(s.value for s in Status)
+            fehler.append(_fehler(datei, prop, f"Unbekannter Status „{prop.get('value')}“. Erlaubt: {erlaubt}."))
+    return fehler
+
+
+def _iso_literal_pruefen(text: str) -> str | None:
+    """A timer duration/cycle written as a literal must be a quoted string, e.g. 'P14D' (not P14D)."""
+    try:
+        baum = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    if isinstance(baum.body, ast.Constant) and not isinstance(baum.body.value, str):
+        return "Eine ISO-8601-Dauer muss in Anführungszeichen stehen, z. B. 'P14D'."
+    if isinstance(baum.body, ast.Name) and re.fullmatch(r"P[0-9TYMWDHS.]+|R\d*/.*", baum.body.id):
+        return f"„{baum.body.id}“ sieht aus wie eine ISO-8601-Dauer; schreiben Sie sie in Anführungszeichen: " \
+            f"'{baum.body.id}'."
+    return None
+
+
+def _rollen_pruefen(gruppen: str, knoten, datei: str, woher: str) -> list[Fehler]:
+    """Every named group must be one of the product's roles."""
+    fehler = []
+    for gruppe in (g.strip() for g in gruppen.split(",")):
+        if gruppe and gruppe.lower() not in ROLLEN:
+            fehler.append(
+                _fehler(datei, knoten, f"Unbekannte Rolle „{gruppe}“ ({woher}). Erlaubt: {', '.join(ROLLEN)}.")
+            )
+    return fehler
+
+
+def _usertask_pruefen(aufgabe, datei: str, lane) -> list[Fehler]:
+    """Form fields, candidate groups (or the lane), and the date expressions of one user task."""
+    fehler: list[Fehler] = []
+    gruppen = aufgabe.get(f"{{{CAMUNDA_NS}}}candidateGroups")
+    if gruppen:
+        fehler.extend(_rollen_pruefen(gruppen, aufgabe, datei, "camunda:candidateGroups"))
+    elif lane is not None and lane.get("name"):
+        fehler.extend(_rollen_pruefen(lane.get("name"), aufgabe, datei, f"Lane „{lane.get('name')}“"))
+    for attribut in ("dueDate", "followUpDate"):
+        ausdruck = aufgabe.get(f"{{{CAMUNDA_NS}}}{attribut}")
+        if ausdruck is not None and (meldung := skript_pruefen(ausdruck, "eval")) is not None:
+            fehler.append(_fehler(datei, aufgabe, f"camunda:{attribut}: {meldung}"))
+    gesehen = set()
+    for feld in aufgabe.xpath(".//camunda:formData/camunda:formField", namespaces=NS):
+        feld_id = feld.get("id") or ""
+        wo = f"Formularfeld „{feld_id}“"
+        if not feld_id.isidentifier() or feld_id.startswith("_"):
+            fehler.append(_fehler(datei, feld, f"{wo}: die id muss ein Python-Name sein (Buchstaben, Ziffern, _)."))
+        if feld_id in gesehen:
+            fehler.append(_fehler(datei, feld, f"{wo} ist doppelt."))
+        gesehen.add(feld_id)
+        typ = feld.get("type")
+        if typ not in FELDTYPEN:
+            fehler.append(_fehler(datei, feld, f"{wo}: unbekannter Typ „{typ}“. Erlaubt: {', '.join(FELDTYPEN)}."))
+        if typ == "enum" and not feld.findall(f"{{{CAMUNDA_NS}}}value"):
+            fehler.append(_fehler(datei, feld, f"{wo}: ein enum-Feld braucht mindestens einen camunda:value."))
+        for constraint in feld.xpath("./camunda:validation/camunda:constraint", namespaces=NS):
+            name, config = constraint.get("name"), constraint.get("config")
+            if name not in CONSTRAINTS:
+                fehler.append(
+                    _fehler(datei, constraint, f"{wo}: unbekannte Regel „{name}“. Erlaubt: {', '.join(CONSTRAINTS)}.")
+                )
+            elif name in ("minlength", "maxlength", "min", "max") and not _ist_zahl(config):
+                fehler.append(_fehler(datei, constraint, f"{wo}: Regel „{name}“ braucht eine Zahl als config."))
+    return fehler
+
+
+def _ist_zahl(text: str | None) -> bool:
+    """True for an integer or decimal number written as text."""
+    try:
+        float(text or "")
+    except ValueError:
+        return False
+    return True
+
+
+def spiff_fehler(error: ValidationException, datei: str) -> Fehler:
+    """Turn SpiffWorkflow's ValidationException into our error record."""
+    meldung = str(error.args[0]) if error.args else str(error)
+    zeile = error.line_number if isinstance(error.line_number, int) and error.line_number else None
+    return Fehler(datei, f"Struktur: {meldung}", zeile=zeile, element=error.id or None)
