@@ -56,6 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app import engine
 
     engine.init_app(app)
+    from app import wiedervorlagen
+
+    wiedervorlagen.init_app(app)
     from app import scheduler
 
     scheduler.init_app(app)  # last: every slice has registered its ticks and CLI by now

@@ -26,6 +26,24 @@ class Config:
     SCHEDULER_ENABLED = True
     # Seconds between two scheduler ticks (Wiedervorlagen, BPMN timers, mail outbox); see docs/scheduler.md.
     SCHEDULER_TICK_SECONDS = 30
+    SCHEDULER_BATCH = 200  # rows claimed per transaction
+    SCHEDULER_BUDGET_SECONDS = 25  # a handler stops taking new batches after this long; the next tick goes on
+    SCHEDULER_ERINNERUNG_UHRZEIT = "07:00"  # local time at which a date-only Wiedervorlage fires
+    SCHEDULER_DIGEST_UHRZEIT = "06:30"  # local time from which the daily digest goes out
+    SCHEDULER_MAIL_MAX_VERSUCHE = 5  # then the mail is "fehlgeschlagen" and shown on /admin/mails
+    SCHEDULER_MAIL_BACKOFF_SECONDS = 60  # wait before retry n: this × 2^(n-1)
+    SCHEDULER_MAIL_LEASE_SECONDS = 300  # a claimed mail not recorded by then (crash) is tried again
+    # Outgoing e-mail. MAIL_TRANSPORT "null" discards mails (benchmarks, development) and must be set explicitly.
+    MAIL_TRANSPORT = "smtp"
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_SSL = False
+    SMTP_TIMEOUT = 10
+    MAIL_SENDER = "amtsfluss@localhost"
+    BASE_URL = "http://127.0.0.1:5000"
     # Deploy processes/*.bpmn on start.
     DEPLOY_PROCESSES_ON_START = True
     PAGE_SIZE = 50
@@ -51,6 +69,8 @@ ENVIRONMENT_KEYS = {
     "SMTP_USER": "SMTP_USER",
     "SMTP_PASSWORD": "SMTP_PASSWORD",
     "SMTP_STARTTLS": "SMTP_STARTTLS",
+    "SMTP_SSL": "SMTP_SSL",
+    "MAIL_TRANSPORT": "MAIL_TRANSPORT",
     "MAIL_SENDER": "MAIL_SENDER",
     "BASE_URL": "BASE_URL",
     "INTAKE_MAX_BYTES": "INTAKE_MAX_BYTES",

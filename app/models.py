@@ -5,3 +5,4 @@ from app.engine.models import ProzessAufgabe, ProzessInstanz, ProzessModellVersi
 from app.intake.models import Eingang  # noqa: F401
 from app.organisation.models import Organisationseinheit  # noqa: F401
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang  # noqa: F401
+from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage  # noqa: F401

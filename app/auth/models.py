@@ -34,6 +34,8 @@ class Benutzer(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     aktiv: Mapped[bool] = mapped_column(default=True)
+    #: Opt-in: a daily e-mail with the user's due and overdue Wiedervorlagen (app.wiedervorlagen.erinnerung).
+    digest_aktiv: Mapped[bool] = mapped_column(default=False)
     rollen: Mapped[list[str]] = mapped_column(JSON, default=list)
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     oes: Mapped[list[Organisationseinheit]] = relationship(secondary=benutzer_oe, lazy="selectin")

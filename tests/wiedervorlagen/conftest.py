@@ -1,0 +1,86 @@
+"""Fixtures of the Wiedervorlagen tests: a real SMTP server (aiosmtpd), a controllable clock, a Vorgang."""
+
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app.extensions import db
+from tests.factories import vorgang
+
+
+class Postfach:
+    """aiosmtpd handler that keeps every received message."""
+
+    def __init__(self):
+        """Start empty."""
+        self.nachrichten: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd's hook name
+        """Store the message and accept it."""
+        self.nachrichten.append(envelope)
+        return "250 OK"
+
+
+def freier_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on a free local port; the app is configured to send through it."""
+    postfach = Postfach()
+    controller = Controller(postfach, hostname="127.0.0.1", port=freier_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_SENDER="amtsfluss@stadt.example")
+    yield postfach
+    controller.stop()
+
+
+@pytest.fixture
+def uhr(monkeypatch):
+    """A clock at 2026-11-30 06:00 UTC (07:00 in Berlin), patched into every module that imported `utcnow`."""
+    import sys
+
+    import app.timeutil
+
+    original = app.timeutil.utcnow
+    zustand = {"jetzt": datetime(2026, 11, 30, 6, 0, tzinfo=UTC)}
+
+    def fake() -> datetime:
+        """The controlled time."""
+        return zustand["jetzt"]
+
+    for name, modul in list(sys.modules.items()):
+        if (name == "app" or name.startswith("app.")) and getattr(modul, "utcnow", None) is original:
+            monkeypatch.setattr(modul, "utcnow", fake)
+
+    class Steuerung:
+        """Read and set the fake time."""
+
+        @property
+        def jetzt(self) -> datetime:
+            """Current fake time."""
+            return zustand["jetzt"]
+
+        @jetzt.setter
+        def jetzt(self, wert: datetime) -> None:
+            zustand["jetzt"] = wert
+
+    return Steuerung()
+
+
+@pytest.fixture
+def akte(app, ordnungsamt):
+    """A Vorgang of the Ordnungsamt assigned to sabine."""
+    from app.auth.models import Benutzer
+
+    sabine = db.session.query(Benutzer).filter_by(login="sabine").one()
+    v = vorgang(ordnungsamt)
+    v.bearbeiter_id = sabine.id
+    db.session.commit()
+    return v
