@@ -5,6 +5,7 @@ MIME sniffing (``filetype`` plus content heuristics for text, XML, HTML, SVG, PD
 from __future__ import annotations
 
 import binascii
+import codecs
 import re
 import unicodedata
 
@@ -88,6 +89,8 @@ _XML_SKRIPT = re.compile(
     re.IGNORECASE,
 )
 _SNIFF_BYTES = 64 * 1024
+_STEUERZEICHEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+_LEERRAUM = b" \t\r\n\x0b\x0c"
 
 
 def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes: int = MAX_ANHANG_BYTES) -> bytes:
@@ -99,7 +102,7 @@ def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes:
     if text is None:
         return b""
     roh = text.encode("ascii", "replace") if isinstance(text, str) else text
-    kompakt = re.sub(rb"\s+", b"", roh)
+    kompakt = bytes(roh).translate(None, _LEERRAUM)
     geschaetzt = len(kompakt) // 4 * 3
     if geschaetzt - 2 > max_bytes:
         raise groesse_ueberschritten(beschreibung, geschaetzt, max_bytes)
@@ -185,28 +188,22 @@ def mime_erkennen(inhalt: bytes) -> str:
 
 
 def _als_text(daten: bytes) -> str | None:
-    """Decode bytes as UTF-8/UTF-16/Latin-1 text if they look like text (few control characters)."""
+    """Decode bytes as UTF-16 (with BOM), UTF-8 or cp1252 text if they look like text (at most 1 % control
+    characters); a multi-byte sequence cut off at the sniff limit is tolerated."""
     if daten.startswith((b"\xff\xfe", b"\xfe\xff")):
-        kandidaten = ["utf-16"]
+        text = daten[: len(daten) // 2 * 2].decode("utf-16", "replace")
+    elif b"\x00" in daten:
+        return None
     else:
-        if b"\x00" in daten:
-            return None
-        kandidaten = ["utf-8", "cp1252"]
-    for kodierung in kandidaten:
         try:
-            text = daten.decode(kodierung)
+            text = codecs.getincrementaldecoder("utf-8")().decode(daten, final=False)
         except UnicodeDecodeError:
-            # a multi-byte sequence cut at the sniff limit is still text
-            if kodierung == "utf-8":
-                try:
-                    text = daten[:-4].decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-            else:
-                continue
-        steuer = sum(1 for z in text if ord(z) < 32 and z not in "\t\r\n\f")
-        return text if steuer <= len(text) // 100 else None
-    return None
+            try:
+                text = daten.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+    steuer = len(_STEUERZEICHEN.findall(text))
+    return text if steuer <= len(text) // 100 else None
 
 
 def ist_gefaehrlich(dateiname: str, mime_deklariert: str | None, mime_erkannt: str, inhalt: bytes) -> bool:

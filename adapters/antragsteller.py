@@ -66,6 +66,9 @@ def muster_kompilieren(
     return ergebnis
 
 
+_STANDARD_KOMPILIERT = muster_kompilieren()
+
+
 def _als_text(feld: Feld) -> str | None:
     """A field's value as a stripped string (dates ISO), None when empty or a group/file."""
     if feld.typ in ("group", "file") or feld.wert is None or isinstance(feld.wert, bool):
@@ -108,20 +111,18 @@ def antragsteller_aus_feldern(
     Returns None when nothing was found. ``art`` is ``organisation`` when a company name was found but no
     personal name. A street that contains the house number is split when no house number field exists.
     """
-    kompiliert = muster_kompilieren(muster)
+    kompiliert = _STANDARD_KOMPILIERT if muster is None else muster_kompilieren(muster)
     alle: list[Feld] = []
     for feld in felder:
         alle.extend(feld.alle())
-    kandidaten = [(normalisieren(f.name), normalisieren(f.label or ""), f) for f in alle]
+    # only fields with a value can contribute: (normalized name, normalized label, value)
+    kandidaten = [(normalisieren(f.name), normalisieren(f.label or ""), text) for f in alle if (text := _als_text(f))]
     gefunden: dict[str, str] = {}
     for schluessel, regex in kompiliert.items():
         for quelle in (0, 1):  # names first, labels second
-            for eintrag in kandidaten:
-                text = _als_text(eintrag[2])
-                if text and eintrag[quelle] and regex.search(eintrag[quelle]):
-                    gefunden[schluessel] = text
-                    break
-            if schluessel in gefunden:
+            text = next((k[2] for k in kandidaten if k[quelle] and regex.search(k[quelle])), None)
+            if text:
+                gefunden[schluessel] = text
                 break
     if not gefunden:
         return None

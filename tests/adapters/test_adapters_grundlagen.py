@@ -138,11 +138,14 @@ def test_overlong_file_name_is_shortened_keeping_its_extension():
         (SVG, "image/svg+xml"),
         (XML_HARMLOS, "application/xml"),
         ("Grüße aus München\n".encode(), "text/plain"),
+        (("€" * 30000).encode(), "text/plain"),
+        ("Grüße, Straße".encode("cp1252"), "text/plain"),
         (b'{"a": 1}', "application/json"),
         (bytes(range(256)) * 4, "application/octet-stream"),
         (b"", "application/octet-stream"),
     ],
     ids=["pdf", "pdf-vorspann", "png", "exe", "elf", "html", "html-ohne-doctype", "svg", "xml", "text",
+         "text-mitten-im-zeichen-abgeschnitten", "text-cp1252",
          "json", "binaer", "leer"],
 )  # fmt: skip
 def test_mime_type_is_sniffed_from_content(inhalt, erwartet):
