@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 FeldWert = str | int | float | bool | date | None
 FeldTyp = Literal["string", "number", "date", "boolean", "group", "file"]
@@ -17,6 +18,13 @@ FELD_TYPEN: tuple[str, ...] = ("string", "number", "date", "boolean", "group", "
 
 #: Default maximum size of one attachment (decoded bytes).
 MAX_ANHANG_BYTES = 50 * 1024 * 1024
+#: Time zone assumed for timestamps a German form server sends without offset.
+ORTSZEIT = ZoneInfo("Europe/Berlin")
+
+
+def mit_zeitzone(zeit: datetime) -> datetime:
+    """Adapters return time-zone-aware datetimes: a naive one is read as German local time."""
+    return zeit if zeit.tzinfo else zeit.replace(tzinfo=ORTSZEIT)
 
 
 class AdapterFehler(Exception):

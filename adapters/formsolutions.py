@@ -35,7 +35,16 @@ from email.utils import format_datetime
 from typing import Any, Literal
 
 from adapters.anhaenge import anhang_erstellen, base64_dekodieren
-from adapters.antrag import MAX_ANHANG_BYTES, AdapterFehler, Anhang, Antrag, Antragsteller, Feld, Kopf
+from adapters.antrag import (
+    MAX_ANHANG_BYTES,
+    AdapterFehler,
+    Anhang,
+    Antrag,
+    Antragsteller,
+    Feld,
+    Kopf,
+    mit_zeitzone,
+)
 from adapters.antragsteller import antragsteller_aus_feldern, antragsteller_ergaenzen, datum_lesen, strasse_aufteilen
 from adapters.ozgcloud import json_laden
 from adapters.xml import elemente_zu_feldern, parse_xml
@@ -127,7 +136,8 @@ def _text(objekt: Mapping[str, Any], schluessel: str, *, pflicht: bool = False) 
 
 
 def zeitpunkt_lesen(wert: Any) -> datetime | None:
-    """``submissionDate``: epoch milliseconds as documented; epoch seconds and ISO strings are tolerated."""
+    """``submissionDate``: epoch milliseconds as documented; epoch seconds and ISO strings are tolerated
+    (an ISO string without offset is German local time)."""
     if wert is None or wert == "":
         return None
     if isinstance(wert, str) and re.fullmatch(r"-?\d+", wert.strip()):
@@ -142,7 +152,7 @@ def zeitpunkt_lesen(wert: Any) -> datetime | None:
         except ValueError:
             pass
         else:
-            return zeit if zeit.tzinfo else zeit.replace(tzinfo=UTC)
+            return mit_zeitzone(zeit)
     raise AdapterFehler(f"submissionDate {wert!r} ist kein Zeitpunkt (Epoch-Millisekunden erwartet)", "typ_ungueltig")
 
 

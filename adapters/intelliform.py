@@ -21,7 +21,7 @@ from datetime import datetime
 from lxml import etree
 
 from adapters.anhaenge import anhang_erstellen, base64_dekodieren, groesse_ueberschritten
-from adapters.antrag import MAX_ANHANG_BYTES, AdapterFehler, Antrag, Antragsteller, Feld, Kopf
+from adapters.antrag import MAX_ANHANG_BYTES, AdapterFehler, Antrag, Antragsteller, Feld, Kopf, mit_zeitzone
 from adapters.antragsteller import (
     antragsteller_aus_feldern,
     antragsteller_ergaenzen,
@@ -97,7 +97,7 @@ def _zeitpunkt(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return mit_zeitzone(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError as fehler:
         raise AdapterFehler(
             f"Ungültiger Zeitstempel {text!r} (xs:dateTime erwartet)", "zeitstempel_ungueltig"

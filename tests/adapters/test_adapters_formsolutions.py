@@ -191,6 +191,7 @@ def test_plain_xml_text_is_accepted_in_auto_mode_and_refused_in_strict_base64_mo
         ("1772357400000", ZEIT),
         ("2026-03-01T09:30:00Z", ZEIT),
         ("2026-03-01T10:30:00+01:00", ZEIT),
+        ("2026-03-01T10:30:00", ZEIT),
         (None, None),
     ],
 )

@@ -134,6 +134,12 @@ def test_deposit_custom_parameters_and_customer_land_in_extra_for_routing(myform
     assert anders.zustaendige_stelle == "Buergerbuero"
 
 
+def test_timestamp_without_offset_is_read_as_german_local_time(myform_xml, pdf_bytes):
+    """Adapters return aware datetimes; a naive xs:dateTime is Europe/Berlin (CET in March = UTC+1)."""
+    envelope = deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)], zeitstempel=datetime(2026, 3, 1, 10, 30))
+    assert parse_deposit(envelope).kopf.eingegangen_am == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
 def test_envelope_level_header_wins_over_myform_attributes(myform_xml, pdf_bytes):
     """depositData/id and formId (what the sender knows) take precedence over the t: attributes."""
     envelope = deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)], transaktions_id="ENV-1", formular_id="F-9")
