@@ -136,6 +136,7 @@ def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
     assert antwort.status_code == 200, antwort.get_data(as_text=True)
     vorgang = db.session.scalars(select(Vorgang)).one()
     assert vorgang.oe_id == intake.ordnungsamt.id
-    assert db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all().count(
-        "nachweis.pdf"
-    ) == 1
+    assert (
+        db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all().count("nachweis.pdf")
+        == 1
+    )
