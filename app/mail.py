@@ -54,10 +54,12 @@ class _SmtpVersand:
         """Send one mail; raise MailFehler for this mail, VerbindungsFehler when the connection is gone."""
         try:
             self._smtp.send_message(nachricht(self._absender, an, betreff, text))
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
+        except smtplib.SMTPServerDisconnected as error:
             raise VerbindungsFehler(_text(error)) from error
-        except smtplib.SMTPException as error:
+        except smtplib.SMTPException as error:  # recipient/sender refused, data error: only this mail
             raise MailFehler(_text(error)) from error
+        except OSError as error:  # after SMTPException, which subclasses OSError: socket errors, timeouts
+            raise VerbindungsFehler(_text(error)) from error
         self.gesendet += 1
 
 

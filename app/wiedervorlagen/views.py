@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.models import Benutzer
@@ -20,12 +20,12 @@ def menue_zaehler() -> dict:
     """Context processor: the menu badges (due Wiedervorlagen, unread notifications), two indexed counts."""
     if not current_user.is_authenticated:
         return {}
-    if "wv_menue" not in g:
-        g.wv_menue = {
+    return {
+        "wv_menue": {
             "faellig": service.faellige_anzahl(current_user),
             "ungelesen": service.ungelesene_anzahl(current_user),
         }
-    return {"wv_menue": g.wv_menue}
+    }
 
 
 def _zurueck(standard: str) -> str:

@@ -16,6 +16,15 @@ class Postfach:
     def __init__(self):
         """Start empty."""
         self.nachrichten: list = []
+        self.verweigert: set[str] = set()
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        """Refuse the addresses in `verweigert`, accept all others."""
+        if address in self.verweigert:
+            return "550 5.1.1 Empfänger unbekannt"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd's hook name
         """Store the message and accept it."""
@@ -36,6 +45,7 @@ def smtp(app):
     postfach = Postfach()
     controller = Controller(postfach, hostname="127.0.0.1", port=freier_port())
     controller.start()
+    postfach.port = controller.port
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_SENDER="amtsfluss@stadt.example")
     yield postfach
     controller.stop()
