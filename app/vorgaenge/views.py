@@ -1,54 +1,412 @@
-"""Vorgangsliste and Vorgang detail."""
+"""Vorgangsliste, search, Vorgang detail, case actions and Anhänge (the caseworker's pages)."""
 
-from flask import Blueprint, current_app, render_template, request
+import re
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import func, select
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
 
+from app.auth.models import Benutzer
 from app.extensions import db
-from app.vorgaenge.models import HistorieEintrag, Vorgang
-from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
-from app.vorgaenge.status import Status
+from app.organisation.models import Organisationseinheit
+from app.templating import datum, datum_zeit
+from app.vorgaenge import aktionen, anhaenge, liste
+from app.vorgaenge.forms import (
+    AktenzeichenForm,
+    AnhangForm,
+    BegruendungForm,
+    KommentarForm,
+    LeeresForm,
+    WeiterleitenForm,
+    ZuweisenForm,
+)
+from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
+from app.vorgaenge.service import vorgang_oder_404
+from app.vorgaenge.status import OFFEN, Status
 
 bp = Blueprint("vorgaenge", __name__)
 
 
-@bp.get("/")
-def liste():
-    """The user's Vorgänge, newest first, optionally filtered by status."""
-    query = sichtbare_vorgaenge(current_user)
-    status = request.args.get("status")
-    if status:
-        try:
-            query = query.where(Vorgang.status == Status.from_slug(status).value)
-        except ValueError:
-            status = None
-    seite = max(request.args.get("seite", 1, type=int), 1)
-    groesse = current_app.config["PAGE_SIZE"]
-    vorgaenge = db.session.scalars(
-        query.order_by(Vorgang.eingangsdatum.desc(), Vorgang.id.desc()).limit(groesse + 1).offset((seite - 1) * groesse)
-    ).all()
+# --- List -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/", endpoint="liste")
+def liste_anzeigen():
+    """The inbox: a view (Alle/Meine/Nicht zugewiesen), filters and search from the URL, one page by keyset."""
+    f = liste.filter_aus_args(request.args)
+    seite = liste.seite_laden(current_user, f, current_app.config["PAGE_SIZE"])
     return render_template(
         "vorgaenge/liste.html",
-        vorgaenge=vorgaenge[:groesse],
-        weitere=len(vorgaenge) > groesse,
+        f=f,
         seite=seite,
-        status=status,
-        zaehler=_zaehler_pro_status(),
+        ansichten=liste.ANSICHTEN,
+        sortierungen=liste.SORTIERUNGEN,
+        zaehler=liste.zaehler_pro_status(current_user),
+        formulare=liste.formulare(current_user),
+        personen=liste.sachbearbeitende(current_user),
+        wiedervorlagen_url=_wiedervorlagen_url(),
     )
+
+
+def _wiedervorlagen_url() -> str | None:
+    """Link to the Wiedervorlagen page if that slice registered one."""
+    for endpoint in ("wiedervorlagen.liste", "wiedervorlagen.index", "wiedervorlagen.uebersicht"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
+
+
+# --- Detail ---------------------------------------------------------------------------------------------------
 
 
 @bp.get("/vorgang/<nummer>")
 def detail(nummer: str):
-    """One Vorgang with its Historie."""
+    """One Vorgang: header, applicant, form data, Anhänge, tasks, diagram, Historie, comments, Wiedervorlagen."""
     vorgang = vorgang_oder_404(current_user, nummer)
+    if aktionen.ungelesen([vorgang.id]):
+        aktionen.nachrichten_gelesen(vorgang)
+        db.session.commit()
+    return _detailseite(vorgang)
+
+
+def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 200):
+    """Render the detail page; `formulare` carries a submitted form with its errors (re-shown in place)."""
+    formulare = formulare or {}
+    zuweisen = formulare.get("zuweisen") or ZuweisenForm()
+    kollegen = aktionen.kollegen(vorgang)
+    zuweisen.an.choices = [(0, "– bitte wählen –")] + [(b.id, f"{b.name} ({b.kuerzel})") for b in kollegen]
+    weiterleiten = formulare.get("weiterleiten") or WeiterleitenForm()
+    ziele = aktionen.weiterleitungsziele(vorgang)
+    weiterleiten.ziel.choices = [(0, "– bitte wählen –")] + [(oe.id, oe.name) for oe in ziele]
+    forms = {
+        "kommentar": formulare.get("kommentar") or KommentarForm(),
+        "aktenzeichen": formulare.get("aktenzeichen") or AktenzeichenForm(),
+        "anhang": formulare.get("anhang") or AnhangForm(),
+        "zuweisen": zuweisen,
+        "weiterleiten": weiterleiten,
+        "verwerfen": formulare.get("verwerfen") or BegruendungForm("verwerfen"),
+        "loeschen_beantragen": formulare.get("loeschen_beantragen") or BegruendungForm("loeschen_beantragen"),
+        "wiedereroeffnen": formulare.get("wiedereroeffnen") or BegruendungForm("wiedereroeffnen", pflicht=False),
+        "loeschung_ablehnen": formulare.get("loeschung_ablehnen")
+        or BegruendungForm("loeschung_ablehnen", pflicht=False),
+        "leer": LeeresForm(),
+    }
     historie = db.session.scalars(
-        select(HistorieEintrag).where(HistorieEintrag.vorgang_id == vorgang.id).order_by(HistorieEintrag.id)
+        select(HistorieEintrag).where(HistorieEintrag.vorgang_id == vorgang.id).order_by(HistorieEintrag.id.desc())
     ).all()
-    return render_template("vorgaenge/detail.html", vorgang=vorgang, historie=historie)
+    kommentare = db.session.scalars(
+        select(Kommentar).where(Kommentar.vorgang_id == vorgang.id).order_by(Kommentar.id)
+    ).all()
+    anhangliste = db.session.scalars(select(Anhang).where(Anhang.vorgang_id == vorgang.id).order_by(Anhang.id)).all()
+    aufgaben = _offene_aufgaben(vorgang)
+    return (
+        render_template(
+            "vorgaenge/detail.html",
+            vorgang=vorgang,
+            historie=historie,
+            kommentare=kommentare,
+            anhaenge=anhangliste,
+            darf_inline=anhaenge.darf_inline,
+            aufgaben=aufgaben,
+            aufgaben_fehler=formulare.get("aufgabe_fehler", {}),
+            forms=forms,
+            moeglich=_moegliche_aktionen(vorgang, aufgaben),
+            diagramm=_diagramm_vorhanden(),
+            wiedervorlagen_abschnitt=_vorlage_vorhanden("wiedervorlagen/_abschnitt.html"),
+            fehler_zusammenfassung=_fehler(formulare),
+        ),
+        status,
+    )
 
 
-def _zaehler_pro_status() -> dict[str, int]:
-    """Count of visible Vorgänge per status, for the side navigation (one grouped query)."""
-    sichtbar = sichtbare_vorgaenge(current_user).subquery()
-    rows = db.session.execute(select(sichtbar.c.status, func.count()).group_by(sichtbar.c.status)).all()
-    return {status: anzahl for status, anzahl in rows}
+def _fehler(formulare: dict) -> list[tuple[str, str, str]]:
+    """(field id, label, message) of every error in the submitted forms, for the summary at the top."""
+    fehler = []
+    for name, form in formulare.items():
+        if name == "aufgabe_fehler" or not hasattr(form, "_fields"):
+            continue
+        for feld in form:
+            for e in feld.errors:
+                fehler.append((feld.id, feld.label.text, e))
+    return fehler
+
+
+def _offene_aufgaben(vorgang: Vorgang) -> list:
+    """The procedure's open tasks of this Vorgang (empty while the engine slice is not installed)."""
+    if vorgang.status_enum not in OFFEN:
+        return []
+    try:
+        from app.engine.runner import offene_aufgaben
+    except ImportError:
+        return []
+    return offene_aufgaben(vorgang=vorgang)
+
+
+def _diagramm_vorhanden() -> bool:
+    """Whether the engine offers `diagramm_daten` (the viewer is shown only then)."""
+    try:
+        from app.engine.diagramm import diagramm_daten  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _vorlage_vorhanden(name: str) -> bool:
+    """Whether another slice provides an optional template."""
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
+    """Which action controls to show; the service checks again when they are used."""
+    ich = current_user
+    if not aktionen.darf_bearbeiten(ich):
+        return set()
+    s = vorgang.status_enum
+    moeglich: set[str] = {"kommentar"}
+    if s in OFFEN:
+        moeglich |= {"aktenzeichen", "anhang", "weiterleiten", "verwerfen"}
+        if vorgang.bearbeiter_id is None:
+            moeglich.add("uebernehmen")
+        if vorgang.bearbeiter_id == ich.id or (vorgang.bearbeiter_id and ich.hat_rolle("leitung")):
+            moeglich.add("freigeben")
+        if ich.hat_rolle("leitung") or vorgang.bearbeiter_id == ich.id:
+            moeglich.add("zuweisen")
+        # Accepting is a case action only where the procedure has no task for it (no open task at all).
+        if s is Status.NEU and not aufgaben:
+            moeglich.add("annehmen")
+    if s in {Status.ABGESCHLOSSEN, Status.VERWORFEN}:
+        moeglich.add("wiedereroeffnen")
+    if s in {Status.ABGESCHLOSSEN, Status.VERWORFEN, Status.WEITERGELEITET}:
+        moeglich.add("loeschen_beantragen")
+    if s is Status.ZU_LOESCHEN:
+        moeglich.add("loeschung_ablehnen")
+        if vorgang.loeschung_beantragt_von_id not in (None, ich.id):
+            moeglich.add("loeschung_bestaetigen")
+    return moeglich
+
+
+@bp.get("/vorgang/<nummer>/diagramm.json")
+def diagramm(nummer: str):
+    """BPMN XML and the element ids to highlight, for the bpmn-js viewer."""
+    vorgang = vorgang_oder_404(current_user, nummer)
+    try:
+        from app.engine.diagramm import diagramm_daten
+    except ImportError:
+        abort(404)
+    daten = diagramm_daten(vorgang)
+    if not daten or not daten.get("xml"):
+        abort(404)
+    return jsonify(
+        xml=daten["xml"],
+        erledigt=list(daten.get("erledigt") or []),
+        aktiv=list(daten.get("aktiv") or []),
+        vorfall=daten.get("vorfall"),
+    )
+
+
+# --- Case actions ---------------------------------------------------------------------------------------------
+
+
+@bp.post("/vorgang/<nummer>/aktion/<name>")
+def aktion(nummer: str, name: str):
+    """Run one case action from the detail page; errors re-render the page with the form and its messages."""
+    vorgang = vorgang_oder_404(current_user, nummer, sperren=True)
+    ich: Benutzer = current_user
+    try:
+        ergebnis = _aktion_ausfuehren(vorgang, ich, name)
+    except aktionen.AktionNichtErlaubt as fehler:
+        db.session.rollback()
+        flash(str(fehler), "fehler")
+        return redirect(url_for(".detail", nummer=nummer))
+    except anhaenge.AnhangAbgelehnt as fehler:
+        db.session.rollback()
+        form = AnhangForm()
+        form.datei.errors = [str(fehler)]
+        return _detailseite(vorgang_oder_404(ich, nummer), {"anhang": form}, 422)
+    if isinstance(ergebnis, dict):  # invalid form input
+        db.session.rollback()
+        return _detailseite(vorgang_oder_404(ich, nummer), ergebnis, 422)
+    db.session.commit()
+    if name == "loeschung_bestaetigen":
+        flash(f"Vorgang {nummer} wurde gelöscht.", "erfolg")
+        return redirect(url_for(".liste"))
+    flash(ergebnis, "erfolg")
+    return redirect(url_for(".detail", nummer=nummer) + _ANKER.get(name, ""))
+
+
+#: Where the page scrolls after an action, so a keyboard user lands next to what changed.
+_ANKER = {"kommentar": "#kommentare", "anhang": "#anhaenge", "aktenzeichen": "#kopfdaten"}
+
+
+def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict:
+    """Validate the action's form and call the service; returns a success message or `{name: form}` on errors."""
+    if name == "annehmen":
+        if not LeeresForm().validate_on_submit():
+            abort(400)
+        aktionen.annehmen(vorgang, ich)
+        return "Der Vorgang wurde angenommen."
+    if name == "uebernehmen":
+        aktionen.zuweisen(vorgang, ich, ich)
+        return "Sie bearbeiten den Vorgang jetzt."
+    if name == "freigeben":
+        aktionen.zuweisen(vorgang, ich, None)
+        return "Der Vorgang ist freigegeben."
+    if name == "zuweisen":
+        form = ZuweisenForm()
+        form.an.choices = [(0, "")] + [(b.id, b.name) for b in aktionen.kollegen(vorgang)]
+        if not form.validate_on_submit():
+            return {"zuweisen": form}
+        aktionen.zuweisen(vorgang, ich, db.session.get(Benutzer, form.an.data))
+        return "Der Vorgang wurde zugewiesen."
+    if name == "aktenzeichen":
+        form = AktenzeichenForm()
+        if not form.validate_on_submit():
+            return {"aktenzeichen": form}
+        wert = aktionen.aktenzeichen_setzen(vorgang, ich, form.aktenzeichen.data if form.art.data == "frei" else None)
+        return f"Aktenzeichen {wert} gesetzt."
+    if name == "anhang":
+        form = AnhangForm()
+        if not form.validate_on_submit():
+            return {"anhang": form}
+        datei = form.datei.data
+        anhaenge.hochladen(vorgang, datei.filename or "anhang", datei.read(), ich, form.beschreibung.data or "",
+                           datei.mimetype)
+        return f"Datei „{anhaenge.sicherer_dateiname(datei.filename or 'anhang')}“ angehängt."
+    if name == "kommentar":
+        form = KommentarForm()
+        if not form.validate_on_submit():
+            return {"kommentar": form}
+        aktionen.kommentieren(vorgang, ich, form.text.data)
+        return "Kommentar gespeichert."
+    if name == "weiterleiten":
+        form = WeiterleitenForm()
+        form.ziel.choices = [(0, "")] + [(oe.id, oe.name) for oe in aktionen.weiterleitungsziele(vorgang)]
+        if not form.validate_on_submit():
+            return {"weiterleiten": form}
+        ziel = db.session.get(Organisationseinheit, form.ziel.data)
+        aktionen.weiterleiten(vorgang, ich, ziel, form.notiz.data or "")
+        return f"Der Vorgang wurde an {ziel.name} weitergeleitet."
+    if name in ("verwerfen", "loeschen_beantragen", "wiedereroeffnen", "loeschung_ablehnen"):
+        form = BegruendungForm(name, pflicht=name in ("verwerfen", "loeschen_beantragen"))
+        if not form.validate_on_submit():
+            return {name: form}
+        getattr(aktionen, name)(vorgang, ich, form.begruendung.data or "")
+        return {
+            "verwerfen": "Der Vorgang wurde verworfen.",
+            "loeschen_beantragen": "Die Löschung ist beantragt; eine zweite Person muss sie bestätigen.",
+            "wiedereroeffnen": "Der Vorgang wurde wiedereröffnet.",
+            "loeschung_ablehnen": "Die Löschung wurde abgelehnt.",
+        }[name]
+    if name == "loeschung_bestaetigen":
+        if not LeeresForm().validate_on_submit():
+            abort(400)
+        aktionen.loeschung_bestaetigen(vorgang, ich)
+        return "gelöscht"
+    abort(404)
+
+
+# --- Anhänge --------------------------------------------------------------------------------------------------
+
+
+@bp.get("/vorgang/<nummer>/anhang/<int:anhang_id>")
+def anhang(nummer: str, anhang_id: int):
+    """Download (or, with `?ansicht=1`, preview PDF/images inline) one Anhang of a visible Vorgang."""
+    vorgang = vorgang_oder_404(current_user, nummer)
+    datei = db.session.scalars(
+        select(Anhang).where(Anhang.id == anhang_id, Anhang.vorgang_id == vorgang.id)
+    ).first()
+    if datei is None:
+        abort(404)
+    try:
+        return anhaenge.ausliefern(datei, inline=request.args.get("ansicht") == "1")
+    except FileNotFoundError:
+        abort(404)
+
+
+# --- Template filters for applicant data ---------------------------------------------------------------------
+
+_ISO_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_FELDNAMEN = {
+    "vorname": "Vorname", "nachname": "Nachname", "name": "Name", "firma": "Firma", "strasse": "Straße",
+    "hausnummer": "Hausnummer", "plz": "PLZ", "ort": "Ort", "email": "E-Mail", "telefon": "Telefon",
+    "anschrift": "Anschrift", "postfach": "Postfach", "postfach_id": "Postfach", "geburtsdatum": "Geburtsdatum",
+    "art": "Art", "typ": "Art", "anrede": "Anrede", "titel": "Titel", "land": "Land",
+}
+
+
+@bp.app_template_filter("formularwert")
+def formularwert(wert, typ: str | None = None) -> str:
+    """A form value for reading: dates German, booleans Ja/Nein, decimals with comma, lists joined."""
+    if wert is None or wert == "":
+        return "–"
+    if isinstance(wert, bool):
+        return "Ja" if wert else "Nein"
+    if isinstance(wert, datetime):
+        return datum_zeit(wert)
+    if isinstance(wert, date):
+        return datum(wert)
+    if isinstance(wert, float):
+        return f"{wert:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    if isinstance(wert, list):
+        return ", ".join(formularwert(w) for w in wert)
+    if isinstance(wert, dict):
+        return ", ".join(f"{feldname(k)}: {formularwert(v)}" for k, v in wert.items())
+    text = str(wert)
+    if typ in ("boolean", "bool") and text.lower() in ("true", "false"):
+        return "Ja" if text.lower() == "true" else "Nein"
+    treffer = _ISO_DATUM.match(text.strip())
+    if treffer:
+        try:
+            if treffer.group(4) is None:
+                return datum(date.fromisoformat(text.strip()[:10]))
+            return datum_zeit(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+        except ValueError:
+            return text
+    return text
+
+
+@bp.app_template_filter("feldname")
+def feldname(schluessel: str) -> str:
+    """A readable German label for a technical key of the Antragsteller record."""
+    schluessel = str(schluessel)
+    return _FELDNAMEN.get(schluessel.lower(), schluessel.replace("_", " ").strip().capitalize())
+
+
+@bp.app_template_filter("groesse")
+def groesse(anzahl: int) -> str:
+    """File size in German notation: `1,2 MB`, `340 KB`, `12 Bytes`."""
+    if anzahl >= 1024 * 1024:
+        return f"{anzahl / 1024 / 1024:.1f} MB".replace(".", ",")
+    if anzahl >= 1024:
+        return f"{round(anzahl / 1024)} KB"
+    return f"{anzahl} Bytes"
+
+
+@bp.app_template_filter("aenderung")
+def aenderung(eintrag: HistorieEintrag) -> str:
+    """Before/after of a Historie entry as text: `Status: Neu → Angenommen; Aktenzeichen: – → 197008-2026-00001`."""
+    vorher, nachher = eintrag.vorher or {}, eintrag.nachher or {}
+    teile = []
+    for schluessel in list(dict.fromkeys([*vorher, *nachher])):
+        alt, neu = vorher.get(schluessel), nachher.get(schluessel)
+        if schluessel in vorher:
+            teile.append(f"{feldname(schluessel)}: {formularwert(alt)} → {formularwert(neu)}")
+        else:
+            teile.append(f"{feldname(schluessel)}: {formularwert(neu)}")
+    return "; ".join(teile)

@@ -1,0 +1,1 @@
+"""Task inbox and task forms rendered from the BPMN form fields (camunda:formData)."""

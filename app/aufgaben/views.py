@@ -1,0 +1,118 @@
+"""Task inbox ("Meine Aufgaben") and task forms; completing goes through the engine's `abschliessen`."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.aufgaben.formular import feldansichten, hinweis
+from app.extensions import db
+from app.vorgaenge.models import Vorgang
+from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
+from app.vorgaenge.status import OFFEN
+
+bp = Blueprint("aufgaben", __name__)
+
+
+def _runner():
+    """The engine's runner, or 404 while the engine slice is not installed."""
+    try:
+        from app.engine import runner
+    except ImportError:
+        abort(404)
+    return runner
+
+
+@bp.app_context_processor
+def _aufgaben_helfer() -> dict:
+    """Templates render task fields with these helpers."""
+    return {"aufgabe_felder": feldansichten, "feld_hinweis": hinweis}
+
+
+@bp.get("/aufgaben")
+def liste():
+    """The open tasks the current user may complete, across their OEs, with their Vorgang."""
+    runner = _runner()
+    aufgaben = runner.offene_aufgaben(benutzer=current_user)
+    ids = {a.vorgang_id for a in aufgaben}
+    vorgaenge = (
+        {v.id: v for v in db.session.scalars(sichtbare_vorgaenge(current_user).where(Vorgang.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    zeilen = [(a, vorgaenge[a.vorgang_id]) for a in aufgaben if a.vorgang_id in vorgaenge]
+    return render_template("aufgaben/liste.html", zeilen=zeilen)
+
+
+def _finden(runner, vorgang: Vorgang, task_id: str):
+    """The open task with this id on this Vorgang, or None (completed, cancelled, or not this Vorgang's)."""
+    for a in runner.offene_aufgaben(vorgang=vorgang):
+        if a.task_id == task_id:
+            return a
+    return None
+
+
+@bp.get("/vorgang/<nummer>/aufgabe/<task_id>")
+def formular(nummer: str, task_id: str):
+    """The task form on its own page (also where a failed submission is shown again)."""
+    runner = _runner()
+    vorgang = vorgang_oder_404(current_user, nummer)
+    aufgabe = _finden(runner, vorgang, task_id)
+    if aufgabe is None:
+        return _nicht_mehr_offen(vorgang, {}, 404)
+    return render_template("aufgaben/formular.html", vorgang=vorgang, aufgabe=aufgabe, eingaben=None, fehler={})
+
+
+@bp.post("/vorgang/<nummer>/aufgabe/<task_id>")
+def erledigen(nummer: str, task_id: str):
+    """Complete the task: the engine validates, runs the procedure on and commits.
+
+    Invalid input re-shows the form with per-field messages; a task someone else completed meanwhile gives a
+    clear conflict page that repeats what was entered, so nothing typed is lost.
+    """
+    runner = _runner()
+    vorgang = vorgang_oder_404(current_user, nummer)
+    eingaben = {k: v for k, v in request.form.items() if k not in ("csrf_token", "zurueck")}
+    aufgabe = _finden(runner, vorgang, task_id)
+    if aufgabe is None or vorgang.status_enum not in OFFEN:
+        db.session.rollback()
+        return _nicht_mehr_offen(vorgang, eingaben, 409)
+    try:
+        runner.abschliessen(task_id, eingaben, current_user)
+    except runner.FormularFehler as fehler:
+        db.session.rollback()
+        return (
+            render_template(
+                "aufgaben/formular.html", vorgang=vorgang_oder_404(current_user, nummer), aufgabe=aufgabe,
+                eingaben=eingaben, fehler=fehler.fehler,
+            ),
+            422,
+        )
+    except runner.Konflikt:
+        db.session.rollback()
+        return _nicht_mehr_offen(vorgang_oder_404(current_user, nummer), eingaben, 409, aufgabe)
+    except runner.KeineBerechtigung:
+        db.session.rollback()
+        abort(403)
+    flash(f"Aufgabe „{aufgabe.titel}“ erledigt.", "erfolg")
+    return redirect(url_for("vorgaenge.detail", nummer=nummer) + "#aufgaben")
+
+
+def _nicht_mehr_offen(vorgang: Vorgang, eingaben: dict, status: int, aufgabe=None):
+    """The conflict page: the task is gone; show what was entered and the way back to the Vorgang."""
+    beschriftung = {f.id: f.label for f in aufgabe.felder} if aufgabe else {}
+    return (
+        render_template(
+            "aufgaben/konflikt.html",
+            vorgang=vorgang,
+            aufgabe=aufgabe,
+            eingaben=[(beschriftung.get(k, k), v) for k, v in eingaben.items() if v],
+        ),
+        status,
+    )
+
+
+def vorgangsnummern(ids: set[int]) -> dict[int, str]:
+    """Vorgangsnummer per id (for links from task lists of other slices)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Vorgang.id, Vorgang.nummer).where(Vorgang.id.in_(ids))).all())

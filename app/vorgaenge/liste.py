@@ -1,0 +1,272 @@
+"""The Vorgangsliste as a service: views, filters, sorting, keyset pagination, status counts.
+
+Built to stay fast at a million Vorgänge: every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
+the result), the status counts are one grouped query on `(oe_id, status, …)`, and the few values a page
+needs from other tables (next Wiedervorlage, unread marker) are fetched for the page's ids only.
+"""
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+
+from sqlalchemy import and_, func, or_, select
+
+from app.auth.models import Benutzer, benutzer_oe
+from app.database import is_postgres
+from app.extensions import db
+from app.templating import ORTSZEIT
+from app.vorgaenge.models import Vorgang
+from app.vorgaenge.service import sichtbare_vorgaenge
+from app.vorgaenge.status import Status
+from app.vorgaenge.suche import suchen
+
+#: The three views of the inbox.
+ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
+#: Sort orders: key → (label, column, descending). Eingang uses an index; the others scan the OE's rows.
+SORTIERUNGEN = {
+    "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
+    "eingang_auf": ("Eingang, älteste zuerst", Vorgang.eingangsdatum, False),
+    "nummer": ("Vorgangsnummer", Vorgang.nummer, False),
+    "antragsteller": ("Antragsteller", Vorgang.antragsteller_name, False),
+    "formular": ("Formular", Vorgang.formular_name, False),
+    "status": ("Status", Vorgang.status, False),
+}
+STANDARD_SORTIERUNG = "eingang_ab"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Everything that selects and orders a list page; round-trips through the URL (`als_args`)."""
+
+    ansicht: str = "alle"
+    status: Status | None = None
+    formular: str = ""
+    bearbeiter: int | None = None
+    von: date | None = None
+    bis: date | None = None
+    q: str = ""
+    sortierung: str = STANDARD_SORTIERUNG
+    nach: str = ""
+    vor: str = ""
+    fehler: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def als_args(self, **aenderungen) -> dict[str, str]:
+        """URL query arguments of this filter (without defaults), with changes applied; cursors reset."""
+        f = replace(self, nach="", vor="", **aenderungen)
+        args = {
+            "ansicht": f.ansicht if f.ansicht != "alle" else "",
+            "status": f.status.slug if f.status else "",
+            "formular": f.formular,
+            "bearbeiter": str(f.bearbeiter) if f.bearbeiter else "",
+            "von": f.von.isoformat() if f.von else "",
+            "bis": f.bis.isoformat() if f.bis else "",
+            "q": f.q,
+            "sortierung": f.sortierung if f.sortierung != STANDARD_SORTIERUNG else "",
+            "nach": f.nach,
+            "vor": f.vor,
+        }
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def hat_filter(self) -> bool:
+        """True when something narrows the list beyond the view."""
+        return bool(self.status or self.formular or self.bearbeiter or self.von or self.bis or self.q)
+
+
+def filter_aus_args(args) -> Filter:
+    """Parse the URL arguments leniently: unknown values fall back to defaults, bad dates become field errors."""
+    fehler: dict[str, str] = {}
+    ansicht = args.get("ansicht", "alle")
+    if ansicht not in ANSICHTEN:
+        ansicht = "alle"
+    status = None
+    if args.get("status"):
+        try:
+            status = Status.from_slug(args["status"])
+        except ValueError:
+            fehler["status"] = "Unbekannter Status."
+    bearbeiter = args.get("bearbeiter", type=int) if args.get("bearbeiter") else None
+    von = _datum(args.get("von", ""), "von", fehler)
+    bis = _datum(args.get("bis", ""), "bis", fehler)
+    if von and bis and von > bis:
+        fehler["bis"] = "Das Ende des Zeitraums liegt vor seinem Anfang."
+    sortierung = args.get("sortierung", STANDARD_SORTIERUNG)
+    if sortierung not in SORTIERUNGEN:
+        sortierung = STANDARD_SORTIERUNG
+    return Filter(
+        ansicht=ansicht,
+        status=status,
+        formular=(args.get("formular") or "")[:200],
+        bearbeiter=bearbeiter,
+        von=von,
+        bis=bis,
+        q=(args.get("q") or "").strip()[:200],
+        sortierung=sortierung,
+        nach=(args.get("nach") or "")[:300],
+        vor=(args.get("vor") or "")[:300],
+        fehler=fehler,
+    )
+
+
+def _datum(wert: str, name: str, fehler: dict[str, str]) -> date | None:
+    """ISO date from a date input (`2026-11-28`), or German `28.11.2026`; else a field error."""
+    wert = (wert or "").strip()
+    if not wert:
+        return None
+    for format_ in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(wert, format_).date()
+        except ValueError:
+            continue
+    fehler[name] = "Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."
+    return None
+
+
+@dataclass
+class Seite:
+    """One page of the list and the cursors to its neighbours."""
+
+    vorgaenge: list[Vorgang]
+    naechste: str | None
+    vorherige: str | None
+    fristen: dict[int, date]
+    ungelesen: set[int]
+
+
+def _grundabfrage(benutzer: Benutzer, f: Filter):
+    """The filtered query (not yet ordered or limited); always starts from `sichtbare_vorgaenge`."""
+    query = sichtbare_vorgaenge(benutzer)
+    if f.ansicht == "meine":
+        query = query.where(Vorgang.bearbeiter_id == benutzer.id)
+    elif f.ansicht == "nicht_zugewiesen":
+        query = query.where(Vorgang.bearbeiter_id.is_(None))
+    if f.status:
+        query = query.where(Vorgang.status == f.status.value)
+    if f.formular:
+        query = query.where(Vorgang.formular_id == f.formular)
+    if f.bearbeiter:
+        query = query.where(Vorgang.bearbeiter_id == f.bearbeiter)
+    if f.von:
+        query = query.where(Vorgang.eingangsdatum >= _tagesbeginn(f.von))
+    if f.bis:
+        query = query.where(Vorgang.eingangsdatum < _tagesbeginn(f.bis + timedelta(days=1)))
+    if f.q:
+        query = suchen(query, f.q, "postgresql" if is_postgres() else "sqlite")
+    return query
+
+
+def _tagesbeginn(tag: date) -> datetime:
+    """Midnight of a local (German) day, as an aware datetime; the column type converts it to UTC."""
+    return datetime.combine(tag, dtime.min, tzinfo=ORTSZEIT)
+
+
+def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
+    """One page in the filter's order, by keyset: `nach` = after this row, `vor` = before this row."""
+    _label, spalte, absteigend = SORTIERUNGEN[f.sortierung]
+    query = _grundabfrage(benutzer, f)
+    cursor, rueckwaerts = (f.vor, True) if f.vor else (f.nach, False)
+    marke = _cursor_lesen(cursor, spalte)
+    # Going back = walking the same order in reverse, then flipping the rows.
+    abwaerts = absteigend != rueckwaerts
+    if marke is not None:
+        wert, vid = marke
+        if abwaerts:
+            query = query.where(spalte <= wert, or_(spalte < wert, and_(spalte == wert, Vorgang.id < vid)))
+        else:
+            query = query.where(spalte >= wert, or_(spalte > wert, and_(spalte == wert, Vorgang.id > vid)))
+    ordnung = (spalte.desc(), Vorgang.id.desc()) if abwaerts else (spalte.asc(), Vorgang.id.asc())
+    zeilen = list(db.session.scalars(query.order_by(*ordnung).limit(groesse + 1)))
+    mehr = len(zeilen) > groesse
+    zeilen = zeilen[:groesse]
+    if rueckwaerts:
+        zeilen.reverse()
+    erste = _cursor(zeilen[0], spalte) if zeilen else None
+    letzte = _cursor(zeilen[-1], spalte) if zeilen else None
+    if rueckwaerts:
+        naechste, vorherige = letzte, (erste if mehr else None)
+    else:
+        naechste, vorherige = (letzte if mehr else None), (erste if marke is not None else None)
+    ids = [v.id for v in zeilen]
+    from app.vorgaenge.aktionen import ungelesen
+
+    return Seite(zeilen, naechste, vorherige, naechste_fristen(ids), ungelesen(ids))
+
+
+def _cursor(vorgang: Vorgang, spalte) -> str:
+    """An opaque, URL-safe cursor: the sort value and the id of a row."""
+    wert = getattr(vorgang, spalte.key)
+    if isinstance(wert, datetime):
+        wert = wert.isoformat()
+    roh = json.dumps([wert, vorgang.id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(roh).decode().rstrip("=")
+
+
+def _cursor_lesen(cursor: str, spalte) -> tuple | None:
+    """Decode a cursor; anything malformed means "first page"."""
+    if not cursor:
+        return None
+    try:
+        wert, vid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if spalte.key == "eingangsdatum":
+            wert = datetime.fromisoformat(wert)
+        if not isinstance(vid, int) or not isinstance(wert, str | datetime):
+            return None
+        return wert, vid
+    except (ValueError, TypeError):
+        return None
+
+
+def zaehler_pro_status(benutzer: Benutzer) -> dict[str, int]:
+    """Visible Vorgänge per status: one grouped query over the (oe_id, status, …) index."""
+    rows = db.session.execute(
+        select(Vorgang.status, func.count()).where(Vorgang.oe_id.in_(benutzer.oe_ids)).group_by(Vorgang.status)
+    ).all()
+    return {status: anzahl for status, anzahl in rows}
+
+
+def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
+    """The next open Wiedervorlage per Vorgang, from the Wiedervorlagen slice if it is installed."""
+    if not vorgang_ids:
+        return {}
+    try:
+        from app.wiedervorlagen.service import naechste_fristen as fristen
+    except ImportError:
+        return {}
+    return fristen(vorgang_ids)
+
+
+#: (oe ids) → (expiry, forms): the form filter's choices, cached briefly because DISTINCT over a big OE costs.
+_FORMULAR_CACHE: dict[tuple[int, ...], tuple[float, list[tuple[str, str]]]] = {}
+_FORMULAR_TTL = 300.0
+
+
+def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
+    """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
+    schluessel = tuple(sorted(benutzer.oe_ids))
+    jetzt = time.monotonic()
+    treffer = _FORMULAR_CACHE.get(schluessel)
+    if treffer and treffer[0] > jetzt:
+        return treffer[1]
+    rows = db.session.execute(
+        select(Vorgang.formular_id, func.max(Vorgang.formular_name))
+        .where(Vorgang.oe_id.in_(schluessel))
+        .group_by(Vorgang.formular_id)
+    ).all()
+    werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
+    _FORMULAR_CACHE[schluessel] = (jetzt + _FORMULAR_TTL, werte)
+    return werte
+
+
+def sachbearbeitende(benutzer: Benutzer) -> list[Benutzer]:
+    """People of the user's OEs, for the Sachbearbeiter filter."""
+    return list(
+        db.session.scalars(
+            select(Benutzer)
+            .where(Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(benutzer.oe_ids))))
+            .order_by(Benutzer.name)
+        )
+    )
+
