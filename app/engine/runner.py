@@ -43,7 +43,6 @@ uhr.installieren()
 
 #: internal_data key marking that the "reached" effects (status, Wiedervorlage, due date) were applied.
 ERREICHT = "amtsfluss_erreicht"
-TIMER_TYPEN = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
 
 
 class Konflikt(Exception):
@@ -197,16 +196,24 @@ def _vorfall_setzen(lauf: _Lauf, error: Exception) -> None:
 
 
 def _naechster_timer(wf: BpmnWorkflow) -> datetime | None:
-    """The earliest due time among the waiting timer events (None when no timer waits)."""
+    """The earliest due time among the waiting timers (None when no timer waits).
+
+    Read from the waiting tasks' `event_value`, which SpiffWorkflow computes once when a timer starts waiting;
+    `waiting_events()` alone misses timers behind an event-based gateway (a MultipleEventDefinition).
+    """
     faellig = []
-    for event in wf.waiting_events():
-        if event.event_type in TIMER_TYPEN and isinstance(event.value, str):
-            try:
-                wert = TimerEventDefinition.parse_time_or_duration(event.value)
-            except Exception:  # noqa: BLE001, S112 — an unparsable value surfaces as an incident when it fires
-                continue
-            if isinstance(wert, datetime):
-                faellig.append(wert)
+    for task in list(wf.event_manager.tasks.values()):
+        wert = task.internal_data.get("event_value")
+        if isinstance(wert, dict):
+            wert = wert.get("next")
+        if not isinstance(wert, str):
+            continue
+        try:
+            zeitpunkt = TimerEventDefinition.parse_time_or_duration(wert)
+        except Exception:  # noqa: BLE001, S112 — an unparsable value surfaces as an incident when it fires
+            continue
+        if isinstance(zeitpunkt, datetime):
+            faellig.append(zeitpunkt)
     return min(faellig) if faellig else None
 
 
@@ -412,14 +419,14 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     if instanz is None or instanz.zustand_art != AKTIV:
         return False
     lauf = _laden(instanz, vorgang, None)
-    wartend = [
-        t for t in lauf.workflow.get_tasks(state=TaskState.WAITING)
-        if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-        and t.task_spec.event_definition.name == name
-    ]
-    if not wartend:
+    definition = None
+    for task in list(lauf.workflow.event_manager.tasks.values()):
+        ed = getattr(task.task_spec, "event_definition", None)
+        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
+            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
+                definition = kandidat
+    if definition is None:
         return False
-    definition = wartend[0].task_spec.event_definition
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
     lauf.workflow.catch(BpmnEvent(definition, payload=payload))
     protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.engine import uhr
 from app.engine.models import AKTIV, ProzessInstanz
@@ -26,6 +27,8 @@ def faellige_timer_ausfuehren(jetzt: datetime, limit: int = 100) -> int:
         .where(ProzessInstanz.zustand_art == AKTIV, ProzessInstanz.next_timer_due <= jetzt)
         .order_by(ProzessInstanz.next_timer_due)
         .limit(limit)
+        # no joined eager load: FOR UPDATE SKIP LOCKED must lock (and skip) only instance rows
+        .options(lazyload(ProzessInstanz.modell_version))
         .execution_options(populate_existing=True)
     )
     anzahl = 0
