@@ -69,7 +69,7 @@ def kopf_aus_metadaten(
     leika = _LEIKA.match(kennung or "")
     adresse, typ = _postfach(_objekt(dokument.get("replyChannel"), "replyChannel"))
     sender = _objekt(referenz.get("x-sender"), "x-sender")
-    anhaenge = _objekt(dokument.get("contentStructure"), "contentStructure").get("attachments") or []
+    anhaenge = _deklarierte_anhaenge(dokument)
     return Kopf(
         quelle=QUELLE,
         transaktions_id=transaktions_id.strip(),
@@ -100,6 +100,16 @@ def kopf_aus_metadaten(
     )
 
 
+def _deklarierte_anhaenge(metadaten: Mapping[str, Any]) -> list[Any]:
+    """``contentStructure.attachments`` (absent → empty), which must be a list."""
+    deklariert = _objekt(metadaten.get("contentStructure"), "contentStructure").get("attachments")
+    if deklariert is None:
+        return []
+    if not isinstance(deklariert, list):
+        raise AdapterFehler("contentStructure.attachments muss eine Liste sein", "typ_ungueltig")
+    return deklariert
+
+
 def _konto_typ(dokument: Mapping[str, Any]) -> str | None:
     """The type of the first authentication information entry (e.g. ``identificationReport``)."""
     info = dokument.get("authenticationInformation")
@@ -126,11 +136,8 @@ def anhaenge_pruefen(
 ) -> list[Anhang]:
     """Every attachment declared in ``contentStructure.attachments`` must be delivered with a matching
     SHA-512; every delivered file must be declared. Returns the Anhänge in declaration order."""
-    deklariert = _objekt(metadaten.get("contentStructure"), "contentStructure").get("attachments") or []
-    if not isinstance(deklariert, list):
-        raise AdapterFehler("contentStructure.attachments muss eine Liste sein", "typ_ungueltig")
     ergebnis, gesehen = [], set()
-    for i, eintrag in enumerate(deklariert):
+    for i, eintrag in enumerate(_deklarierte_anhaenge(metadaten)):
         eintrag = _objekt(eintrag, f"contentStructure.attachments[{i}]")
         anhang_id = eintrag.get("attachmentId")
         if not isinstance(anhang_id, str) or not anhang_id:

@@ -92,6 +92,8 @@ def json_laden(daten: bytes | str, was: str = "formData") -> Any:
         ) from fehler
     except RecursionError as fehler:
         raise AdapterFehler(f"{was} ist zu tief verschachtelt", "json_ungueltig") from fehler
+    except ValueError as fehler:  # e.g. an integer literal beyond Python's 4300-digit limit
+        raise AdapterFehler(f"{was} ist kein verarbeitbares JSON: {fehler}", "json_ungueltig") from fehler
 
 
 def _keine_konstante(name: str) -> Any:

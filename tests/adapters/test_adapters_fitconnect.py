@@ -110,8 +110,9 @@ def test_xml_data_goes_through_the_hardened_parser():
         (lambda m, d, a: ({**m, "additionalReferenceInfo": {}}, d, a), "transaktions_id_fehlt"),
         (lambda m, d, a: ({**m, "replyChannel": []}, d, a), "typ_ungueltig"),
         (lambda m, d, a: (b"{kaputt", d, a), "json_ungueltig"),
+        (lambda m, d, a: ({**m, "contentStructure": {"attachments": 5}}, d, a), "typ_ungueltig"),
     ],
-    ids=["daten-hash", "unerwartet", "fehlt", "ohne-id", "typ", "json"],
+    ids=["daten-hash", "unerwartet", "fehlt", "ohne-id", "typ", "json", "anhangliste-typ"],
 )
 def test_inconsistent_submission_is_refused(umbau, code):
     """Altered data, undeclared or missing files, no id, wrong types, broken JSON: each its own code."""

@@ -186,8 +186,12 @@ def test_answer_body_has_the_contract_shape():
         (b'{"control": {"transactionId": "t"}, "formData": [{"name": "x", "numberValue": NaN}]}', "NaN"),
         (b"\xff\xfe{}", "kein UTF-8"),
         (b"[" * 100000 + b"]" * 100000, "zu tief verschachtelt"),
+        (
+            b'{"control": {"transactionId": "t"}, "formData": [{"name": "a", "numberValue": ' + b"1" * 5000 + b"}]}",
+            "kein verarbeitbares JSON",
+        ),
     ],
-    ids=["leer", "abgeschnitten", "einfache-anfuehrungszeichen", "nan", "kein-utf8", "zu-tief"],
+    ids=["leer", "abgeschnitten", "einfache-anfuehrungszeichen", "nan", "kein-utf8", "zu-tief", "riesige-zahl"],
 )
 def test_invalid_json_is_refused(roh, meldung):
     """Anything json.loads would refuse (or accept only as an extension) gives json_ungueltig."""
