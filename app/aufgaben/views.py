@@ -22,10 +22,9 @@ def _runner():
     return runner
 
 
-@bp.app_context_processor
-def _aufgaben_helfer() -> dict:
-    """Templates render task fields with these helpers."""
-    return {"aufgabe_felder": feldansichten, "feld_hinweis": hinweis}
+# Globals (not a context processor): imported macros see globals, but not the render context.
+bp.add_app_template_global(feldansichten, "aufgabe_felder")
+bp.add_app_template_global(hinweis, "feld_hinweis")
 
 
 @bp.get("/aufgaben")

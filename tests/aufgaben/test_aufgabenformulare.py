@@ -1,0 +1,133 @@
+"""Task forms rendered from BPMN form fields: types, defaults, server-side validation, conflicts, the full path."""
+
+import re
+
+from sqlalchemy import select
+
+from app.aufgaben.formular import feldansichten
+from app.engine import runner
+from app.engine.formular import Formularfeld
+from app.extensions import db
+from app.vorgaenge.models import HistorieEintrag, Vorgang
+from tests.aufgaben.conftest import vorgang_mit_verfahren
+
+
+def _offen(vorgang):
+    """The open tasks of a Vorgang."""
+    return runner.offene_aufgaben(vorgang=vorgang)
+
+
+def test_fields_of_every_type_become_labelled_inputs_with_constraints(app):
+    """string/long/boolean/date/enum, defaults and constraints map to the right inputs."""
+    felder = [
+        Formularfeld("name", "Name", "string", pflicht=True, minlength=2, maxlength=50),
+        Formularfeld("anzahl", "Anzahl", "long", min=1, max=9, vorgabe="3"),
+        Formularfeld("ok", "In Ordnung", "boolean", vorgabe="true"),
+        Formularfeld("tag", "Termin", "date"),
+        Formularfeld("art", "Art", "enum", werte=[("a", "Alpha"), ("b", "Beta")], vorgabe="b"),
+        Formularfeld("nr", "Nummer", "string", readonly=True, vorgabe="X-1"),
+    ]
+    ansichten = {a.id: a for a in feldansichten("1234-abcd", felder)}
+    assert ansichten["name"].art == "text" and ansichten["name"].attribute == {"minlength": "2", "maxlength": "50"}
+    assert ansichten["anzahl"].art == "zahl" and ansichten["anzahl"].wert == "3"
+    assert ansichten["ok"].art == "janein" and ansichten["ok"].wert == "true"
+    assert ansichten["tag"].art == "datum"
+    assert ansichten["art"].werte == [("a", "Alpha"), ("b", "Beta")] and ansichten["art"].wert == "b"
+    assert ansichten["nr"].art == "anzeige"
+    assert ansichten["name"].html_id == "aufgabe-1234abcd-name"
+
+
+def test_detail_page_shows_the_open_task_form_from_the_procedure(app, client, auth, ordnungsamt, verfahren):
+    """The first task of the general procedure, with its enum choices and required marker, on the detail page."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    auth.login()
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert "Antrag prüfen" in seite
+    assert '<option value="annehmen"' in seite and "Verwerfen</option>" in seite
+    assert "(Pflichtfeld)" in seite
+    assert "Vorgang annehmen" not in seite  # the procedure models accepting: no separate case action
+
+
+def test_invalid_input_shows_german_errors_per_field_with_a_linked_summary(app, client, auth, ordnungsamt,
+                                                                        verfahren):
+    """Server-side validation; nothing saved; the typed values come back."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    [aufgabe] = _offen(v)
+    auth.login()
+    antwort = client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
+                          data={"entscheidung": "", "begruendung": "meine Notiz"})
+    seite = antwort.get_data(as_text=True)
+    assert antwort.status_code == 422
+    assert "ist ein Pflichtfeld" in seite
+    feld_id = re.search(r'id="(aufgabe-[a-z0-9]+-entscheidung)"', seite).group(1)
+    assert f'href="#{feld_id}"' in seite and 'aria-invalid="true"' in seite
+    assert "meine Notiz" in seite
+    db.session.expire_all()
+    assert db.session.get(Vorgang, v.id).status == "Neu"
+
+
+def test_completing_the_tasks_moves_the_vorgang_to_abgeschlossen(app, client, auth, ordnungsamt, verfahren):
+    """The whole general procedure through the task forms; the Historie records each task."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    auth.login()
+    schritte = [
+        ("antrag_pruefen", {"entscheidung": "annehmen"}, "In Bearbeitung"),
+        ("bearbeiten", {"ergebnis": "stattgeben", "vermerk": "vollständig"}, "In Bearbeitung"),
+        ("bescheiden", {"bescheid_datum": "2026-12-24", "bescheid_text": "Dem Antrag wird stattgegeben."},
+         "Beschieden"),
+        ("abschliessen", {"zugestellt": "true"}, "Abgeschlossen"),
+    ]
+    for element_id, daten, status in schritte:
+        [aufgabe] = _offen(v)
+        assert aufgabe.element_id == element_id
+        antwort = client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}", data=daten)
+        assert antwort.status_code == 302, antwort.get_data(as_text=True)[:2000]
+        db.session.expire_all()
+        assert db.session.get(Vorgang, v.id).status == status
+    aktionen = db.session.scalars(select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == v.id)).all()
+    assert aktionen.count("Aufgabe erledigt") == 4
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert "Keine offenen Aufgaben" in seite and "Abgeschlossen" in seite
+
+
+def test_a_task_completed_by_someone_else_gives_a_conflict_page_that_keeps_the_input(app, client, auth, ordnungsamt,
+                                                                                   verfahren):
+    """Two people submit the same task: the second sees a clear message and what they typed."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    [aufgabe] = _offen(v)
+    auth.login()
+    assert client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
+                       data={"entscheidung": "annehmen"}).status_code == 302
+    antwort = client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
+                          data={"entscheidung": "verwerfen", "begruendung": "Mein langer Vermerk"})
+    seite = antwort.get_data(as_text=True)
+    assert antwort.status_code == 409
+    assert "nicht mehr offen" in seite
+    assert "Mein langer Vermerk" in seite
+
+
+def test_task_inbox_lists_tasks_of_my_oe_only(app, client, auth, ordnungsamt, verfahren):
+    """"Meine Aufgaben" shows open tasks I may complete, with a link to the form page."""
+    from tests import factories
+
+    bauamt = factories.oe("Bauamt", "197009", "31006")
+    eigen = vorgang_mit_verfahren(ordnungsamt)
+    fremd = vorgang_mit_verfahren(bauamt)
+    auth.login()
+    seite = client.get("/aufgaben").get_data(as_text=True)
+    assert eigen.nummer in seite and fremd.nummer not in seite
+    [aufgabe] = _offen(eigen)
+    formular = client.get(f"/vorgang/{eigen.nummer}/aufgabe/{aufgabe.task_id}")
+    assert formular.status_code == 200 and "Aufgabe erledigen" in formular.get_data(as_text=True)
+    assert client.get(f"/vorgang/{fremd.nummer}/aufgabe/{aufgabe.task_id}").status_code == 404
+
+
+def test_diagram_data_marks_the_current_task(app, client, auth, ordnungsamt, verfahren):
+    """The viewer's JSON: the BPMN XML and the active element."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    auth.login()
+    daten = client.get(f"/vorgang/{v.nummer}/diagramm.json").get_json()
+    assert "<bpmn:definitions" in daten["xml"] or "definitions" in daten["xml"]
+    assert "antrag_pruefen" in daten["aktiv"]
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert 'id="diagramm"' in seite and "bpmn-navigated-viewer" in seite
