@@ -1,0 +1,384 @@
+"""Benchmark of the scheduler on PostgreSQL with two scheduler processes (issue 6, item 7).
+
+Part A: N due Wiedervorlagen (default 100,000) fired by two processes, then their outbox mails sent by two
+processes. Mail transport: `--mail null` (the app's explicit null transport: the MIME message is built, then
+dropped) or `--mail sink` (a local aiosmtpd sink in this process that counts every message it receives).
+Part B: M process instances (default 10,000) waiting on a due BPMN timer, fired by two processes through
+`app.engine.timers.faellige_timer_ausfuehren`, compared with the raw in-memory SpiffWorkflow timer-firing rate
+of the same model in the same run.
+
+    .venv/bin/python bench/scheduler.py --db postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+A throwaway database is created on that server and dropped at the end. Prints a Markdown table.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+JETZT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def _config(url: str, extra: dict | None = None) -> dict:
+    """App config of the benchmark: no background scheduler, no process deployment on start."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "bench",
+        "SCHEDULER_ENABLED": False,
+        "DEPLOY_PROCESSES_ON_START": False,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": "/tmp/amtsfluss-bench",
+        "SCHEDULER_BUDGET_SECONDS": 3600,
+        **(extra or {}),
+    }
+
+
+# --- database set-up --------------------------------------------------------------------------------------
+
+
+def datenbank_anlegen(basis: str) -> str:
+    """Create and migrate a fresh database on the server of `basis`; return its URL."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    name = f"amtsfluss_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(basis, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = sa.engine.make_url(basis).set(database=name).render_as_string(hide_password=False)
+    app = create_app(_config(url))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+    return url
+
+
+def datenbank_loeschen(basis: str, url: str) -> None:
+    """Drop the benchmark database."""
+    import sqlalchemy as sa
+
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(basis, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def wiedervorlagen_anlegen(url: str, anzahl: int, vorgaenge: int = 1000) -> float:
+    """Seed `anzahl` due Wiedervorlagen on `vorgaenge` Vorgänge (two caseworkers); return seconds taken."""
+    from sqlalchemy import insert
+
+    from app import create_app
+    from app.auth.service import benutzer_anlegen, oe_anlegen
+    from app.extensions import db
+    from app.vorgaenge.service import anlegen
+    from app.wiedervorlagen.models import Wiedervorlage
+    from app.wiedervorlagen.service import faelligkeit
+
+    beginn = time.perf_counter()
+    app = create_app(_config(url))
+    with app.app_context():
+        amt = oe_anlegen("Ordnungsamt", "197008", "31005")
+        leute = [
+            benutzer_anlegen(login, name, "bench-passwort-lang", ["sachbearbeitung"], [amt], email=f"{login}@x.example")
+            for login, name in (("sabine", "Sabine Berger"), ("tom", "Tom Krause"))
+        ]
+        db.session.flush()
+        akten = []
+        for i in range(vorgaenge):
+            v = anlegen(amt, formular_id="gewerbeanmeldung", formular_name="Gewerbeanmeldung")
+            v.bearbeiter_id = leute[i % 2].id
+            akten.append(v)
+        db.session.commit()
+        chunk = []
+        for i in range(anzahl):
+            frist = date(2026, 11, 30) - timedelta(days=i % 7)
+            akte = akten[i % vorgaenge]
+            chunk.append(
+                {
+                    "vorgang_id": akte.id,
+                    "betreff": f"Wiedervorlage {i}",
+                    "beschreibung": "",
+                    "frist": frist,
+                    "faellig_am": faelligkeit(frist),
+                    "erinnerung_faellig_am": faelligkeit(frist),
+                    "status": "offen",
+                    "herkunft": "manuell",
+                    "zugewiesen_an_id": akte.bearbeiter_id,
+                    "erstellt_am": JETZT - timedelta(days=30),
+                }
+            )
+            if len(chunk) == 10_000:
+                db.session.execute(insert(Wiedervorlage), chunk)
+                chunk = []
+        if chunk:
+            db.session.execute(insert(Wiedervorlage), chunk)
+        db.session.commit()
+        from sqlalchemy import text
+
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.engine.dispose()
+    return time.perf_counter() - beginn
+
+
+# --- worker processes -------------------------------------------------------------------------------------
+
+
+def worker(url: str, art: str, config: dict) -> None:
+    """One scheduler process: build the app, report ready, wait for "los", work until nothing is left."""
+    from app import create_app
+    from app.extensions import db
+    from app.scheduler import tick
+
+    app = create_app(_config(url, config))
+    with app.app_context():
+        db.session.execute(db.select(1))  # open the connection before the clock starts
+        db.session.commit()
+        print("bereit", flush=True)
+        sys.stdin.readline()
+        beginn = time.perf_counter()
+        gesamt = 0
+        runden = 0
+        if art == "timer":
+            from app.engine.timers import faellige_timer_ausfuehren
+
+            while True:
+                n = faellige_timer_ausfuehren(JETZT + timedelta(days=400), limit=int(config.get("LIMIT", 100)))
+                gesamt += n
+                runden += 1
+                if n == 0:
+                    break
+        else:
+            handler = {"feuern": "wiedervorlagen", "mails": "mailausgang"}[art]
+            while True:
+                ergebnis = tick(JETZT, nur=[handler])
+                if ergebnis[handler] is None:
+                    raise SystemExit(f"Handler {handler} fehlgeschlagen")
+                gesamt += ergebnis[handler]
+                runden += 1
+                if ergebnis[handler] == 0:
+                    break
+        ende = time.perf_counter()
+        db.engine.dispose()
+    print(json.dumps({"anzahl": gesamt, "sekunden": ende - beginn, "runden": runden, "ende": time.time()}), flush=True)
+
+
+def zwei_worker(url: str, art: str, config: dict) -> dict:
+    """Start two worker processes, release them at once, return wall time and each one's share."""
+    befehl = [sys.executable, __file__, "--worker", art, "--db", url, "--config", json.dumps(config)]
+    prozesse = [
+        subprocess.Popen(befehl, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(2)
+    ]
+    for p in prozesse:
+        zeile = p.stdout.readline().strip()
+        if zeile != "bereit":
+            raise SystemExit(f"Worker nicht bereit: {zeile!r}")
+    start = time.time()
+    for p in prozesse:
+        p.stdin.write("los\n")
+        p.stdin.flush()
+    ergebnisse = []
+    for p in prozesse:
+        ausgabe = p.stdout.read().strip().splitlines()
+        p.wait()
+        if p.returncode != 0 or not ausgabe:
+            raise SystemExit(f"Worker fehlgeschlagen ({p.returncode})")
+        ergebnisse.append(json.loads(ausgabe[-1]))
+    return {
+        "sekunden": max(e["ende"] for e in ergebnisse) - start,
+        "anteile": [e["anzahl"] for e in ergebnisse],
+        "runden": [e["runden"] for e in ergebnisse],
+    }
+
+
+# --- checks -----------------------------------------------------------------------------------------------
+
+
+def wiedervorlagen_pruefen(url: str) -> dict:
+    """Count fired, missed and duplicated reminders, notifications, Historie entries and mails."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+
+        def zahl(sql: str) -> int:
+            """One integer from SQL."""
+            return conn.execute(sa.text(sql)).scalar_one()
+
+        werte = {
+            "erinnert": zahl("SELECT count(*) FROM wiedervorlage WHERE erinnert_am IS NOT NULL"),
+            "verpasst": zahl("SELECT count(*) FROM wiedervorlage WHERE erinnerung_faellig_am IS NOT NULL"),
+            "benachrichtigungen": zahl("SELECT count(*) FROM benachrichtigung"),
+            "doppelte_benachrichtigungen": zahl(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM benachrichtigung "
+                "GROUP BY wiedervorlage_id HAVING count(*) > 1) d"
+            ),
+            "historie": zahl("SELECT count(*) FROM historie_eintrag WHERE aktion = 'Wiedervorlage fällig'"),
+            "mails": zahl("SELECT count(*) FROM mailausgang"),
+            "doppelte_mails": zahl(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM mailausgang "
+                "GROUP BY wiedervorlage_id HAVING count(*) > 1) d"
+            ),
+            "gesendet": zahl("SELECT count(*) FROM mailausgang WHERE status = 'gesendet'"),
+            "versuche_gesamt": zahl("SELECT coalesce(sum(versuche), 0) FROM mailausgang"),
+        }
+    engine.dispose()
+    return werte
+
+
+# --- SMTP sink --------------------------------------------------------------------------------------------
+
+
+class Senke:
+    """aiosmtpd handler counting messages and duplicate subjects."""
+
+    def __init__(self):
+        """Start empty."""
+        self.anzahl = 0
+        self.betreffe: dict[bytes, int] = {}
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd hook
+        """Count the message by its Subject header."""
+        self.anzahl += 1
+        kopf = envelope.content.split(b"\r\n\r\n", 1)[0]
+        betreff = next((z for z in kopf.split(b"\r\n") if z.startswith(b"Subject:")), b"")
+        self.betreffe[betreff] = self.betreffe.get(betreff, 0) + 1
+        return "250 OK"
+
+
+# --- part B: BPMN timers ----------------------------------------------------------------------------------
+
+
+def timer_teil(url: str, anzahl: int) -> dict | None:
+    """Seed `anzahl` instances waiting on a due timer; fire them with two processes; raw rate for comparison."""
+    try:
+        import app.engine.timers  # noqa: F401
+    except ImportError:
+        return None
+    from bench_timer import raw_rate, timer_instanzen_anlegen  # type: ignore[import-not-found]
+
+    seed = timer_instanzen_anlegen(url, anzahl, _config)
+    lauf = zwei_worker(url, "timer", {"LIMIT": 100})
+    roh = raw_rate(min(anzahl, 2000))
+    return {"seed": seed, "lauf": lauf, "roh": roh}
+
+
+# --- main -------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--anzahl", type=int, default=100_000)
+    parser.add_argument("--timer", type=int, default=10_000)
+    parser.add_argument("--mail", choices=("null", "sink"), default="null")
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--worker")
+    parser.add_argument("--config", default="{}")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.db, args.worker, json.loads(args.config))
+        return
+    if not args.db or not args.db.startswith("postgresql"):
+        raise SystemExit("Bitte --db postgresql+psycopg://… angeben (oder BENCH_DATABASE_URL setzen).")
+
+    url = datenbank_anlegen(args.db)
+    zeilen = []
+    try:
+        seed = wiedervorlagen_anlegen(url, args.anzahl)
+        print(f"# {args.anzahl} Wiedervorlagen angelegt in {seed:.1f} s", file=sys.stderr)
+        feuern = zwei_worker(url, "feuern", {"SCHEDULER_BATCH": args.batch})
+        mail_config = {"SCHEDULER_BATCH": args.batch, "MAIL_TRANSPORT": "null"}
+        controller = None
+        senke = None
+        if args.mail == "sink":
+            from aiosmtpd.controller import Controller
+
+            senke = Senke()
+            controller = Controller(senke, hostname="127.0.0.1", port=0)
+            controller.start()
+            mail_config = {
+                "SCHEDULER_BATCH": args.batch,
+                "MAIL_TRANSPORT": "smtp",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": controller.port,
+            }
+        mails = zwei_worker(url, "mails", mail_config)
+        if controller:
+            controller.stop()
+        pruefung = wiedervorlagen_pruefen(url)
+        n = args.anzahl
+        dup = pruefung["doppelte_benachrichtigungen"] + pruefung["doppelte_mails"]
+        if senke:
+            dup += sum(v - 1 for v in senke.betreffe.values() if v > 1)
+        zeilen.append(
+            (
+                f"Wiedervorlagen feuern (Claim + Benachrichtigung + Mail in Outbox + Historie), Charge {args.batch}",
+                n,
+                feuern["sekunden"],
+                n / feuern["sekunden"],
+                pruefung["doppelte_benachrichtigungen"],
+                f"Anteile {feuern['anteile']}, verpasst {pruefung['verpasst']}, Historie {pruefung['historie']}",
+            )
+        )
+        zeilen.append(
+            (
+                f"Outbox senden ({'aiosmtpd-Senke' if senke else 'Null-Transport'})",
+                pruefung["mails"],
+                mails["sekunden"],
+                pruefung["mails"] / mails["sekunden"],
+                pruefung["doppelte_mails"] + (sum(v - 1 for v in senke.betreffe.values() if v > 1) if senke else 0),
+                f"Anteile {mails['anteile']}, gesendet {pruefung['gesendet']}"
+                + (f", Senke empfing {senke.anzahl}" if senke else ""),
+            )
+        )
+        zeilen.append(
+            (
+                "Wiedervorlagen gesamt (feuern + senden)",
+                n,
+                feuern["sekunden"] + mails["sekunden"],
+                n / (feuern["sekunden"] + mails["sekunden"]),
+                dup,
+                "Ziel: 100.000 in ≤ 60 s, 0 Duplikate",
+            )
+        )
+        if args.timer:
+            timer = timer_teil(url, args.timer)
+            if timer is None:
+                zeilen.append(("BPMN-Timer", args.timer, float("nan"), float("nan"), 0, "offen: app.engine.timers fehlt"))
+            else:
+                zeilen.extend(timer["zeilen"] if "zeilen" in timer else [])
+    finally:
+        datenbank_loeschen(args.db, url)
+
+    print("| Messung | Anzahl | Sekunden | pro Sekunde | Duplikate | Bemerkung |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, anzahl, sekunden, rate, dup, bemerkung in zeilen:
+        print(f"| {name} | {_zahl(anzahl)} | {_zahl(sekunden, 1)} | {_zahl(rate)} | {dup} | {bemerkung} |")
+
+
+def _zahl(wert: float, stellen: int = 0) -> str:
+    """German number format: 100.000 and 12,5."""
+    if wert != wert:  # NaN: not measured
+        return "–"
+    text = f"{wert:,.{stellen}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+if __name__ == "__main__":
+    main()
