@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from adapters import AdapterFehler, Antrag
@@ -62,6 +62,36 @@ class Abgelehnt(Exception):
 
 
 @dataclass
+class VorgangInfo:
+    """What an answer needs of a Vorgang, read before the commit (saves reloading the row afterwards)."""
+
+    id: int
+    nummer: str
+    status: str
+    status_seit: datetime
+
+    @classmethod
+    def von(cls, vorgang: Vorgang) -> VorgangInfo:
+        """Snapshot of a Vorgang."""
+        return cls(vorgang.id, vorgang.nummer, vorgang.status, vorgang.status_seit)
+
+
+@dataclass
+class EingangKurz:
+    """The facts of a stored Eingang that processing needs (never its raw bytes)."""
+
+    id: int
+    quelle: str
+    transaktions_id: str
+    eingegangen_am: datetime
+
+
+#: Columns of an Eingang without the raw bytes.
+_OHNE_INHALT = (Eingang.id, Eingang.quelle, Eingang.transaktions_id, Eingang.eingegangen_am, Eingang.zustand,
+                Eingang.fehler_code, Eingang.fehler, Eingang.vorgang_id)  # fmt: skip
+
+
+@dataclass
 class Ergebnis:
     """What became of one delivery: the Eingang and, if processed, its Vorgang.
 
@@ -75,7 +105,7 @@ class Ergebnis:
     zustand: str
     neu: bool
     http_status: int
-    vorgang: Vorgang | None = None
+    vorgang: VorgangInfo | None = None
     fehler_code: str = ""
     fehler: str = ""
 
@@ -134,29 +164,32 @@ def annehmen(
     )
     db.session.add(eingang)
     try:
+        db.session.flush()
+        kurz = EingangKurz(eingang.id, eingang.quelle, eingang.transaktions_id, eingang.eingegangen_am)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return _wiederholung(quelle.name, transaktions_id[:200])
-    eingang_id = eingang.id
+    eingang_id = kurz.id
     if fehler:
         log.info("Eingang %s (%s) fehlerhaft: %s", eingang_id, quelle.name, fehler)
         return Ergebnis(eingang_id, transaktions_id, FEHLERHAFT, True, fehler.http_status, None, fehler.code,
                         fehler.message)  # fmt: skip
-    return _ergebnis_nach_verarbeitung(eingang_id, transaktions_id, antrag)
+    return _ergebnis_nach_verarbeitung(kurz, antrag)
 
 
-def _ergebnis_nach_verarbeitung(eingang_id: int, transaktions_id: str, antrag: Antrag | None) -> Ergebnis:
-    """Process the stored Eingang now and describe the outcome."""
+def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
+    """Process the just stored Eingang now and describe the outcome."""
+    eingang_id, transaktions_id = kurz.id, kurz.transaktions_id
     try:
-        vorgang = verarbeiten(eingang_id, antrag)
+        vorgang = verarbeiten(eingang_id, antrag, kurz)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("Eingang %s: Datenbankfehler, bleibt ausstehend für den Scheduler", eingang_id)
         return Ergebnis(eingang_id, transaktions_id, AUSSTEHEND, True, 503)
-    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
     if vorgang is not None:
         return Ergebnis(eingang_id, transaktions_id, VERARBEITET, True, 201, vorgang)
+    eingang = db.session.execute(select(*_OHNE_INHALT).where(Eingang.id == eingang_id)).one()
     if eingang.zustand == FEHLERHAFT:
         return Ergebnis(eingang_id, transaktions_id, FEHLERHAFT, True, _status_fuer_fehler(eingang.fehler_code),
                         None, eingang.fehler_code, eingang.fehler)  # fmt: skip
@@ -169,8 +202,8 @@ def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
     frist = time.monotonic() + current_app.config["INTAKE_DUPLIKAT_WARTEN_SEKUNDEN"]
     pause = 0.02
     while True:
-        query = select(Eingang).where(Eingang.quelle == quelle, Eingang.transaktions_id == transaktions_id)
-        eingang = db.session.scalars(query.execution_options(populate_existing=True)).one()
+        query = select(*_OHNE_INHALT).where(Eingang.quelle == quelle, Eingang.transaktions_id == transaktions_id)
+        eingang = db.session.execute(query).one()
         if eingang.zustand != AUSSTEHEND or time.monotonic() > frist:
             break
         db.session.rollback()  # end the read snapshot so the next look sees the other transaction's commit
@@ -178,7 +211,8 @@ def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
         pause = min(pause * 2, 0.5)
     ergebnis = Ergebnis(eingang.id, transaktions_id, eingang.zustand, False, 200)
     if eingang.zustand == VERARBEITET:
-        ergebnis.vorgang = db.session.get(Vorgang, eingang.vorgang_id) if eingang.vorgang_id else None
+        vorgang = db.session.get(Vorgang, eingang.vorgang_id) if eingang.vorgang_id else None
+        ergebnis.vorgang = VorgangInfo.von(vorgang) if vorgang else None
     elif eingang.zustand == FEHLERHAFT:
         ergebnis.http_status = _status_fuer_fehler(eingang.fehler_code)
         ergebnis.fehler_code, ergebnis.fehler = eingang.fehler_code, eingang.fehler
@@ -190,26 +224,45 @@ def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
 # --- processing ----------------------------------------------------------------------------------------
 
 
-def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> Vorgang | None:
+def verarbeiten(eingang_id: int, antrag: Antrag | None = None, kurz: EingangKurz | None = None) -> VorgangInfo | None:
     """Turn the ``ausstehend`` Eingang into a Vorgang with Anhängen and process instance; commits.
 
-    Returns None when the Eingang is not (or no longer) ``ausstehend`` — another process has it — or when
-    it failed and was marked ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
+    ``antrag``/``kurz`` are passed by the delivery that just stored the Eingang (no re-parse, no reload of the
+    raw bytes); the scheduler and re-processing pass only the id. Whoever marks the Eingang ``verarbeitet``
+    first wins: the final conditional UPDATE (``zustand = 'ausstehend'``) finds no row for a loser, which
+    then rolls its Vorgang back — on PostgreSQL it waits for the winner's row lock, on SQLite writers are
+    serialized anyway. Returns None when another process won or when the Eingang failed and was marked
+    ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
     """
-    anspruch = db.session.execute(
-        update(Eingang)
-        .where(Eingang.id == eingang_id, Eingang.zustand == AUSSTEHEND)
-        .values(versuche=Eingang.versuche + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if anspruch.rowcount != 1:
+    if kurz is None or antrag is None:
+        eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+        if eingang is None or eingang.zustand != AUSSTEHEND:
+            db.session.rollback()
+            return None
+        kurz = EingangKurz(eingang.id, eingang.quelle, eingang.transaktions_id, eingang.eingegangen_am)
+        roh = (eingang.art, eingang.inhalt, eingang.content_type, eingang.metadaten)
         db.session.rollback()
-        return None
-    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
     try:
         if antrag is None:
-            antrag = antrag_parsen(eingang.art, eingang.inhalt, eingang.content_type, eingang.metadaten)
-        vorgang = _vorgang_anlegen(eingang, antrag)
+            antrag = antrag_parsen(*roh)
+        vorgang = _vorgang_anlegen(kurz, antrag)
+        gewonnen = db.session.execute(
+            update(Eingang)
+            .where(Eingang.id == eingang_id, Eingang.zustand == AUSSTEHEND)
+            .values(
+                zustand=VERARBEITET,
+                vorgang_id=vorgang.id,
+                fehler="",
+                fehler_code="",
+                bearbeitet_am=utcnow(),
+                versuche=Eingang.versuche + 1,
+            )  # fmt: skip
+            .execution_options(synchronize_session=False)
+        )
+        if gewonnen.rowcount != 1:
+            db.session.rollback()
+            return None
+        info = VorgangInfo.von(vorgang)
     except (AdapterFehler, RoutingFehler) as fehler:
         db.session.rollback()
         _als_fehlerhaft_markieren(eingang_id, fehler.code, getattr(fehler, "message", str(fehler)))
@@ -222,7 +275,7 @@ def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> Vorgang | None
         _als_fehlerhaft_markieren(eingang_id, "verarbeitung", f"{type(fehler).__name__}: {fehler}")
         return None
     db.session.commit()
-    return vorgang
+    return info
 
 
 def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
@@ -267,8 +320,8 @@ def _antragsteller_daten(antrag: Antrag) -> dict:
     return daten
 
 
-def _vorgang_anlegen(eingang: Eingang, antrag: Antrag) -> Vorgang:
-    """Route, create the Vorgang and its Anhänge, start the process, mark the Eingang (no commit)."""
+def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
+    """Route, create the Vorgang and its Anhänge, start the process (no commit)."""
     oe, pruefen, grund = oe_ermitteln(antrag)
     kopf = antrag.kopf
     verfahren = verfahren_ermitteln(kopf.formular_id or "", list(kopf.leika_ids))
@@ -316,11 +369,6 @@ def _vorgang_anlegen(eingang: Eingang, antrag: Antrag) -> Vorgang:
     if pruefen:
         protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
     prozess_starten(vorgang, verfahren)
-    eingang.zustand = VERARBEITET
-    eingang.vorgang_id = vorgang.id
-    eingang.fehler = ""
-    eingang.fehler_code = ""
-    eingang.bearbeitet_am = utcnow()
     return vorgang
 
 
@@ -342,25 +390,36 @@ def routing_schluessel(antrag: Antrag) -> list[tuple[str, str]]:
 
 def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
     """The OE of an Antrag: routing table, then an OE whose Kennung equals the zuständige Stelle, else the
-    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason)."""
+    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason). One query."""
     paare = routing_schluessel(antrag)
-    kandidaten = paare + [("standard", "*")]
-    zeilen = db.session.scalars(select(IntakeRouting).where(IntakeRouting.art.in_([a for a, _ in kandidaten]))).all()
-    tabelle = {(z.art, z.schluessel): z.oe for z in zeilen}
+    stelle = (antrag.kopf.zustaendige_stelle or "").strip()
+    arten = [art for art, _ in paare] + ["standard"]
+    schluessel = [wert for _, wert in paare] + ["*"]
+    zeilen = db.session.execute(
+        select(Organisationseinheit, IntakeRouting.art, IntakeRouting.schluessel)
+        .outerjoin(
+            IntakeRouting,
+            and_(
+                IntakeRouting.oe_id == Organisationseinheit.id,
+                IntakeRouting.art.in_(arten),
+                IntakeRouting.schluessel.in_(schluessel),
+            ),
+        )  # fmt: skip
+        .where(or_(IntakeRouting.id.is_not(None), Organisationseinheit.kennung == stelle if stelle else false()))
+    ).all()
+    tabelle = {(art, wert): oe for oe, art, wert in zeilen if art}
     for paar in paare:
         if paar in tabelle:
             return tabelle[paar], False, ""
-    stelle = antrag.kopf.zustaendige_stelle
-    if stelle:
-        oe = db.session.scalars(select(Organisationseinheit).where(Organisationseinheit.kennung == stelle)).first()
-        if oe is not None:
-            return oe, False, ""
+    nach_kennung = next((oe for oe, _art, _wert in zeilen if stelle and oe.kennung == stelle), None)
+    if nach_kennung is not None:
+        return nach_kennung, False, ""
     beschreibung = ", ".join(f"{art}={wert!r}" for art, wert in paare) or "keine Zuständigkeitsangabe"
     standard = tabelle.get(("standard", "*"))
     if standard is None:
         raise RoutingFehler(
             f"Keine Organisationseinheit für {beschreibung} gefunden und keine Standard-OE konfiguriert "
-            "(Administration → Eingangs-Routing)"
+            "(Administration → Formulardienste → Zuständigkeiten)"
         )
     return standard, True, f"Keine Zuordnung für {beschreibung}; an die Standard-OE geleitet."
 
@@ -398,7 +457,7 @@ def prozess_starten(vorgang: Vorgang, verfahren: str | None):
 # --- re-processing and recovery ------------------------------------------------------------------------
 
 
-def erneut_verarbeiten(eingang_id: int) -> Vorgang | None:
+def erneut_verarbeiten(eingang_id: int) -> VorgangInfo | None:
     """Administrator action: put a ``fehlerhaft`` Eingang back to ``ausstehend`` and process it again."""
     db.session.execute(
         update(Eingang)

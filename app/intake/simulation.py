@@ -28,8 +28,8 @@ TAETIGKEITEN = ["Einzelhandel mit Backwaren", "IT-Dienstleistungen", "Gastronomi
 #: Shipped forms: form id, name, LeiKa id.
 FORMULARE = [
     ("gewerbeanmeldung", "Gewerbeanmeldung", "99050012104000"),
-    ("hundesteuer-anmeldung", "Hundesteuer-Anmeldung", "99104004001000"),
-    ("baumfaellung", "Antrag auf Baumfällung", "99135025039000"),
+    ("hundesteuer-anmeldung", "Hundesteuer-Anmeldung", "99107004001000"),
+    ("baumfaellung", "Antrag auf Baumfällung", "99108008001000"),
     ("allgemeine-anfrage", "Allgemeine Anfrage", "99000000000000"),
 ]
 
