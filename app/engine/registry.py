@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine.models import ProzessModellVersion
@@ -66,7 +66,7 @@ def modell_parsen(xml: bytes, datei: str):
     except ValidationException as error:
         raise ModellUngueltig([spiff_fehler(error, datei)]) from None
     except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
-        raise ModellUngueltig([Fehler(datei, f"Struktur: {error}")]) from None
+        raise ModellUngueltig([spiff_fehler(ValidationException(str(error)), datei)]) from None
     return key, prozess.get("name") or key, spec, subprocess_specs
 
 
@@ -100,8 +100,9 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
             return DeployErgebnis(datei, key, aktuell.version, neu=False)
-        nummer = (db.session.scalar(select(func.max(ProzessModellVersion.version)).where(
-            ProzessModellVersion.key == key)) or 0) + 1
+        # the number comes from the same read as the hash comparison: if another process deploys in between,
+        # our insert collides on (key, version) and the next round finds its version
+        nummer = (aktuell.version if aktuell is not None else 0) + 1
         version = ProzessModellVersion(
             key=key, name=name, version=nummer, dateiname=Path(datei).name, xml=xml.decode("utf-8"), sha256=sha,
             spec=spec_dict, deployed_von=von,

@@ -45,6 +45,9 @@ uhr.installieren()
 ERREICHT = "amtsfluss_erreicht"
 
 
+KONFLIKT_TEXT = "Der Vorgang wurde gerade von jemand anderem bearbeitet. Bitte laden Sie die Seite neu."
+
+
 class Konflikt(Exception):
     """The task is no longer open, or someone else completed it at the same moment."""
 
@@ -157,16 +160,23 @@ def _usertask_erreicht(lauf: _Lauf, task) -> None:
     _status_anwenden(lauf, task)
 
 
-def _weiterlaufen(lauf: _Lauf, timer: bool = False) -> None:
-    """Run the engine to the next wait state; any exception becomes an incident (the Vorgang is kept)."""
+def _weiterlaufen(lauf: _Lauf, timer: bool = False, aktion=None) -> None:
+    """Run `aktion` (completing a task, catching a message), then the engine to the next wait state.
+
+    Any exception from the model (script, condition, timer expression) becomes an incident; the Vorgang is kept.
+    """
     wf = lauf.workflow
     try:
+        if aktion is not None:
+            aktion()
         if timer:
             wf.refresh_timers()
         wf.do_engine_steps(did_complete_task=lambda t: _status_anwenden(lauf, t))
         for task in wf.get_tasks(state=TaskState.READY):
             if isinstance(task.task_spec, UserTask):
                 _usertask_erreicht(lauf, task)
+    except (StaleDataError, OperationalError):
+        raise  # a database race is a conflict for the caller, not an incident of the procedure
     except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
         _vorfall_setzen(lauf, error)
 
@@ -176,16 +186,13 @@ def _vorfall_setzen(lauf: _Lauf, error: Exception) -> None:
     task = getattr(error, "task", None)
     element = task.task_spec.name if task is not None else None
     if element is None:
-        fehlerhaft = lauf.workflow.get_tasks(state=TaskState.ERROR)
+        fehlerhaft = lauf.workflow.get_tasks(state=TaskState.ERROR) or _kaputte_timer(lauf.workflow)
         element = fehlerhaft[0].task_spec.name if fehlerhaft else None
-    text = str(error) or error.__class__.__name__
-    inner = getattr(error, "error_type", None) or getattr(getattr(error, "exception", None), "__class__", None)
-    if getattr(error, "exception", None) is not None:
-        text = f"{error.exception.__class__.__name__}: {error.exception}"
+    ursache = getattr(error, "exception", None) or error  # WorkflowTaskException wraps the script's exception
+    text = f"{ursache.__class__.__name__}: {ursache}"
     notes = getattr(error, "__notes__", None)
     if notes:
         text += " — " + " ".join(notes)
-    del inner
     instanz = lauf.instanz
     instanz.zustand_art = VORFALL
     instanz.vorfall_element = element
@@ -193,6 +200,19 @@ def _vorfall_setzen(lauf: _Lauf, error: Exception) -> None:
     instanz.vorfall_seit = uhr.jetzt()
     log.warning("Vorfall im Verfahren von Vorgang %s bei %s: %s", lauf.vorgang.nummer, element, text)
     protokolliere(lauf.vorgang, "Vorfall im Verfahren", lauf.benutzer, nachher={"element": element}, notiz=text[:1000])
+
+
+def _kaputte_timer(wf: BpmnWorkflow) -> list:
+    """Timer tasks whose computed value is not a date or duration (SpiffWorkflow raises without the task)."""
+    kaputt = []
+    for task in wf.get_tasks(state=TaskState.WAITING | TaskState.READY | TaskState.FUTURE):
+        wert = task.internal_data.get("event_value")
+        if isinstance(wert, str):
+            try:
+                TimerEventDefinition.parse_time_or_duration(wert)
+            except Exception:  # noqa: BLE001 — exactly what we are looking for
+                kaputt.append(task)
+    return kaputt
 
 
 def _naechster_timer(wf: BpmnWorkflow) -> datetime | None:
@@ -274,8 +294,7 @@ def _commit() -> None:
         db.session.commit()
     except (StaleDataError, OperationalError) as error:
         db.session.rollback()
-        raise Konflikt("Der Vorgang wurde gerade von jemand anderem bearbeitet. Bitte laden Sie die Seite neu.") \
-            from error
+        raise Konflikt(KONFLIKT_TEXT) from error
 
 
 # --------------------------------------------------------------------------------------------------- public API
@@ -370,19 +389,27 @@ def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> Non
     """Complete a user task with form data: check, run the engine, apply status changes, commit.
 
     Raises FormularFehler (nothing saved), Konflikt (task no longer open, or a concurrent completion won),
-    KeineBerechtigung.
+    KeineBerechtigung. On any of them the transaction is rolled back (which also releases the row lock).
     """
+    try:
+        _abschliessen(task_id, daten, benutzer)
+    except (StaleDataError, OperationalError) as error:
+        db.session.rollback()
+        raise Konflikt(KONFLIKT_TEXT) from error
+    except (FormularFehler, Konflikt, KeineBerechtigung):
+        db.session.rollback()
+        raise
+
+
+def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> None:
+    """The body of `abschliessen`."""
     zeile = db.session.get(ProzessAufgabe, str(task_id))
     if zeile is None:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
     vorgang = db.session.get(Vorgang, zeile.vorgang_id)
     if not darf_bearbeiten(benutzer, zeile, vorgang.oe_id):
         raise KeineBerechtigung("Sie dürfen diese Aufgabe nicht erledigen.")
-    try:
-        instanz = _instanz_sperren(zeile.instanz_id)
-    except OperationalError as error:
-        db.session.rollback()
-        raise Konflikt("Der Vorgang wird gerade bearbeitet. Bitte versuchen Sie es erneut.") from error
+    instanz = _instanz_sperren(zeile.instanz_id)
     if instanz is None or instanz.zustand_art != AKTIV:
         raise Konflikt("Das Verfahren dieses Vorgangs läuft nicht (beendet, abgebrochen oder mit Vorfall).")
     lauf = _laden(instanz, vorgang, benutzer)
@@ -401,10 +428,9 @@ def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> Non
         vorgang, "Aufgabe erledigt", benutzer, nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
         notiz=info["titel"],
     )
-    task.run()
-    _weiterlaufen(lauf)
+    _weiterlaufen(lauf, aktion=task.run)
     _speichern(lauf)
-    _commit()
+    db.session.commit()
 
 
 def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
@@ -428,9 +454,8 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     if definition is None:
         return False
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
-    lauf.workflow.catch(BpmnEvent(definition, payload=payload))
     protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
-    _weiterlaufen(lauf)
+    _weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
     _speichern(lauf)
     db.session.flush()
     return True

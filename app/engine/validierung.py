@@ -249,8 +249,20 @@ def _ist_zahl(text: str | None) -> bool:
     return True
 
 
+#: SpiffWorkflow's structural messages, said the way a process designer understands them.
+UEBERSETZUNGEN = {
+    "Multiple outgoing flows are not supported": "Ein Element ohne Gateway darf nur einen ausgehenden Sequenzfluss "
+    "haben; verzweigen Sie mit einem exklusiven oder parallelen Gateway.",
+    "was not found": "Der aufgerufene Prozess ist nicht in dieser Datei enthalten.",
+}
+
+
 def spiff_fehler(error: ValidationException, datei: str) -> Fehler:
-    """Turn SpiffWorkflow's ValidationException into our error record."""
+    """Turn SpiffWorkflow's ValidationException into our error record (German where we know the message)."""
     meldung = str(error.args[0]) if error.args else str(error)
+    for englisch, deutsch in UEBERSETZUNGEN.items():
+        if englisch in meldung:
+            meldung = f"{deutsch} ({meldung})"
+            break
     zeile = error.line_number if isinstance(error.line_number, int) and error.line_number else None
     return Fehler(datei, f"Struktur: {meldung}", zeile=zeile, element=error.id or None)

@@ -1,0 +1,190 @@
+"""Deploy-time validation: every error kind, with file, line or element id, all errors at once, CLI exit code."""
+
+import pytest
+
+from app.engine.registry import modell_parsen
+from app.engine.validierung import HINWEIS_DOLLAR, ModellUngueltig
+
+KOPF = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">\n'
+    '<bpmn:process id="p" name="Test" isExecutable="true">\n'
+)
+FUSS = "\n</bpmn:process>\n</bpmn:definitions>\n"
+LINEAR = (
+    '<bpmn:startEvent id="s"/>{mitte}<bpmn:endEvent id="e"/>'
+    '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+)
+
+
+def bpmn(inhalt: str) -> bytes:
+    """A BPMN document around process content."""
+    return (KOPF + inhalt + FUSS).encode()
+
+
+def fehler_von(xml: bytes) -> list:
+    """The errors of a model that must be invalid."""
+    with pytest.raises(ModellUngueltig) as info:
+        modell_parsen(xml, "test.bpmn")
+    return info.value.fehler
+
+
+def usertask(attribute: str = "", felder: str = "") -> bytes:
+    """A linear process around one user task `t`."""
+    form = f"<bpmn:extensionElements><camunda:formData>{felder}</camunda:formData></bpmn:extensionElements>"
+    return bpmn(LINEAR.format(mitte=f'<bpmn:userTask id="t" name="T" {attribute}>{form}</bpmn:userTask>'))
+
+
+def skripttask(code: str) -> bytes:
+    """A linear process around one script task `t`."""
+    return bpmn(LINEAR.format(mitte=f'<bpmn:scriptTask id="t"><bpmn:script>{code}</bpmn:script></bpmn:scriptTask>'))
+
+
+def test_gueltiges_modell_wird_geparst():
+    """A minimal valid model parses and yields key and name."""
+    key, name, spec, _ = modell_parsen(usertask('camunda:candidateGroups="leitung"'), "test.bpmn")
+    assert (key, name) == ("p", "Test")
+    assert spec.task_specs["t"].extensions["candidateGroups"] == "leitung"
+
+
+def test_kaputtes_xml_meldet_die_zeile():
+    """Not well-formed XML: one error with its line."""
+    [fehler] = fehler_von(KOPF.encode() + b"<bpmn:startEvent id='s'>\n</bpmn:process>")
+    assert fehler.zeile == 5 and "wohlgeformt" in fehler.meldung
+    assert str(fehler).startswith("test.bpmn:5:")
+
+
+def test_schemafehler_alle_mit_zeile():
+    """Every XML-schema error is reported, each with its line."""
+    fehler = fehler_von(bpmn('<bpmn:startEvent id="s" foo="1"/>\n<bpmn:flurp id="x"/>'))
+    assert len(fehler) == 2
+    assert [f.zeile for f in fehler] == [4, 5]
+    assert all(f.meldung.startswith("BPMN-Schema") for f in fehler)
+
+
+def test_haengender_sequenzfluss_nennt_element_und_ziel():
+    """A sequence flow to a missing element: clear message with the flow's id (not SpiffWorkflow's)."""
+    [fehler] = fehler_von(bpmn('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="weg"/>'))
+    assert fehler.element == "f1"
+    assert "„weg“" in fehler.meldung and "in der Luft" in fehler.meldung
+
+
+def test_strukturfehler_von_spiffworkflow_mit_element_id():
+    """Two outgoing flows from a task: the element id and a German explanation."""
+    inhalt = (
+        '<bpmn:startEvent id="s"/><bpmn:userTask id="u"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/><bpmn:sequenceFlow id="f2" sourceRef="u" '
+        'targetRef="e1"/><bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="e2"/>'
+    )
+    [fehler] = fehler_von(bpmn(inhalt))
+    assert fehler.element == "u" and "Gateway" in fehler.meldung
+
+
+def test_dollar_ausdruck_wird_mit_hinweis_abgelehnt():
+    """`${approved}` in a condition is rejected with the hint to write plain Python."""
+    inhalt = (
+        '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression>${approved}'
+        '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e"/>'
+    )
+    [fehler] = fehler_von(bpmn(inhalt))
+    assert fehler.element == "f2" and HINWEIS_DOLLAR in fehler.meldung
+
+
+def test_python_syntaxfehler_in_bedingung_skript_und_timer():
+    """Conditions, scripts, timers and date expressions are parsed as Python; all errors at once."""
+    inhalt = (
+        '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/>'
+        '<bpmn:scriptTask id="t"><bpmn:script>x = = 1</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S'
+        '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        '<bpmn:userTask id="u" camunda:dueDate="heute( + 1"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="t"><bpmn:conditionExpression>betrag &gt;'
+        '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="w"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="t" targetRef="e"/><bpmn:sequenceFlow id="f5" sourceRef="w" '
+        'targetRef="u"/><bpmn:sequenceFlow id="f6" sourceRef="u" targetRef="e"/>'
+    )
+    fehler = fehler_von(bpmn(inhalt))
+    nach_element = {f.element: f.meldung for f in fehler}
+    assert set(nach_element) == {"f2", "t", "w", "u"}
+    assert nach_element["f2"].startswith("Bedingung: Kein gültiger Python-Ausdruck")
+    assert nach_element["t"].startswith("Skript: Kein gültiger Python-Ausdruck")
+    assert "'PT1S'" in nach_element["w"]
+    assert "camunda:dueDate" in nach_element["u"]
+
+
+@pytest.mark.parametrize(
+    ("code", "teil"),
+    [
+        ("import os", "importieren"),
+        ("from os import system", "importieren"),
+        ("x = ().__class__.__bases__", "__bases__"),
+        ("g = (i for i in []).gi_frame", "gi_frame"),
+        ("__builtins__", "__builtins__"),
+    ],
+)
+def test_skripte_ohne_import_und_ohne_dunder(code, teil):
+    """Scripts that import or reach for dunder/frame attributes never deploy."""
+    [fehler] = fehler_von(skripttask(code))
+    assert fehler.element == "t" and teil in fehler.meldung
+
+
+def test_unbekannte_feldtypen_rollen_und_status():
+    """Unknown form field type, constraint, role (attribute and lane) and status value are errors."""
+    felder = (
+        '<camunda:formField id="a" label="A" type="text"/>'
+        '<camunda:formField id="b" label="B" type="long"><camunda:validation>'
+        '<camunda:constraint name="regex" config="x"/><camunda:constraint name="max" config="viel"/>'
+        "</camunda:validation></camunda:formField>"
+        '<camunda:formField id="c" label="C" type="enum"/>'
+    )
+    attribute = 'camunda:candidateGroups="sachbearbeitung, hausmeister"'
+    xml = usertask(attribute, felder).replace(
+        b'<bpmn:endEvent id="e"/>',
+        b'<bpmn:endEvent id="e"><bpmn:extensionElements><camunda:properties>'
+        b'<camunda:property name="status" value="Erledigt"/></camunda:properties></bpmn:extensionElements>'
+        b"</bpmn:endEvent>",
+    )
+    meldungen = [f.meldung for f in fehler_von(xml)]
+    assert any("unbekannter Typ „text“" in m for m in meldungen)
+    assert any("unbekannte Regel „regex“" in m for m in meldungen)
+    assert any("„max“ braucht eine Zahl" in m for m in meldungen)
+    assert any("enum-Feld braucht" in m for m in meldungen)
+    assert any("Unbekannte Rolle „hausmeister“" in m for m in meldungen)
+    assert any("Unbekannter Status „Erledigt“" in m for m in meldungen)
+    assert len(meldungen) == 6
+
+
+def test_lane_als_kandidatengruppe_muss_eine_rolle_sein():
+    """Without candidateGroups the lane names the role; an unknown lane name is an error."""
+    xml = bpmn(
+        '<bpmn:laneSet id="ls"><bpmn:lane id="l1" name="Poststelle"><bpmn:flowNodeRef>t</bpmn:flowNodeRef>'
+        "</bpmn:lane></bpmn:laneSet>" + LINEAR.format(mitte='<bpmn:userTask id="t" name="T"/>')
+    )
+    [fehler] = fehler_von(xml)
+    assert fehler.element == "t" and "Lane „Poststelle“" in fehler.meldung
+
+
+def test_cli_deploy_gibt_alle_fehler_aus_und_endet_mit_fehlercode(runner, tmp_path):
+    """`processes deploy PATH` prints every error of every invalid file and exits non-zero."""
+    (tmp_path / "a.bpmn").write_bytes(skripttask("import os"))
+    (tmp_path / "b.bpmn").write_bytes(bpmn('<bpmn:startEvent id="s" foo="1"/>\n<bpmn:flurp id="x"/>'))
+    (tmp_path / "c.bpmn").write_bytes(usertask('camunda:candidateGroups="leitung"'))
+    ergebnis = runner.invoke(args=["processes", "deploy", str(tmp_path)])
+    assert ergebnis.exit_code == 1
+    assert "3 Fehler" in ergebnis.output
+    assert "a.bpmn:4: [t] Skript" in ergebnis.output
+    assert ergebnis.output.count("b.bpmn:") == 2
+    assert "p: Version 1 (neu deployt)" in ergebnis.output
+
+
+def test_cli_deploy_der_mitgelieferten_verfahren(runner):
+    """The shipped procedures are valid; a second deploy changes nothing."""
+    erste = runner.invoke(args=["processes", "deploy"])
+    assert erste.exit_code == 0, erste.output
+    assert erste.output.count("neu deployt") == 4
+    zweite = runner.invoke(args=["processes", "deploy"])
+    assert zweite.exit_code == 0 and zweite.output.count("unverändert") == 4
