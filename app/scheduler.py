@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -32,13 +33,24 @@ log = logging.getLogger(__name__)
 #: name → handler; module-level so slices can register before or after the app exists. Re-registering a
 #: name replaces the handler (tests build many apps).
 _HANDLER: dict[str, Callable[[datetime], int]] = {}
+#: Handlers that do a bounded amount of work per call (e.g. `limit=100`) and want to be called again within
+#: the same tick while they still find work, so a backlog drains without waiting for later ticks.
+_WIEDERHOLEN: set[str] = set()
 _registry_lock = threading.Lock()
 
 
-def register_tick(name: str, func: Callable[[datetime], int]) -> None:
-    """Register `func(jetzt) -> int` to run once per tick under `name` (idempotent per name)."""
+def register_tick(name: str, func: Callable[[datetime], int], *, wiederholen: bool = False) -> None:
+    """Register `func(jetzt) -> int` to run once per tick under `name` (idempotent per name).
+
+    With `wiederholen=True` the tick calls it again (each call its own transaction) while it returns a positive
+    count and SCHEDULER_BUDGET_SECONDS is not used up.
+    """
     with _registry_lock:
         _HANDLER[name] = func
+        if wiederholen:
+            _WIEDERHOLEN.add(name)
+        else:
+            _WIEDERHOLEN.discard(name)
 
 
 def registrierte_handler() -> dict[str, Callable[[datetime], int]]:
@@ -59,14 +71,25 @@ def tick(jetzt: datetime | None = None, nur: list[str] | None = None) -> dict[st
         if nur is not None and name not in nur:
             continue
         try:
-            anzahl = func(jetzt)
-            db.session.commit()
-            ergebnis[name] = int(anzahl or 0)
+            ergebnis[name] = _ausfuehren(name, func, jetzt)
         except Exception:  # noqa: BLE001 — one broken handler must not stop the others
             db.session.rollback()
             log.exception("Scheduler-Handler %r ist fehlgeschlagen", name)
             ergebnis[name] = None
     return ergebnis
+
+
+def _ausfuehren(name: str, func: Callable[[datetime], int], jetzt: datetime) -> int:
+    """Call one handler (repeatedly, if it asked for that) and commit after each call; return the total."""
+    budget = float(current_app.config.get("SCHEDULER_BUDGET_SECONDS", 25))
+    beginn = time.monotonic()
+    gesamt = 0
+    while True:
+        anzahl = int(func(jetzt) or 0)
+        db.session.commit()
+        gesamt += anzahl
+        if name not in _WIEDERHOLEN or anzahl <= 0 or time.monotonic() - beginn > budget:
+            return gesamt
 
 
 def _tick_job(app: Flask) -> None:

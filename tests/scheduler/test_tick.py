@@ -129,3 +129,26 @@ def test_scheduler_is_off_in_tests_and_in_cli_commands(app, monkeypatch):
     assert scheduler._soll_im_webprozess_laufen(app) is True
     monkeypatch.delenv("FLASK_RUN_FROM_CLI")
     assert scheduler._soll_im_webprozess_laufen(app) is True  # gunicorn
+
+
+def test_a_handler_registered_with_wiederholen_drains_its_backlog_within_one_tick(app, monkeypatch):
+    """A bounded handler (limit 3 per call) is called again while it finds work; a plain one only once."""
+    rest = {"begrenzt": 10, "einmal": 10}
+
+    def begrenzt(jetzt):
+        """Take at most three items per call."""
+        n = min(3, rest["begrenzt"])
+        rest["begrenzt"] -= n
+        return n
+
+    def einmal(jetzt):
+        """Take at most three items per call."""
+        n = min(3, rest["einmal"])
+        rest["einmal"] -= n
+        return n
+
+    monkeypatch.setattr(scheduler, "_HANDLER", {})
+    monkeypatch.setattr(scheduler, "_WIEDERHOLEN", set())
+    scheduler.register_tick("begrenzt", begrenzt, wiederholen=True)
+    scheduler.register_tick("einmal", einmal)
+    assert scheduler.tick(FAELLIG) == {"begrenzt": 10, "einmal": 3}
