@@ -1,16 +1,13 @@
 """Raw bytes of an Eingang → Antrag, by adapter kind. Pure apart from reading limits from the app config.
 
 The adapters in ``adapters/`` do the real work; this module only splits an OZG-Cloud multipart body into the
-parts ``adapters.ozgcloud.parse_ozgcloud`` expects (werkzeug's multipart parser, so the stored raw body can
-be parsed again on re-processing without a request) and passes the configured limits and name patterns.
+parts ``adapters.ozgcloud.parse_ozgcloud`` expects (from the stored raw body, so re-processing works without a
+request) and passes the configured limits and name patterns.
 """
 
-import io
 from collections.abc import Mapping
 
 from flask import current_app
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 
 from adapters import AdapterFehler, Antrag
@@ -22,7 +19,42 @@ def _grenzen() -> tuple[int, Mapping | None]:
     return cfg["INTAKE_MAX_ANHANG_BYTES"], cfg.get("INTAKE_ANTRAGSTELLER_MUSTER")
 
 
-def multipart_teilen(inhalt: bytes, content_type: str, max_bytes: int):
+def _teile(inhalt: bytes, grenze: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """Split a multipart body at its boundary into (headers, content) pairs (RFC 7578).
+
+    Works on the bytes with ``find`` (memchr speed): werkzeug's streaming parser costs milliseconds for a
+    100 KB upload, this costs microseconds. Raises AdapterFehler for a body that is cut off or has no parts.
+    """
+    trenner = b"--" + grenze
+    anfang = inhalt.find(trenner)
+    if anfang < 0:
+        raise AdapterFehler("Multipart-Körper enthält die angegebene boundary nicht", "multipart_ungueltig")
+    teile = []
+    pos = anfang + len(trenner)
+    while True:
+        if inhalt.startswith(b"--", pos):
+            return teile  # closing delimiter
+        zeilenende = inhalt.find(b"\r\n", pos)
+        if zeilenende < 0:
+            break
+        kopf_ende = inhalt.find(b"\r\n\r\n", zeilenende)
+        if kopf_ende < 0:
+            break
+        naechster = inhalt.find(b"\r\n" + trenner, kopf_ende + 4)
+        if naechster < 0:
+            break
+        kopfzeilen: dict[str, str] = {}
+        for zeile in inhalt[zeilenende + 2 : kopf_ende].split(b"\r\n"):
+            name, _, wert = zeile.decode("utf-8", "replace").partition(":")
+            kopfzeilen[name.strip().lower()] = wert.strip()
+        teile.append((kopfzeilen, inhalt[kopf_ende + 4 : naechster]))
+        pos = naechster + 2 + len(trenner)
+    raise AdapterFehler(
+        "Multipart-Körper ist abgeschnitten (kein schließendes boundary-Trennzeichen)", "multipart_ungueltig"
+    )
+
+
+def multipart_teilen(inhalt: bytes, content_type: str):
     """Split a multipart/form-data body into (formData bytes, representation, attachments).
 
     Each file is ``(filename, content_type, bytes)``. ``formData`` may arrive as a plain field or as a file
@@ -34,28 +66,29 @@ def multipart_teilen(inhalt: bytes, content_type: str, max_bytes: int):
             f"Erwartet wird multipart/form-data mit boundary, nicht {content_type or 'kein Content-Type'!r}",
             "multipart_ungueltig",
         )
-    parser = FormDataParser(max_form_memory_size=max_bytes, max_content_length=max_bytes, max_form_parts=10000)
+    form_data = None
+    representation = None
+    attachments = []
     try:
-        _stream, form, files = parser.parse(io.BytesIO(inhalt), mimetype, len(inhalt), optionen)
-    except RequestEntityTooLarge as fehler:
-        raise AdapterFehler("Die Lieferung ist zu groß", "zu_gross", http_status=413) from fehler
-    except ValueError as fehler:
-        raise AdapterFehler(f"Multipart-Körper ist nicht lesbar: {fehler}", "multipart_ungueltig") from fehler
-    if "formData" in files:
-        form_data = files["formData"].read()
-    elif "formData" in form:
-        form_data = form["formData"].encode("utf-8")
-    else:
-        raise AdapterFehler(
-            "Teil 'formData' fehlt im multipart/form-data-Körper (oder der Körper ist abgeschnitten)",
-            "form_data_fehlt",
-        )
-
-    def datei(teil) -> tuple[str | None, str | None, bytes]:
-        return teil.filename, teil.content_type, teil.read()
-
-    representation = datei(files["representation"]) if "representation" in files else None
-    attachments = [datei(teil) for teil in files.getlist("attachment")]
+        teile = _teile(inhalt, optionen["boundary"].encode("latin-1"))
+    except AdapterFehler as fehler:
+        if b'name="formData"' not in inhalt:
+            raise AdapterFehler(
+                f"Teil 'formData' fehlt im multipart/form-data-Körper ({fehler.message})", "form_data_fehlt"
+            ) from fehler
+        raise
+    for kopfzeilen, daten in teile:
+        _art, disposition = parse_options_header(kopfzeilen.get("content-disposition", ""))
+        name = disposition.get("name")
+        datei = (disposition.get("filename"), kopfzeilen.get("content-type"), daten)
+        if name == "formData" and form_data is None:
+            form_data = daten
+        elif name == "representation" and representation is None:
+            representation = datei
+        elif name == "attachment":
+            attachments.append(datei)
+    if form_data is None:
+        raise AdapterFehler("Teil 'formData' fehlt im multipart/form-data-Körper", "form_data_fehlt")
     return form_data, representation, attachments
 
 
@@ -65,9 +98,7 @@ def antrag_parsen(art: str, inhalt: bytes, content_type: str = "", metadaten: Ma
     if art == "ozgcloud":
         from adapters.ozgcloud import parse_ozgcloud
 
-        form_data, representation, attachments = multipart_teilen(
-            inhalt, content_type, current_app.config["INTAKE_MAX_BYTES"]
-        )
+        form_data, representation, attachments = multipart_teilen(inhalt, content_type)
         return parse_ozgcloud(
             form_data, representation, attachments, max_anhang_bytes=max_anhang, antragsteller_muster=muster
         )

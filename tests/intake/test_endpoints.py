@@ -140,3 +140,28 @@ def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
         db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all().count("nachweis.pdf")
         == 1
     )
+
+
+def test_multipart_bodies_encoded_by_another_client_are_split_alike(app):
+    """A body encoded by werkzeug (another encoder than ours): formData as file part, two attachments whose
+    bytes contain CRLF and dashes, a file name with umlaut and space."""
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    from app.intake.parsen import multipart_teilen
+
+    heikel = b"--\r\n--boundary-like\r\n\r\n" + bytes(range(256))
+    builder = EnvironBuilder(method="POST", data={
+        "formData": (io.BytesIO(b'{"control": {}}'), "form.json", "application/json"),
+        "attachment": [(io.BytesIO(heikel), "Lageplan Müller.bin", "application/octet-stream"),
+                       (io.BytesIO(b"zwei"), "zwei.txt", "text/plain")],
+    })  # fmt: skip
+    umgebung = builder.get_environ()
+    body = umgebung["wsgi.input"].read()
+    form_data, representation, attachments = multipart_teilen(body, umgebung["CONTENT_TYPE"])
+    assert form_data == b'{"control": {}}' and representation is None
+    assert [(a[0], a[1], a[2]) for a in attachments] == [
+        ("Lageplan Müller.bin", "application/octet-stream", heikel),
+        ("zwei.txt", "text/plain", b"zwei"),
+    ]

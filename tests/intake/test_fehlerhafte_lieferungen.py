@@ -60,7 +60,8 @@ OZG_FAELLE = [
     ("falscher_typ", _falscher_typ, 400, True, "typ_ungueltig"),
     ("transaktions_id_fehlt", lambda: _ozg_form(b'{"control": {"formId": "x"}, "formData": []}'), 400, True,
      "transaktions_id_fehlt"),
-    ("abgeschnitten", _abgeschnitten, 400, True, "form_data_fehlt"),
+    ("abgeschnitten", _abgeschnitten, 400, True, "multipart_ungueltig"),
+    ("ohne_form_data", lambda: multipart_bauen([("x", None, "text/plain", b"1")]), 400, True, "form_data_fehlt"),
     ("kein_multipart", lambda: (b'{"control": {}}', "application/json"), 400, True, "multipart_ungueltig"),
 ]  # fmt: skip
 
