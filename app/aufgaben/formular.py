@@ -1,12 +1,17 @@
 """Turns the engine's `Formularfeld` list into what the task form template renders.
 
-The template never decides anything: each `FeldAnsicht` carries the HTML id, input kind, current value
-(submitted, else the BPMN default), constraints as HTML attributes and the German error message.
+Dates are plain text inputs (TT.MM.JJJJ) rather than `<input type=date>`: the native picker's segment
+order follows the browser's locale, which keyboard and screen-reader users cannot predict; the engine reads
+German and ISO dates alike. The template never decides anything: each `FeldAnsicht` carries the HTML id,
+input kind, current value (submitted, else the BPMN default), constraints as HTML attributes and the German
+error message.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: Prefix of field ids in task forms (several tasks can share the detail page).
 ID_PREFIX = "aufgabe"
 
@@ -36,10 +41,13 @@ def _als_text(wert) -> str:
     if isinstance(wert, bool):
         return "true" if wert else "false"
     if isinstance(wert, datetime):
-        return wert.date().isoformat()
+        wert = wert.date()
     if isinstance(wert, date):
-        return wert.isoformat()
-    return str(wert)
+        return wert.strftime("%d.%m.%Y")
+    text = str(wert)
+    if _ISO.fullmatch(text):  # a BPMN default like 2026-12-24 is shown the way people type dates
+        return f"{text[8:10]}.{text[5:7]}.{text[0:4]}"
+    return text
 
 
 def feldansichten(task_id: str, felder: list, eingaben: dict | None = None, fehler: dict | None = None) -> list:

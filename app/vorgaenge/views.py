@@ -125,6 +125,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
             moeglich=_moegliche_aktionen(vorgang, aufgaben),
             diagramm=_diagramm_vorhanden(),
             wiedervorlagen_abschnitt=_vorlage_vorhanden("wiedervorlagen/_abschnitt.html"),
+            wiedervorlagen=_wiedervorlagen(vorgang),
             fehler_zusammenfassung=_fehler(formulare),
         ),
         status,
@@ -161,6 +162,15 @@ def _diagramm_vorhanden() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _wiedervorlagen(vorgang: Vorgang) -> list:
+    """The Vorgang's Wiedervorlagen from that slice (empty while it is not installed)."""
+    try:
+        from app.wiedervorlagen.service import wiedervorlagen_fuer_vorgang
+    except ImportError:
+        return []
+    return wiedervorlagen_fuer_vorgang(vorgang)
 
 
 def _vorlage_vorhanden(name: str) -> bool:

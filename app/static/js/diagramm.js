@@ -37,6 +37,13 @@
         marke(overlays, vorfall, '!', 'Vorfall');
       }
       canvas.zoom('fit-viewport');
+      // A long procedure fitted into the box becomes unreadable: zoom in on the current step instead
+      // (the navigated viewer lets people pan and zoom from there).
+      var erstes = (daten.aktiv || []).map(function (id) { return registry.get(id); }).filter(Boolean)[0];
+      if (erstes && canvas.zoom() < 0.7) {
+        canvas.zoom(0.9);
+        canvas.scrollToElement(erstes, { top: 120, bottom: 120, left: 200, right: 200 });
+      }
       container.classList.add('geladen');
       var aktive = (daten.aktiv || []).map(function (id) {
         var e = registry.get(id);
