@@ -24,9 +24,10 @@ def test_unbekanntes_formular_laeuft_im_allgemeinen_verfahren_bis_abgeschlossen(
     assert aufgabe.titel == "Antrag prüfen" and aufgabe.kandidatengruppen == ["sachbearbeitung"]
     assert aufgabe.faellig is not None and aufgabe.faellig > utcnow() + timedelta(days=2)
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
-    assert v.status == "In Bearbeitung"
+    assert v.status == "Angenommen"
     assert instanz(v).next_timer_due is not None
     erledige(sabine, v, "bearbeiten", ergebnis="stattgeben", vermerk="passt")
+    assert v.status == "In Bearbeitung"
     erledige(sabine, v, "bescheiden", bescheid_datum="24.12.2026", bescheid_text="Dem Antrag wird stattgegeben.")
     assert v.status == "Beschieden"
     erledige(sabine, v, "abschliessen", zugestellt="on")
@@ -78,7 +79,7 @@ def test_erledigte_aufgabe_ist_kein_zweites_mal_abschliessbar(amt, sabine, verfa
         pass
     else:
         raise AssertionError("Konflikt erwartet")
-    assert v.status == "In Bearbeitung"
+    assert v.status == "Angenommen"
 
 
 def test_leitung_ohne_kandidatenrolle_darf_nicht_abschliessen(amt, lars, verfahren):

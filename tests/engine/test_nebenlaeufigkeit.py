@@ -53,7 +53,7 @@ def test_zwei_gleichzeitige_abschluesse_einer_aufgabe_genau_einer_gewinnt(app, a
     konflikte = [e for e in ergebnisse if isinstance(e, runner.Konflikt)]
     assert len(gewonnen) == 1 and len(konflikte) == 1, ergebnisse
     v = db.session.get(type(v), vorgang_id)
-    erwartet = {"annehmen": "In Bearbeitung", "verwerfen": "Verworfen"}[gewonnen[0]]
+    erwartet = {"annehmen": "Angenommen", "verwerfen": "Verworfen"}[gewonnen[0]]
     assert v.status == erwartet
     erledigt = db.session.scalars(
         db.select(HistorieEintrag).filter_by(vorgang_id=vorgang_id, aktion="Aufgabe erledigt")

@@ -31,9 +31,10 @@ def test_gewerbeanmeldung_ohne_erlaubnispflicht(amt, sabine, verfahren):
     v = neuer_vorgang(amt, formular_id="gewerbeanmeldung")
     assert instanz(v).modell_version.key == "gewerbeanmeldung"
     erledige(sabine, v, "anzeige_pruefen", entscheidung="annehmen")
-    assert v.status == "In Bearbeitung"
+    assert v.status == "Angenommen"
     assert v.aktenzeichen.startswith("GA-") and v.nummer in v.aktenzeichen
     erledige(sabine, v, "eintragen", betriebsnummer="GR-4711", erlaubnispflichtig="")
+    assert v.status == "In Bearbeitung"
     assert offene_ids(v) == ["bescheinigung"]
     erledige(sabine, v, "bescheinigung", versanddatum="2026-12-01")
     assert v.status == "Abgeschlossen"
@@ -73,8 +74,9 @@ def test_hundesteuer_ein_hund(amt, sabine, verfahren):
     """One ordinary dog: 90 € a year, Aktenzeichen HS-…, Abgeschlossen."""
     v = neuer_vorgang(amt, formular_id="hundesteuer")
     erledige(sabine, v, "anmeldung_pruefen", entscheidung="annehmen")
-    assert v.status == "In Bearbeitung"
+    assert v.status == "Angenommen"
     erledige(sabine, v, "angaben_erfassen", anzahl_hunde=1, listenhund="")
+    assert v.status == "In Bearbeitung"
     assert offene_ids(v) == ["bescheid_versenden"]
     assert v.aktenzeichen.startswith("HS-")
     erledige(sabine, v, "bescheid_versenden", hundemarke="2026-0815")
@@ -122,8 +124,9 @@ def test_hundesteuer_verwerfen_und_anzahl_wird_geprueft(amt, sabine, verfahren):
 def _bis_zur_leitung(v, sabine):
     """Annehmen and do the Ortstermin."""
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
-    assert v.status == "In Bearbeitung"
+    assert v.status == "Angenommen"
     erledige(sabine, v, "ortstermin", ortstermin_datum="2026-12-03", befund="Stamm morsch, Bruchgefahr.")
+    assert v.status == "In Bearbeitung"
 
 
 def test_baumfaellung_genehmigt_nach_ortstermin_und_leitung(amt, sabine, lars, verfahren):
