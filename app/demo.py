@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from app.auth.models import ROLLEN
 from app.auth.service import benutzer_anlegen, oe_anlegen, oe_finden
+from app.engine.demo import verfahren_demo
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.service import anlegen, status_setzen
@@ -131,10 +132,12 @@ def demo_anlegen(anzahl: int = 26, seed: int = 7) -> DemoErgebnis | None:
         ziel = statuse[i % len(statuse)]
         if ziel is not Status.NEU:
             vorgang.bearbeiter_id = benutzer["sachbearbeitung"].id
-        for schritt in WEGE[ziel]:
-            status_setzen(vorgang, schritt, benutzer["sachbearbeitung"])
         if ziel in (Status.IN_BEARBEITUNG, Status.BESCHIEDEN, Status.ABGESCHLOSSEN):
             vorgang.aktenzeichen = f"OA-{utcnow().year}-{i + 1:04d}"
+        # the routed BPMN procedure drives the status (app/engine/demo.py); the walk is the fallback
+        if not verfahren_demo(vorgang, ziel, benutzer):
+            for schritt in WEGE[ziel]:
+                status_setzen(vorgang, schritt, benutzer["sachbearbeitung"])
         ergebnis.anzahl_vorgaenge += 1
     db.session.commit()
     return ergebnis
