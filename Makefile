@@ -42,6 +42,7 @@ assets:  ## front-end assets from npm (bpmn-js), copied into app/static/vendor
 
 db: setup  ## migrate to the newest schema, deploy the shipped procedures, load demo data once
 	$(FLASK) db upgrade heads
+	$(FLASK) processes deploy
 	$(FLASK) seed-demo
 
 lint:
