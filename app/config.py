@@ -46,6 +46,9 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     # Deploy processes/*.bpmn on start.
     DEPLOY_PROCESSES_ON_START = True
+    # Folder of the BPMN procedures and the routing file (None: processes/ and processes/routing.toml).
+    PROCESSES_PATH: str | None = None
+    PROCESS_ROUTING_FILE: str | None = None
     PAGE_SIZE = 50
     # Intake (docs/intake.md): largest delivery and attachment, seconds a duplicate waits for the first
     # delivery's Vorgang, age after which a pending Eingang is picked up by the scheduler.
@@ -62,6 +65,8 @@ ENVIRONMENT_KEYS = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "SCHEDULER_ENABLED": "SCHEDULER_ENABLED",
+    "DEPLOY_PROCESSES_ON_START": "DEPLOY_PROCESSES_ON_START",
+    "PROCESSES_PATH": "PROCESSES_PATH",
     "SCHEDULER_TICK_SECONDS": "SCHEDULER_TICK_SECONDS",
     "VORGANGSNUMMER_PREFIX": "VORGANGSNUMMER_PREFIX",
     "SMTP_HOST": "SMTP_HOST",

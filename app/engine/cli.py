@@ -15,10 +15,12 @@ def processes() -> None:
 @click.option("--von", default="CLI", help="Wer deployt (erscheint in der Versionsliste).")
 def deploy(pfad: Path | None, von: str) -> None:
     """Prüft und deployt BPMN-Dateien (Standard: processes/). Ungültige Modelle: alle Fehler, Exit-Code 1."""
+    from flask import current_app
+
     from app import ROOT
     from app.engine.registry import deploy_pfad
 
-    ergebnisse, fehler = deploy_pfad(pfad or ROOT / "processes", von=von)
+    ergebnisse, fehler = deploy_pfad(pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes", von=von)
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"
         click.echo(f"{e.key}: Version {e.version} ({zustand}) – {e.datei}")

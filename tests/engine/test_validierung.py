@@ -188,3 +188,21 @@ def test_cli_deploy_der_mitgelieferten_verfahren(runner):
     assert erste.output.count("neu deployt") == 4
     zweite = runner.invoke(args=["processes", "deploy"])
     assert zweite.exit_code == 0 and zweite.output.count("unverändert") == 4
+
+
+def test_deployment_beim_start_ist_idempotent(app):
+    """DEPLOY_PROCESSES_ON_START deploys processes/ when the app is created; a second start adds nothing."""
+    from app import create_app
+    from app.engine.models import ProzessModellVersion
+    from app.extensions import db
+    from tests.conftest import TEST_CONFIG
+
+    konfiguration = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                     "INSTANCE_PATH": app.instance_path, "DEPLOY_PROCESSES_ON_START": True}
+    create_app(konfiguration)
+    create_app(konfiguration)
+    db.session.remove()
+    versionen = db.session.scalars(db.select(ProzessModellVersion)).all()
+    assert sorted(v.key for v in versionen) == ["allgemeines_verfahren", "baumfaellung", "gewerbeanmeldung",
+                                                "hundesteuer"]
+    assert {v.deployed_von for v in versionen} == {"Start"}
