@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
+from app.engine.models import ProzessInstanz
+from app.engine.runner import offene_aufgaben
 from app.extensions import db
 from app.intake.models import VERARBEITET, Eingang, IntakeRouting
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung, pdf
@@ -60,6 +62,9 @@ def test_ozg_cloud_delivery_becomes_a_vorgang_with_attachments_in_the_responsibl
     assert eingang.inhalt == body
     aktionen = db.session.scalars(select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == vorgang.id))
     assert "Antrag eingegangen" in list(aktionen)
+    instanz = db.session.scalars(select(ProzessInstanz).where(ProzessInstanz.vorgang_id == vorgang.id)).one()
+    assert instanz.modell_version.key == "hundesteuer"  # routed by form id through processes/routing.toml
+    assert offene_aufgaben(vorgang=vorgang), "the procedure runs to its first user task"
 
 
 def test_repeated_ozg_delivery_names_the_existing_vorgang(client, intake):
