@@ -13,7 +13,7 @@ import logging
 import time as zeitmessung
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -95,8 +95,7 @@ def _charge_feuern(jetzt: datetime, limit: int) -> int:
 
 def _vorgang_link_vorlage() -> str:
     """The path of a Vorgang page with a placeholder for the number (one url_for per batch, not per item)."""
-    with current_app.test_request_context("/"):
-        return url_for("vorgaenge.detail", nummer="NUMMER")
+    return current_app.url_map.bind("localhost").build("vorgaenge.detail", {"nummer": "NUMMER"})
 
 
 def _wirkungen(ids: list[int], jetzt: datetime) -> None:

@@ -15,3 +15,6 @@ def test_caseworker_sees_wiedervorlagen_pages(app, client, auth, akte):
         antwort = client.get(url)
         assert antwort.status_code == 200, url
     assert "Unterlagen prüfen" in client.get("/wiedervorlagen?person=alle").get_data(as_text=True)
+    detail = client.get(f"/vorgang/{akte.nummer}").get_data(as_text=True)
+    assert 'id="wiedervorlagen"' in detail and "Unterlagen prüfen" in detail
+    assert f"/wiedervorlagen/neu/{akte.nummer}" in detail
