@@ -146,6 +146,8 @@ def annehmen(
         antrag = antrag_parsen(quelle.art, inhalt, content_type, metadaten)
     except AdapterFehler as af:
         if af.code in NICHT_SPEICHERN or af.http_status == 413:
+            log.warning("Lieferung von %s abgelehnt, nichts gespeichert (%s Bytes, %s): %s", quelle.name,
+                        len(inhalt), metadaten.get("adresse"), af)  # fmt: skip
             raise Abgelehnt(af) from af
         fehler = af
     transaktions_id = antrag.kopf.transaktions_id if antrag else (transaktions_id or f"sha256:{sha}")
