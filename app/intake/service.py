@@ -202,10 +202,16 @@ def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
 def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
     """Answer a repeated delivery with the first one's outcome, waiting while it is still being processed."""
     frist = time.monotonic() + current_app.config["INTAKE_DUPLIKAT_WARTEN_SEKUNDEN"]
+    liegengeblieben = timedelta(seconds=current_app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"])
     pause = 0.02
     while True:
         query = select(*_OHNE_INHALT).where(Eingang.quelle == quelle, Eingang.transaktions_id == transaktions_id)
         eingang = db.session.execute(query).one()
+        if eingang.zustand == AUSSTEHEND and eingang.eingegangen_am <= utcnow() - liegengeblieben:
+            # left behind by a crash: the resend recovers it now instead of waiting for the scheduler
+            db.session.rollback()
+            verarbeiten(eingang.id)
+            eingang = db.session.execute(query).one()
         if eingang.zustand != AUSSTEHEND or time.monotonic() > frist:
             break
         db.session.rollback()  # end the read snapshot so the next look sees the other transaction's commit

@@ -123,3 +123,16 @@ def test_routing_failure_is_listed_for_administrators_and_reprocessed_after_the_
     auth.logout()
     wieder = client.post("/antrag", data=body, headers=kopf)
     assert wieder.status_code == 200 and wieder.get_json()["vorgang"]["vorgangNummer"] == vorgang.nummer
+
+
+def test_a_resend_recovers_an_eingang_left_pending_by_a_crash(app, client, intake):
+    """A pending Eingang older than the grace period is processed by the sender's resend right away."""
+    body, typ = ozg_lieferung(random.Random(15), transaktions_id="tx-alt", anhang_bytes=0)
+    eingang_id = _ausstehend_speichern(body, typ, "tx-alt")
+    eingang = db.session.get(Eingang, eingang_id)
+    eingang.eingegangen_am = utcnow() - timedelta(seconds=app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"] + 5)
+    db.session.commit()
+    antwort = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
+    assert antwort.status_code == 200, antwort.get_data(as_text=True)
+    vorgang = db.session.scalars(select(Vorgang)).one()
+    assert antwort.get_json()["vorgang"]["vorgangNummer"] == vorgang.nummer
