@@ -151,7 +151,7 @@ def _roh_rate(ozg: list[tuple[bytes, str]], soap: list[bytes], uri: str, instanz
 class Server:
     """gunicorn with 2 sync workers on a free port."""
 
-    def __init__(self, uri: str, instanz: Path, workers: int = 2) -> None:
+    def __init__(self, uri: str, instanz: Path, workers: int = 2, threads: int = 1) -> None:
         """Start and wait until it answers."""
         self.port = _freier_port()
         env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench", SCHEDULER_ENABLED="false",
@@ -159,7 +159,7 @@ class Server:
         self.log = open(instanz / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--timeout", "120", "wsgi:app"],
+             "--threads", str(threads), "--log-level", "warning", "--timeout", "120", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         frist = time.monotonic() + 60
@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent load-generator threads")
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (>1: gthread)")
     args = parser.parse_args()
 
     print(f"Erzeuge {args.anzahl} OZG- und {args.anzahl} SOAP-Lieferungen …", flush=True)
@@ -258,7 +259,7 @@ def main() -> None:
             if roh is None:
                 print("Roh-Rate (Parsen + Verfahrensstart im Speicher, ein Thread) …", flush=True)
                 roh = _roh_rate(ozg, soap, uri, basis)
-            server = Server(uri, basis)
+            server = Server(uri, basis, threads=args.threads)
             try:
                 # warm-up: the first deposit pays Argon2 once per worker; both workers import everything
                 aufwaermen = [(b, t, ozg_auth) for b, t in _lieferungen(10, args.seed + 1)[0]]
@@ -284,7 +285,8 @@ def main() -> None:
             shutil.rmtree(basis, ignore_errors=True)
 
     print()
-    print(f"{args.anzahl} Lieferungen je Art, {args.clients} Client-Threads, gunicorn 2 Worker (sync), "
+    worker = "sync" if args.threads == 1 else f"gthread × {args.threads}"
+    print(f"{args.anzahl} Lieferungen je Art, {args.clients} Client-Threads, gunicorn 2 Worker ({worker}), "
           f"{os.cpu_count()} Kerne")  # fmt: skip
     print(f"{'Datenbank':<11} {'Lieferung':<17} {'Ende-zu-Ende/s':>15} {'Median ms':>10} {'p95 ms':>8} "
           f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7}")  # fmt: skip
