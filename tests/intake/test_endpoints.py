@@ -170,3 +170,16 @@ def test_multipart_bodies_encoded_by_another_client_are_split_alike(app):
         ("Lageplan Müller.bin", "application/octet-stream", heikel),
         ("zwei.txt", "text/plain", b"zwei"),
     ]
+
+
+def test_dangerous_or_mislabelled_attachments_are_kept_but_flagged(client, intake):
+    """An HTML file declared as PDF is stored with its sniffed type, flagged dangerous, the mismatch noted."""
+    form_data = ozgcloud_json_bauen("tx-html", {"vorname": "Eva"}, zustaendige_stelle="197008")
+    html = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+    body, typ = multipart_bauen([("formData", None, "application/json", form_data),
+                                 ("attachment", "rechnung.pdf", "application/pdf", html)])  # fmt: skip
+    antwort = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
+    assert antwort.status_code == 201
+    anhang = db.session.scalars(select(Anhang)).one()
+    assert anhang.ist_gefaehrlich and anhang.mime_typ == "text/html"
+    assert "passt nicht" in anhang.beschreibung
