@@ -82,26 +82,32 @@ def _charge_senden(jetzt: datetime, limit: int) -> tuple[int, int]:
 
 
 def _ergebnisse_speichern(rows, ergebnisse: dict[int, str | None], jetzt: datetime) -> None:
-    """Record sent / retry later / failed for a batch (one executemany UPDATE by primary key) and commit."""
+    """Record sent / retry later / failed for a batch and commit: all sent mails in one UPDATE (the common case),
+    failures one executemany UPDATE by primary key."""
     max_versuche = int(current_app.config.get("SCHEDULER_MAIL_MAX_VERSUCHE", 5))
     backoff = int(current_app.config.get("SCHEDULER_MAIL_BACKOFF_SECONDS", 60))
-    werte = []
+    gesendet = []
+    nochmal, aufgegeben = [], []
     for mail_id, _an, _betreff, _text, versuche in rows:
         fehler = ergebnisse.get(mail_id, "nicht versucht")
         if fehler is None:
-            werte.append({"id": mail_id, "status": "gesendet", "gesendet_am": jetzt, "naechster_versuch_am": None})
+            gesendet.append(mail_id)
         elif versuche >= max_versuche:
-            werte.append(
+            aufgegeben.append(
                 {"id": mail_id, "status": "fehlgeschlagen", "naechster_versuch_am": None, "letzter_fehler": fehler}
             )
             log.error("E-Mail %s nach %s Versuchen aufgegeben: %s", mail_id, versuche, fehler)
         else:
             naechster = jetzt + timedelta(seconds=backoff * 2 ** (versuche - 1))
-            werte.append({"id": mail_id, "naechster_versuch_am": naechster, "letzter_fehler": fehler})
-    # Group by key set: an executemany needs the same columns in every row.
-    nach_spalten: dict[tuple, list[dict]] = {}
-    for w in werte:
-        nach_spalten.setdefault(tuple(sorted(w)), []).append(w)
-    for gruppe in nach_spalten.values():
-        db.session.execute(update(Mailausgang), gruppe)
+            nochmal.append({"id": mail_id, "naechster_versuch_am": naechster, "letzter_fehler": fehler})
+    if gesendet:
+        db.session.execute(
+            update(Mailausgang)
+            .where(Mailausgang.id.in_(gesendet))
+            .values(status="gesendet", gesendet_am=jetzt, naechster_versuch_am=None),
+            execution_options={"synchronize_session": False},
+        )
+    for gruppe in (nochmal, aufgegeben):  # executemany needs the same columns in every row
+        if gruppe:
+            db.session.execute(update(Mailausgang), gruppe)
     db.session.commit()
