@@ -82,3 +82,6 @@ class ProzessAufgabe(db.Model):
     zugewiesen_an: Mapped[str | None] = mapped_column(String(80), index=True)
     faellig: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    #: many-to-one only (no collection on the instance): one flush inserts a new instance and its task rows
+    instanz: Mapped[ProzessInstanz] = relationship(lazy="select")

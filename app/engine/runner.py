@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migra
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
@@ -93,7 +93,11 @@ class _Lauf:
     benutzer: Benutzer | None
     modell: GeladenesModell
     workflow: BpmnWorkflow
-    statusfehler: list[str] = field(default_factory=list)
+    #: ids of the open-task rows before this run (the READY user tasks of the loaded state of an active
+    #: instance, which the rows mirror); None → read them from the database
+    vorher_offen: set[str] | None = None
+    #: READY user tasks after the run, by id (filled by `_weiterlaufen`)
+    offen: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -123,7 +127,13 @@ def _laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None)
     modell = registry.modell(instanz.modell_version)
     workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
     workflow.script_engine = script_engine(Kontext(vorgang, benutzer))
-    return _Lauf(instanz, vorgang, benutzer, modell, workflow)
+    vorher = {str(t.id) for t in _offene_usertasks(workflow)} if instanz.zustand_art == AKTIV else None
+    return _Lauf(instanz, vorgang, benutzer, modell, workflow, vorher_offen=vorher)
+
+
+def _offene_usertasks(workflow: BpmnWorkflow) -> list:
+    """READY user tasks of a workflow."""
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
 
 
 def _status_anwenden(lauf: _Lauf, task) -> None:
@@ -172,9 +182,10 @@ def _weiterlaufen(lauf: _Lauf, timer: bool = False, aktion=None) -> None:
         if timer:
             wf.refresh_timers()
         wf.do_engine_steps(did_complete_task=lambda t: _status_anwenden(lauf, t))
-        for task in wf.get_tasks(state=TaskState.READY):
-            if isinstance(task.task_spec, UserTask):
-                _usertask_erreicht(lauf, task)
+        lauf.offen = {}
+        for task in _offene_usertasks(wf):
+            _usertask_erreicht(lauf, task)
+            lauf.offen[str(task.id)] = task
     except (StaleDataError, OperationalError):
         raise  # a database race is a conflict for the caller, not an incident of the procedure
     except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
@@ -245,14 +256,11 @@ def _speichern(lauf: _Lauf) -> None:
         instanz.zustand_art = BEENDET
         protokolliere(lauf.vorgang, "Verfahren beendet", lauf.benutzer)
     instanz.next_timer_due = _naechster_timer(wf) if instanz.zustand_art == AKTIV else None
-    offen = {}
-    if instanz.zustand_art == AKTIV:
-        for task in wf.get_tasks(state=TaskState.READY):
-            if isinstance(task.task_spec, UserTask):
-                offen[str(task.id)] = task
-    if instanz.id is None:
-        db.session.flush()
-    vorhanden = set(db.session.scalars(select(ProzessAufgabe.task_id).where(ProzessAufgabe.instanz_id == instanz.id)))
+    offen = lauf.offen if instanz.zustand_art == AKTIV else {}
+    if lauf.vorher_offen is not None:
+        vorhanden = lauf.vorher_offen
+    else:
+        vorhanden = set(db.session.scalars(select(ProzessAufgabe.task_id).where(ProzessAufgabe.instanz == instanz)))
     weg = vorhanden - offen.keys()
     if weg:
         db.session.execute(delete(ProzessAufgabe).where(ProzessAufgabe.task_id.in_(weg)))
@@ -263,7 +271,7 @@ def _speichern(lauf: _Lauf) -> None:
         faellig = task.internal_data.get("faellig")
         db.session.add(
             ProzessAufgabe(
-                task_id=task_id, instanz_id=instanz.id, vorgang_id=lauf.vorgang.id, element_id=task.task_spec.name,
+                task_id=task_id, instanz=instanz, vorgang_id=lauf.vorgang.id, element_id=task.task_spec.name,
                 titel=info["titel"][:300], kandidatengruppen=info["kandidatengruppen"], zugewiesen_an=info["assignee"],
                 faellig=datetime.fromisoformat(faellig) if faellig else None,
             )
@@ -313,8 +321,6 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
         raise KeinVerfahren(f"Das Verfahren „{key}“ ist nicht deployt.")
     if vorgang.id is None:
         db.session.flush()
-    if _instanz_fuer(vorgang, sperren=False) is not None:
-        raise Konflikt("Für diesen Vorgang läuft bereits ein Verfahren.")
     modell = registry.modell(version)
     workflow = BpmnWorkflow(modell.spec, modell.subprocess_specs)
     workflow.script_engine = script_engine(Kontext(vorgang, None))
@@ -323,10 +329,13 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     )
     db.session.add(instanz)
     protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
-    lauf = _Lauf(instanz, vorgang, None, modell, workflow)
+    lauf = _Lauf(instanz, vorgang, None, modell, workflow, vorher_offen=set())
     _weiterlaufen(lauf)
     _speichern(lauf)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the unique vorgang_id: a second start (the caller must roll back)
+        raise Konflikt("Für diesen Vorgang läuft bereits ein Verfahren.") from error
     return instanz
 
 
@@ -403,10 +412,14 @@ def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> Non
 
 def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> None:
     """The body of `abschliessen`."""
-    zeile = db.session.get(ProzessAufgabe, str(task_id))
-    if zeile is None:
+    gefunden = db.session.execute(
+        select(ProzessAufgabe, Vorgang).join(Vorgang, Vorgang.id == ProzessAufgabe.vorgang_id).where(
+            ProzessAufgabe.task_id == str(task_id)
+        )
+    ).first()
+    if gefunden is None:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
-    vorgang = db.session.get(Vorgang, zeile.vorgang_id)
+    zeile, vorgang = gefunden
     if not darf_bearbeiten(benutzer, zeile, vorgang.oe_id):
         raise KeineBerechtigung("Sie dürfen diese Aufgabe nicht erledigen.")
     instanz = _instanz_sperren(zeile.instanz_id)

@@ -1,0 +1,234 @@
+"""Benchmark of the engine (issue 3, item 10): raw SpiffWorkflow vs. the product, SQLite and PostgreSQL.
+
+For the 20-task reference model (`../shared/bench/reference-20-tasks.bpmn`) and the shipped procedures:
+- raw: SpiffWorkflow in memory, start to the first user task (spec parsed once), with and without
+  `serialize_json` of the whole workflow (spec embedded, as SpiffWorkflow stores it by default);
+- product: `app.engine.runner.start` + commit per instance (state without spec, open-task rows, Historie);
+- round trip: `app.engine.runner.abschliessen` of the first user task = load + complete + save + commit;
+- bytes of stored state per instance (after start and after the first task), vs. SpiffWorkflow's JSON.
+
+    .venv/bin/python -m bench.engine [--n 300] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+A throwaway SQLite file and a throwaway PostgreSQL database are created and removed. Prints a Markdown table.
+Without a reachable PostgreSQL server (or with `--pg ''`) only SQLite is measured.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REFERENZ = ROOT.parent / "shared" / "bench" / "reference-20-tasks.bpmn"
+#: key → (file, data for the first user task)
+MODELLE = {
+    "bench": (REFERENZ, {"wiedervorlage": "2999-01-01T00:00:00+00:00", "bemerkung": "ok"}),
+    "allgemeines_verfahren": (ROOT / "processes" / "allgemeines_verfahren.bpmn", {"entscheidung": "annehmen"}),
+    "baumfaellung": (ROOT / "processes" / "baumfaellung.bpmn", {"entscheidung": "annehmen"}),
+}
+
+
+def _config(url: str, instanz: str) -> dict:
+    """App config: no scheduler, no deployment on start."""
+    return {
+        "TESTING": True, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False, "DEPLOY_PROCESSES_ON_START": False,
+        "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instanz,
+    }
+
+
+def p95(werte: list[float]) -> float:
+    """95th percentile (nearest rank)."""
+    geordnet = sorted(werte)
+    return geordnet[max(0, int(round(0.95 * len(geordnet))) - 1)]
+
+
+def roh_messen(pfad: Path, key: str, n: int) -> dict:
+    """Raw SpiffWorkflow in memory: instances/s to the first user task, without and with serialize_json."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+    from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+
+    from app.engine.skripte import script_engine
+
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(pfad))
+    spec, subs = parser.get_spec(key), parser.get_subprocess_specs(key)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+    # the reference model runs with SpiffWorkflow's own script engine; the shipped models need our API
+    engine = PythonScriptEngine() if key == "bench" else script_engine(None)
+
+    def einmal(speichern: bool):
+        wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        wf.do_engine_steps()
+        return serializer.serialize_json(wf) if speichern else wf
+
+    ergebnis = {}
+    for speichern in (False, True):
+        einmal(speichern)
+        start = time.perf_counter()
+        for _ in range(n):
+            letzte = einmal(speichern)
+        ergebnis["roh_mit_json" if speichern else "roh"] = n / (time.perf_counter() - start)
+    ergebnis["roh_bytes"] = len(letzte.encode())
+    return ergebnis
+
+
+def produkt_messen(url: str, n: int) -> dict:
+    """The product on one database: start rate, task round trip, stored bytes — for every model."""
+    from app import create_app
+    from app.auth.service import benutzer_anlegen, oe_anlegen
+    from app.engine import runner
+    from app.engine.models import ProzessInstanz
+    from app.engine.registry import deploy_xml
+    from app.extensions import db
+    from app.vorgaenge.service import anlegen
+
+    app = create_app(_config(url, tempfile.mkdtemp(prefix="amtsfluss-bench-")))
+    ergebnisse = {}
+    with app.app_context():
+        for pfad, _daten in MODELLE.values():
+            deploy_xml(pfad.read_bytes(), str(pfad))
+        amt = oe_anlegen("Bench-Amt", f"b{uuid.uuid4().hex[:6]}", "31005")
+        benutzer = benutzer_anlegen(f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "x" * 16, ["sachbearbeitung"],
+                                    [amt])
+        db.session.commit()
+        for key, (pfad, daten) in MODELLE.items():
+            # raw right before the product, so both see the same machine load (the ratio is what counts)
+            roh = roh_messen(pfad, key, n)
+            vorgaenge = []
+            for _ in range(n):
+                vorgaenge.append(anlegen(amt, formular_id="bench"))
+            db.session.commit()
+            ids = [v.id for v in vorgaenge]
+            # start: one transaction per Vorgang, as the intake does it
+            runner.start(db.session.get(type(vorgaenge[0]), ids[0]), key)  # warm-up (spec cache, statements)
+            db.session.commit()
+            dauer = 0.0
+            for vorgang_id in ids[1:]:
+                vorgang = db.session.get(type(vorgaenge[0]), vorgang_id)
+                t0 = time.perf_counter()
+                runner.start(vorgang, key)
+                db.session.commit()
+                dauer += time.perf_counter() - t0
+            start_rate = (n - 1) / dauer
+            zustaende = db.session.scalars(db.select(ProzessInstanz.zustand)).all()
+            bytes_start = statistics.median(len(z.encode()) for z in zustaende[-n:])
+            # round trip: complete the first open task of each instance
+            aufgaben = {a.vorgang_id: a.task_id for a in runner.offene_aufgaben()}
+            zeiten = []
+            for vorgang_id in ids:
+                db.session.expire_all()
+                t0 = time.perf_counter()
+                runner.abschliessen(aufgaben[vorgang_id], daten, benutzer)
+                zeiten.append((time.perf_counter() - t0) * 1000)
+            zeiten = zeiten[1:]
+            zustaende = db.session.scalars(
+                db.select(ProzessInstanz.zustand).where(ProzessInstanz.vorgang_id.in_(ids))
+            ).all()
+            ergebnisse[key] = {
+                **roh,
+                "start": start_rate,
+                "rt_median": statistics.median(zeiten),
+                "rt_p95": p95(zeiten),
+                "bytes_start": bytes_start,
+                "bytes_nach": statistics.median(len(z.encode()) for z in zustaende),
+            }
+            db.session.execute(db.delete(ProzessInstanz))  # keep the tables small for the next model
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return ergebnisse
+
+
+def sqlite_url() -> tuple[str, str]:
+    """A migrated throwaway SQLite file."""
+    ordner = tempfile.mkdtemp(prefix="amtsfluss-bench-")
+    url = f"sqlite:///{ordner}/bench.db"
+    _migrieren(url)
+    return url, ordner
+
+
+def _migrieren(url: str) -> None:
+    """Run all migrations."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(_config(url, tempfile.mkdtemp(prefix="amtsfluss-bench-")))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
+def postgres_anlegen(basis: str) -> str | None:
+    """A migrated throwaway database on the server of `basis` (None when unreachable)."""
+    import sqlalchemy as sa
+
+    name = f"amtsfluss_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = sa.create_engine(basis, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except sa.exc.OperationalError as error:
+        print(f"PostgreSQL nicht erreichbar ({error.__class__.__name__}); nur SQLite.", file=sys.stderr)
+        return None
+    url = sa.engine.make_url(basis).set(database=name).render_as_string(hide_password=False)
+    _migrieren(url)
+    return url
+
+
+def postgres_loeschen(basis: str, url: str) -> None:
+    """Drop the throwaway database."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(basis, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    """Measure and print the table."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    argumente = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argumente.add_argument("--n", type=int, default=300, help="instances per model and database")
+    argumente.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL",
+                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    args = argumente.parse_args()
+
+    datenbanken = {}
+    url, _ordner = sqlite_url()
+    datenbanken["SQLite"] = produkt_messen(url, args.n)
+    pg_url = postgres_anlegen(args.pg) if args.pg else None
+    if pg_url:
+        try:
+            datenbanken["PostgreSQL"] = produkt_messen(pg_url, args.n)
+        finally:
+            postgres_loeschen(args.pg, pg_url)
+
+    print(f"\nEngine-Benchmark, {args.n} Instanzen je Modell und Datenbank, ein Thread\n")
+    print("| Modell | DB | roh Start/s | roh+JSON Start/s | Produkt Start/s | Produkt/roh | "
+          "Runde Median ms | Runde p95 ms | Zustand Bytes (Start / nach 1 Aufgabe) | SpiffWorkflow-JSON Bytes |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in MODELLE:
+        for db_name, werte in datenbanken.items():
+            w = werte[key]
+            print(f"| {key} | {db_name} | {w['roh']:.0f} | {w['roh_mit_json']:.0f} | {w['start']:.0f} | "
+                  f"{w['start'] / w['roh']:.0%} | {w['rt_median']:.2f} | {w['rt_p95']:.2f} | "
+                  f"{w['bytes_start']:.0f} / {w['bytes_nach']:.0f} | {w['roh_bytes']} |")
+
+
+if __name__ == "__main__":
+    main()
