@@ -16,16 +16,24 @@ def processes() -> None:
 def deploy(pfad: Path | None, von: str) -> None:
     """Prüft und deployt BPMN-Dateien (Standard: processes/). Ungültige Modelle: alle Fehler, Exit-Code 1."""
     from flask import current_app
+    from sqlalchemy import select
 
     from app import ROOT
+    from app.engine.models import ProzessModellVersion
     from app.engine.registry import deploy_pfad
+    from app.engine.routing import routing_pruefen
+    from app.extensions import db
 
     ergebnisse, fehler = deploy_pfad(pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes", von=von)
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"
         click.echo(f"{e.key}: Version {e.version} ({zustand}) – {e.datei}")
-    if fehler:
-        click.echo(f"{len(fehler)} Fehler:", err=True)
-        for f in fehler:
-            click.echo(f"  {f}", err=True)
+    meldungen = [str(f) for f in fehler]
+    if pfad is None:  # the shipped folder: its routing file must point to deployed procedures
+        bekannt = set(db.session.scalars(select(ProzessModellVersion.key).distinct()))
+        meldungen += routing_pruefen(bekannt)
+    if meldungen:
+        click.echo(f"{len(meldungen)} Fehler:", err=True)
+        for meldung in meldungen:
+            click.echo(f"  {meldung}", err=True)
         raise SystemExit(1)

@@ -49,3 +49,23 @@ def verfahren_fuer(formular_id: str, leika_ids: list[str]) -> str:
         if leika in routing["leika"]:
             return routing["leika"][leika]
     return routing["standard"]
+
+
+def routing_pruefen(bekannte_keys: set[str], pfad: Path | None = None) -> list[str]:
+    """Problems of the routing file: TOML syntax, targets that are not deployed procedures (German messages)."""
+    pfad = pfad or routing_datei()
+    if not pfad.exists():
+        return []
+    try:
+        with pfad.open("rb") as datei:
+            daten = tomllib.load(datei)
+    except tomllib.TOMLDecodeError as error:
+        return [f"{pfad}: kein gültiges TOML: {error}"]
+    fehler = []
+    ziele = [("standard", daten.get("standard", ALLGEMEIN))]
+    for abschnitt in ("formulare", "leika"):
+        ziele += [(f"{abschnitt}.{k}", v) for k, v in (daten.get(abschnitt) or {}).items()]
+    for wo, ziel in ziele:
+        if ziel not in bekannte_keys:
+            fehler.append(f"{pfad}: [{wo}] Verfahren „{ziel}“ ist nicht bereitgestellt.")
+    return fehler

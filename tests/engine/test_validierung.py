@@ -206,3 +206,17 @@ def test_deployment_beim_start_ist_idempotent(app):
     assert sorted(v.key for v in versionen) == ["allgemeines_verfahren", "baumfaellung", "gewerbeanmeldung",
                                                 "hundesteuer"]
     assert {v.deployed_von for v in versionen} == {"Start"}
+
+
+def test_routing_ziele_muessen_bereitgestellt_sein(app, tmp_path):
+    """The routing check names every target that is not a deployed procedure, and TOML syntax errors."""
+    from app.engine.routing import routing_pruefen
+
+    datei = tmp_path / "routing.toml"
+    datei.write_text('standard = "allgemeines_verfahren"\n[formulare]\nhund = "hundsteuer"\n', encoding="utf-8")
+    assert routing_pruefen({"allgemeines_verfahren", "hundesteuer"}, datei) == [
+        f"{datei}: [formulare.hund] Verfahren „hundsteuer“ ist nicht bereitgestellt."
+    ]
+    datei.write_text("standard = \n", encoding="utf-8")
+    [fehler] = routing_pruefen(set(), datei)
+    assert "kein gültiges TOML" in fehler
