@@ -220,3 +220,18 @@ def test_routing_ziele_muessen_bereitgestellt_sein(app, tmp_path):
     datei.write_text("standard = \n", encoding="utf-8")
     [fehler] = routing_pruefen(set(), datei)
     assert "kein gültiges TOML" in fehler
+
+
+def test_mitgelieferte_verfahren_haben_ein_vollstaendiges_diagramm():
+    """Every flow node has a shape and every sequence flow an edge, so bpmn-js and Camunda Modeler draw them."""
+    from lxml import etree
+
+    from tests.engine.conftest import PROCESSES
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "di": "http://www.omg.org/spec/BPMN/20100524/DI"}
+    for datei in sorted(PROCESSES.glob("*.bpmn")):
+        baum = etree.parse(str(datei))
+        knoten = set(baum.xpath("//bpmn:process/*[@id][not(self::bpmn:sequenceFlow)]/@id", namespaces=ns))
+        fluesse = set(baum.xpath("//bpmn:sequenceFlow/@id", namespaces=ns))
+        assert knoten <= set(baum.xpath("//di:BPMNShape/@bpmnElement", namespaces=ns)), datei.name
+        assert fluesse <= set(baum.xpath("//di:BPMNEdge/@bpmnElement", namespaces=ns)), datei.name
