@@ -25,14 +25,13 @@ from app.vorgaenge.suche import suchen
 
 #: The three views of the inbox.
 ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
-#: Sort orders: key → (label, column, descending). Eingang uses an index; the others scan the OE's rows.
+#: Sort orders: key → (label, column, descending), each along an index (see webapp_models). Status and form are
+#: filters rather than sort orders: a sort by them would have to order all of an OE's rows.
 SORTIERUNGEN = {
     "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
     "eingang_auf": ("Eingang, älteste zuerst", Vorgang.eingangsdatum, False),
     "nummer": ("Vorgangsnummer", Vorgang.nummer, False),
     "antragsteller": ("Antragsteller", Vorgang.antragsteller_name, False),
-    "formular": ("Formular", Vorgang.formular_name, False),
-    "status": ("Status", Vorgang.status, False),
 }
 STANDARD_SORTIERUNG = "eingang_ab"
 
@@ -137,7 +136,9 @@ class Seite:
 
 
 def _grundabfrage(benutzer: Benutzer, f: Filter):
-    """The filtered query (not yet ordered or limited); always starts from `sichtbare_vorgaenge`."""
+    """The filtered query (not yet ordered or limited) and, when searching, the hit order column.
+
+    Always starts from `sichtbare_vorgaenge`."""
     query = sichtbare_vorgaenge(benutzer)
     if f.ansicht == "meine":
         query = query.where(Vorgang.bearbeiter_id == benutzer.id)
@@ -153,9 +154,10 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
         query = query.where(Vorgang.eingangsdatum >= _tagesbeginn(f.von))
     if f.bis:
         query = query.where(Vorgang.eingangsdatum < _tagesbeginn(f.bis + timedelta(days=1)))
+    trefferordnung = None
     if f.q:
-        query = suchen(query, f.q, "postgresql" if is_postgres() else "sqlite")
-    return query
+        query, trefferordnung = suchen(query, f.q, "postgresql" if is_postgres() else "sqlite", benutzer.oe_ids)
+    return query, trefferordnung
 
 
 def _tagesbeginn(tag: date) -> datetime:
@@ -166,25 +168,36 @@ def _tagesbeginn(tag: date) -> datetime:
 def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
     """One page in the filter's order, by keyset: `nach` = after this row, `vor` = before this row."""
     _label, spalte, absteigend = SORTIERUNGEN[f.sortierung]
-    query = _grundabfrage(benutzer, f)
+    query, trefferordnung = _grundabfrage(benutzer, f)
+    schluessel = spalte.key
+    if trefferordnung is not None and f.sortierung == STANDARD_SORTIERUNG:
+        # Search hits in the default order: newest Vorgang first by id, the order the full-text index
+        # can deliver without sorting every match (ids grow with arrival, like the Eingangsdatum).
+        spalte, schluessel, absteigend = trefferordnung, "id", True
     cursor, rueckwaerts = (f.vor, True) if f.vor else (f.nach, False)
-    marke = _cursor_lesen(cursor, spalte)
+    marke = _cursor_lesen(cursor, schluessel)
     # Going back = walking the same order in reverse, then flipping the rows.
     abwaerts = absteigend != rueckwaerts
+    eindeutig = schluessel == "id"  # the sort value itself is unique: no tie-breaker needed
     if marke is not None:
         wert, vid = marke
-        if abwaerts:
+        if eindeutig:
+            query = query.where(spalte < vid if abwaerts else spalte > vid)
+        elif abwaerts:
             query = query.where(spalte <= wert, or_(spalte < wert, and_(spalte == wert, Vorgang.id < vid)))
         else:
             query = query.where(spalte >= wert, or_(spalte > wert, and_(spalte == wert, Vorgang.id > vid)))
-    ordnung = (spalte.desc(), Vorgang.id.desc()) if abwaerts else (spalte.asc(), Vorgang.id.asc())
+    if eindeutig:
+        ordnung = (spalte.desc(),) if abwaerts else (spalte.asc(),)
+    else:
+        ordnung = (spalte.desc(), Vorgang.id.desc()) if abwaerts else (spalte.asc(), Vorgang.id.asc())
     zeilen = list(db.session.scalars(query.order_by(*ordnung).limit(groesse + 1)))
     mehr = len(zeilen) > groesse
     zeilen = zeilen[:groesse]
     if rueckwaerts:
         zeilen.reverse()
-    erste = _cursor(zeilen[0], spalte) if zeilen else None
-    letzte = _cursor(zeilen[-1], spalte) if zeilen else None
+    erste = _cursor(zeilen[0], schluessel) if zeilen else None
+    letzte = _cursor(zeilen[-1], schluessel) if zeilen else None
     if rueckwaerts:
         naechste, vorherige = letzte, (erste if mehr else None)
     else:
@@ -195,24 +208,24 @@ def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
     return Seite(zeilen, naechste, vorherige, naechste_fristen(ids), ungelesen(ids))
 
 
-def _cursor(vorgang: Vorgang, spalte) -> str:
+def _cursor(vorgang: Vorgang, schluessel: str) -> str:
     """An opaque, URL-safe cursor: the sort value and the id of a row."""
-    wert = getattr(vorgang, spalte.key)
+    wert = getattr(vorgang, schluessel)
     if isinstance(wert, datetime):
         wert = wert.isoformat()
     roh = json.dumps([wert, vorgang.id], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(roh).decode().rstrip("=")
 
 
-def _cursor_lesen(cursor: str, spalte) -> tuple | None:
+def _cursor_lesen(cursor: str, schluessel: str) -> tuple | None:
     """Decode a cursor; anything malformed means "first page"."""
     if not cursor:
         return None
     try:
         wert, vid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if spalte.key == "eingangsdatum":
+        if schluessel == "eingangsdatum":
             wert = datetime.fromisoformat(wert)
-        if not isinstance(vid, int) or not isinstance(wert, str | datetime):
+        if not isinstance(vid, int) or not isinstance(wert, str | int | datetime):
             return None
         return wert, vid
     except (ValueError, TypeError):

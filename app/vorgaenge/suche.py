@@ -10,7 +10,7 @@ table themselves with `suchtext`.
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import Select, event, inspect, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, column, event, inspect, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,20 +18,33 @@ from app.vorgaenge.models import Vorgang
 from app.vorgaenge.webapp_models import VorgangSuchtext
 
 #: The Vorgang fields whose change requires re-indexing.
-SUCHFELDER = ("nummer", "aktenzeichen", "antragsteller_name", "antragsteller", "formular_name", "formulardaten")
+SUCHFELDER = (
+    "nummer", "aktenzeichen", "antragsteller_name", "antragsteller", "formular_name", "formulardaten", "oe_id",
+)
 #: Words of a query: letters and digits (any script); everything else separates words.
 _WORT = re.compile(r"\w+", re.UNICODE)
+#: The SQLite FTS5 table over vorgang_suchtext (created by migration 0002_webapp).
+FTS = table("vorgang_suche_fts", column("rowid", Integer))
 #: Longest query we look at; longer input is cut (a search box, not a document).
 MAX_WOERTER = 8
 
 
 def suchtext(vorgang: Vorgang) -> str:
     """The text under which a Vorgang is found: ids, applicant, form name and all form data values."""
-    teile: list[str] = [vorgang.nummer or "", vorgang.aktenzeichen or "", vorgang.antragsteller_name or ""]
+    teile: list[str] = [oe_marke(vorgang.oe_id), vorgang.nummer or "", vorgang.aktenzeichen or ""]
+    teile.append(vorgang.antragsteller_name or "")
     teile.append(vorgang.formular_name or "")
     teile.extend(_werte(vorgang.antragsteller or {}))
     teile.extend(_baumwerte(vorgang.formulardaten or []))
-    return _falten(" ".join(t for t in teile if t))
+    # Only the words: queries are split the same way, and PostgreSQL's parser would otherwise keep
+    # "OA-2026/4711" or "31005-FFBZK6" as compound tokens that the words of a query do not match.
+    return " ".join(_WORT.findall(_falten(" ".join(t for t in teile if t))))
+
+
+def oe_marke(oe_id: int | None) -> str:
+    """A token naming the Vorgang's OE in its search text, so the full-text index itself narrows to the user's OEs
+    (a term common elsewhere but rare in one's own OE would otherwise walk all its matches)."""
+    return f"oe{oe_id}" if oe_id else ""
 
 
 def _falten(text: str) -> str:
@@ -92,31 +105,33 @@ def woerter(anfrage: str) -> list[str]:
     return [w[:60] for w in _WORT.findall(_falten(anfrage or ""))][:MAX_WOERTER]
 
 
-def suchen(query: Select, anfrage: str, dialekt: str) -> Select:
-    """Restrict a Vorgang query (from `sichtbare_vorgaenge`) to matches of `anfrage`.
+def suchen(query: Select, anfrage: str, dialekt: str, oe_ids: list[int]) -> tuple[Select, ColumnElement | None]:
+    """Restrict a Vorgang query (from `sichtbare_vorgaenge`) to matches of `anfrage`; returns it and its hit order.
 
-    All words must match as word prefixes ("Müll" finds "Müller"); an exact Vorgangsnummer or Aktenzeichen
-    matches too, through their own indexes. An empty query leaves `query` unchanged.
+    All words must match as word prefixes ("Müll" finds "Müller", "31005-FFB" the Vorgangsnummer); the user's
+    OE tokens are part of the full-text query. The second value is the column that orders hits newest first
+    cheaply: SQLite walks the FTS5 index backwards by rowid (= Vorgang.id) and stops after one page;
+    PostgreSQL sorts the GIN matches by id. An empty query returns `query` unchanged and None.
     """
     liste = woerter(anfrage)
     if not liste:
-        return query
-    roh = anfrage.strip()
+        return query, None
+    marken = [oe_marke(i) for i in oe_ids]
     if dialekt == "postgresql":
         # Words are \w+ only, so they cannot carry tsquery operators; ':*' makes each a prefix match.
         tsquery = " & ".join(f"{w}:*" for w in liste)
+        if marken:
+            tsquery += " & (" + " | ".join(marken) + ")"
         treffer = select(VorgangSuchtext.vorgang_id).where(
             text("to_tsvector('german'::regconfig, vorgang_suchtext.text) @@ to_tsquery('german'::regconfig, :tsq)")
             .bindparams(tsq=tsquery)
         )
-    else:
-        # FTS5: each word quoted (no operator can slip in) and made a prefix query.
-        fts = " ".join('"' + w.replace('"', "") + '"*' for w in liste)
-        treffer = (
-            select(text("rowid"))
-            .select_from(text("vorgang_suche_fts"))
-            .where(text("vorgang_suche_fts MATCH :fts").bindparams(fts=fts))
-        )
-    return query.where(
-        or_(Vorgang.nummer == roh.upper(), Vorgang.aktenzeichen == roh, Vorgang.id.in_(treffer))
+        return query.where(Vorgang.id.in_(treffer)), Vorgang.id
+    # FTS5: each word quoted (no operator can slip in) and made a prefix query.
+    fts = " AND ".join('"' + w.replace('"', "") + '"*' for w in liste)
+    if marken:
+        fts += " AND (" + " OR ".join(marken) + ")"
+    return (
+        query.join(FTS, FTS.c.rowid == Vorgang.id).where(text("vorgang_suche_fts MATCH :fts").bindparams(fts=fts)),
+        FTS.c.rowid,
     )

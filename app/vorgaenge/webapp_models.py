@@ -19,6 +19,8 @@ _v = Vorgang.__table__.c
 Index("ix_vorgang_oe_bearbeiter_eingang", _v.oe_id, _v.bearbeiter_id, _v.eingangsdatum)
 #: The form filter within the OE, newest first.
 Index("ix_vorgang_oe_formular_eingang", _v.oe_id, _v.formular_id, _v.eingangsdatum)
+#: Sorting by applicant within the OE.
+Index("ix_vorgang_oe_antragsteller", _v.oe_id, _v.antragsteller_name)
 
 
 class VorgangSuchtext(db.Model):

@@ -158,3 +158,23 @@ def test_sorting_by_applicant(app, client, auth, ordnungsamt):
     assert seite.index(a.nummer) < seite.index(b.nummer)
     assert 'aria-sort="ascending"' in seite
     assert Status.NEU.value in seite
+
+
+def test_search_results_page_newest_first_without_gaps(app, client, auth, ordnungsamt):
+    """Search hits come newest first and page by cursor like the list; other OEs' hits never count."""
+    import re
+
+    app.config["PAGE_SIZE"] = 2
+    bauamt = factories.oe("Bauamt", "197009", "31006")
+    treffer = [factories.vorgang(ordnungsamt, antragsteller_name="Greta Lindqvist") for _ in range(5)]
+    for _ in range(3):
+        factories.vorgang(bauamt, antragsteller_name="Greta Lindqvist")
+    db.session.commit()
+    auth.login()
+    gesehen, url = [], "/?q=lindq"
+    while url:
+        seite = client.get(url).get_data(as_text=True)
+        gesehen += [v.nummer for v in reversed(treffer) if v.nummer in seite]
+        weiter = re.search(r'href="([^"]+)" rel="next"', seite)
+        url = weiter.group(1).replace("&amp;", "&") if weiter else None
+    assert gesehen == [v.nummer for v in reversed(treffer)]
