@@ -495,14 +495,28 @@ def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: b
     meldung = "Erneut ausgeführt"
     if migrieren:
         meldung = _migrieren(lauf) or meldung
-    for task in lauf.workflow.get_tasks(state=TaskState.ERROR):
-        task._set_state(TaskState.READY)
     instanz.zustand_art, instanz.vorfall_element, instanz.vorfall_text, instanz.vorfall_seit = AKTIV, None, None, None
     protokolliere(vorgang, "Vorfall erneut ausgeführt", benutzer, notiz=meldung)
-    _weiterlaufen(lauf, timer=True)
+    _weiterlaufen(lauf, timer=True, aktion=lambda: _neu_anstossen(lauf.workflow))
     _speichern(lauf)
     _commit()
     return meldung if instanz.zustand_art != VORFALL else f"{meldung}; erneut fehlgeschlagen: {instanz.vorfall_text}"
+
+
+def _neu_anstossen(wf: BpmnWorkflow) -> None:
+    """Make failed steps run again: ERROR tasks become READY; a timer whose value failed is computed anew.
+
+    A failing timer expression leaves its task FUTURE behind a COMPLETED parent (SpiffWorkflow raised while
+    moving it to WAITING); updating such tasks again continues where the error stopped the engine.
+    """
+    for task in wf.get_tasks(state=TaskState.ERROR):
+        task._set_state(TaskState.READY)
+    for task in _kaputte_timer(wf):
+        task.internal_data.pop("event_value", None)
+        task.internal_data.pop("event_fired", None)
+    for task in wf.get_tasks(state=TaskState.FUTURE):
+        if task.parent is not None and task.parent.state == TaskState.COMPLETED:
+            task.task_spec._update(task)
 
 
 def _migrieren(lauf: _Lauf) -> str | None:

@@ -131,3 +131,19 @@ def test_timerfehler_wird_vorfall_und_timer_mit_datum_feuert(amt, sabine):
     assert faellige_timer_ausfuehren(utcnow() + timedelta(days=4)) == 1
     db.session.refresh(w)
     assert w.status == "Angenommen" and instanz(w).zustand_art == "beendet"
+
+
+def test_timervorfall_nach_korrektur_wiederholen(amt, sabine):
+    """A timer incident is retried on a fixed version: the timer waits again with a computable due date."""
+    deploy("timer_kaputt.bpmn")
+    v = neuer_vorgang(amt, verfahren_key="timer_kaputt")
+    erledige(sabine, v, "eingabe", termin="")
+    assert instanz(v).zustand_art == "vorfall"
+    deploy("timer_repariert.bpmn")
+    runner.wiederholen(instanz(v), sabine)
+    i = instanz(v)
+    assert i.zustand_art == "aktiv" and i.modell_version.version == 2
+    assert timedelta(hours=23) < i.next_timer_due - utcnow() <= timedelta(days=1)
+    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=2)) == 1
+    db.session.refresh(v)
+    assert v.status == "Angenommen" and instanz(v).zustand_art == "beendet"
