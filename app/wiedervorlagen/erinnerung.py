@@ -38,6 +38,9 @@ def faellige_erinnern(jetzt: datetime, limit: int | None = None) -> int:
     budget = float(current_app.config.get("SCHEDULER_BUDGET_SECONDS", 25))
     beginn = zeitmessung.monotonic()
     gesamt = 0
+    # A cheap indexed read first: an idle tick then opens no write transaction (SQLite's single writer lock).
+    if db.session.scalar(select(Wiedervorlage.id).where(Wiedervorlage.erinnerung_faellig_am <= jetzt).limit(1)) is None:
+        return 0
     while True:
         anzahl = _charge_feuern(jetzt, charge)
         gesamt += anzahl

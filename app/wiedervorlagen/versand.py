@@ -26,6 +26,9 @@ def mails_senden(jetzt: datetime, limit: int | None = None) -> int:
     """Send due outbox mails batch by batch; return how many were sent. Without mail config nothing is claimed."""
     if not mail.ist_konfiguriert():
         return 0
+    faellig = select(Mailausgang.id).where(Mailausgang.naechster_versuch_am <= jetzt, Mailausgang.status == "wartend")
+    if db.session.scalar(faellig.limit(1)) is None:
+        return 0  # idle tick: no write transaction at all
     charge = int(limit or current_app.config.get("SCHEDULER_BATCH", 200))
     budget = float(current_app.config.get("SCHEDULER_BUDGET_SECONDS", 25))
     beginn = zeitmessung.monotonic()

@@ -163,3 +163,10 @@ def test_menu_badge_counts_due_and_overdue_and_list_column_gets_next_frist(clien
     text = client.get("/wiedervorlagen").get_data(as_text=True)
     assert '<span class="badge" title="fällig oder überfällig">2<' in text
     assert text.index("überfällig</td>") < text.index("heute</td>") < text.index("später</td>")
+
+
+def test_mail_outbox_page_is_for_administrators_only(client, auth, akte):
+    """A caseworker gets 403 on /admin/mails and cannot requeue mails."""
+    auth.login()
+    assert client.get("/admin/mails").status_code == 403
+    assert client.post("/admin/mails/1/erneut").status_code == 403
