@@ -43,11 +43,16 @@ def faelligkeit(frist: date, uhrzeit: time | None = None) -> datetime:
 
 
 def _frist_zerlegen(frist: date | datetime) -> tuple[date, time | None]:
-    """A date stays a date; a datetime (aware: any zone, naive: local time) becomes local date + time."""
+    """A date stays a date; a datetime (aware: any zone, naive: local time) becomes local date + time.
+
+    Local midnight counts as a date without time: the engine turns BPMN date values into midnight datetimes,
+    and a reminder at 00:00 would reach nobody.
+    """
     if isinstance(frist, datetime):
         if frist.tzinfo is not None:
             frist = frist.astimezone(ORTSZEIT)
-        return frist.date(), frist.time().replace(second=0, microsecond=0)
+        uhrzeit = frist.time().replace(second=0, microsecond=0)
+        return frist.date(), (None if uhrzeit == time(0, 0) else uhrzeit)
     return frist, None
 
 
@@ -86,8 +91,9 @@ def wiedervorlage_anlegen(
 ) -> Wiedervorlage:
     """Create an open Wiedervorlage (default assignee: the Vorgang's Sachbearbeiter) and write Historie; no commit.
 
-    Called by the UI and by the engine (BPMN `camunda:followUpDate`, scripts): without `erstellt_von` the
-    Herkunft is "prozess". `ohne_zuweisung` leaves it unassigned instead of defaulting to the Sachbearbeiter.
+    Called by the UI (herkunft="manuell") and by the engine (BPMN `camunda:followUpDate`, scripts; Herkunft
+    "prozess", `erstellt_von` the user whose action ran the procedure, if any). `ohne_zuweisung` leaves it
+    unassigned instead of defaulting to the Sachbearbeiter.
     """
     betreff = (betreff or "").strip()
     if not betreff:
@@ -101,7 +107,7 @@ def wiedervorlage_anlegen(
         frist=tag,
         frist_uhrzeit=uhrzeit,
         status=OFFEN,
-        herkunft=herkunft or ("manuell" if erstellt_von else "prozess"),
+        herkunft=herkunft or "prozess",
         erstellt_von_id=erstellt_von.id if erstellt_von else None,
         zugewiesen_an=None if ohne_zuweisung else (zugewiesen_an or vorgang.bearbeiter),
         erstellt_am=utcnow(),

@@ -170,3 +170,16 @@ def test_mail_outbox_page_is_for_administrators_only(client, auth, akte):
     auth.login()
     assert client.get("/admin/mails").status_code == 403
     assert client.post("/admin/mails/1/erneut").status_code == 403
+
+
+def test_procedure_deadlines_at_local_midnight_count_as_dates_and_times_are_kept(app, akte):
+    """The engine passes datetimes: midnight Berlin → date-only Frist (fires 07:00); 14:30 UTC → 15:30 local."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    mitternacht = datetime(2026, 12, 3, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    nur_datum = wiedervorlage_anlegen(akte, "Datum", mitternacht)
+    mit_zeit = wiedervorlage_anlegen(akte, "Zeit", datetime(2026, 12, 3, 14, 30, tzinfo=UTC))
+    assert (nur_datum.frist, nur_datum.frist_uhrzeit, nur_datum.herkunft) == (date(2026, 12, 3), None, "prozess")
+    assert nur_datum.faellig_am == datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    assert (mit_zeit.frist, mit_zeit.frist_uhrzeit) == (date(2026, 12, 3), time(15, 30))
