@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
 
     uhr.installieren()
     app.cli.add_command(processes)
+    app.add_template_global(prozess_vorfall)
     _timer_registrieren()
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
@@ -54,3 +55,20 @@ def deploy_beim_start(app: Flask) -> None:
         log.exception("Deployment der Prozessmodelle beim Start fehlgeschlagen")
     finally:
         db.session.remove()
+
+
+def prozess_vorfall(vorgang) -> dict | None:
+    """The incident of a Vorgang's procedure (`element`, `text`, `seit`) or None — for the banner template."""
+    from sqlalchemy import select
+
+    from app.engine.models import VORFALL, ProzessInstanz
+    from app.extensions import db
+
+    if vorgang is None or getattr(vorgang, "id", None) is None:
+        return None
+    zeile = db.session.execute(
+        select(ProzessInstanz.vorfall_element, ProzessInstanz.vorfall_text, ProzessInstanz.vorfall_seit).where(
+            ProzessInstanz.vorgang_id == vorgang.id, ProzessInstanz.zustand_art == VORFALL
+        )
+    ).first()
+    return None if zeile is None else {"element": zeile[0], "text": zeile[1], "seit": zeile[2]}

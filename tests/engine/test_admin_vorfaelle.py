@@ -47,3 +47,20 @@ def test_administration_sieht_vorfall_und_bricht_ab_sachbearbeitung_nicht(app, c
     assert db.session.get(ProzessInstanz, instanz.id).zustand_art == "abgebrochen"
     assert client.post(f"/admin/vorfaelle/{instanz.id}/abbrechen", data={}).status_code == 400  # no CSRF token
     assert "rechnen" in client.get("/admin/verfahren").get_data(as_text=True)
+
+
+def test_vorfall_banner_vorlage_zeigt_stoerung(app, amt, sabine):
+    """The partial engine/_vorfall.html renders the incident for a Vorgang (and nothing without one)."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    deploy_xml((BEISPIELE / "rechnen_v1.bpmn").read_bytes(), "rechnen_v1.bpmn")
+    db.session.commit()
+    v = neuer_vorgang(amt, verfahren_key="rechnen")
+    with app.test_request_context():
+        login_user(sabine)
+        vorlage = '{% include "engine/_vorfall.html" %}'
+        assert "gestört" not in render_template_string(vorlage, vorgang=v)
+        erledige(sabine, v, "eingabe", zahl=0)
+        html = render_template_string(vorlage, vorgang=v)
+    assert "gestört" in html and "teilen" in html and "ZeroDivisionError" in html
