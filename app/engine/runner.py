@@ -20,7 +20,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import cast, delete, exists, false, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -359,8 +360,13 @@ def darf_bearbeiten(benutzer: Benutzer, zeile: ProzessAufgabe, oe_id: int) -> bo
     )
 
 
-def offene_aufgaben(benutzer: Benutzer | None = None, vorgang: Vorgang | None = None) -> list[Aufgabe]:
-    """Open user tasks; with `benutzer` only those they may complete, with `vorgang` only that Vorgang's."""
+def offene_aufgaben(
+    benutzer: Benutzer | None = None, vorgang: Vorgang | None = None, *, limit: int | None = None
+) -> list[Aufgabe]:
+    """Open user tasks, due ones first; with `benutzer` only those they may complete, with `vorgang` only that
+    Vorgang's; `limit` caps the number (inbox pages). OE, role and assignee are filtered in SQL."""
+    from app.engine.models import ProzessModellVersion
+
     query = (
         select(ProzessAufgabe, Vorgang.oe_id, ProzessInstanz.modell_version_id)
         .join(ProzessInstanz, ProzessInstanz.id == ProzessAufgabe.instanz_id)
@@ -371,18 +377,33 @@ def offene_aufgaben(benutzer: Benutzer | None = None, vorgang: Vorgang | None = 
     if vorgang is not None:
         query = query.where(ProzessAufgabe.vorgang_id == vorgang.id)
     if benutzer is not None:
-        query = query.where(Vorgang.oe_id.in_(benutzer.oe_ids))
-    from app.engine.models import ProzessModellVersion
-
+        query = query.where(
+            Vorgang.oe_id.in_(benutzer.oe_ids),
+            or_(ProzessAufgabe.zugewiesen_an == benutzer.login, _hat_kandidatenrolle(list(benutzer.rollen or []))),
+        )
+    if limit is not None:
+        query = query.limit(limit)
     modelle: dict[int, GeladenesModell] = {}
     ergebnis = []
     for zeile, oe_id, version_id in db.session.execute(query):
         if benutzer is not None and not darf_bearbeiten(benutzer, zeile, oe_id):
-            continue
+            continue  # the SQL filter already did this; the same rule as for completing, kept in one place
         if version_id not in modelle:
             modelle[version_id] = registry.modell(db.session.get(ProzessModellVersion, version_id))
         ergebnis.append(_aufgabe_aus_zeile(zeile, modelle[version_id]))
     return ergebnis
+
+
+def _hat_kandidatenrolle(rollen: list[str]):
+    """SQL: the task's candidate groups (a JSON list) contain one of `rollen`."""
+    from app.database import is_postgres
+
+    if not rollen:
+        return false()
+    if is_postgres():
+        return cast(ProzessAufgabe.kandidatengruppen, JSONB).has_any(array(rollen))
+    gruppen = func.json_each(ProzessAufgabe.kandidatengruppen).table_valued("value")
+    return exists(select(1).select_from(gruppen).where(gruppen.c.value.in_(rollen)))
 
 
 def aufgabe(task_id: str) -> Aufgabe | None:

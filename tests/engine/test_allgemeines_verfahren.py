@@ -93,3 +93,24 @@ def test_leitung_ohne_kandidatenrolle_darf_nicht_abschliessen(amt, lars, verfahr
         pass
     else:
         raise AssertionError("KeineBerechtigung erwartet")
+
+
+def test_zugewiesene_aufgabe_sieht_die_zugewiesene_person_auch_ohne_rolle(amt, sabine, lars):
+    """camunda:assignee: lars (leitung) sees and completes a task for role verfahrensdesign; sabine does not;
+    a user of another OE never sees it."""
+    from app.engine.registry import deploy_xml
+    from tests.engine.conftest import BEISPIELE
+    from tests.factories import benutzer, oe
+
+    deploy_xml((BEISPIELE / "zuweisung.bpmn").read_bytes(), "zuweisung.bpmn")
+    fremd = benutzer("lars2", "Lars Fremd", ["leitung", "verfahrensdesign"], [oe("Bauamt", "197009", "31006")])
+    db.session.commit()
+    v = neuer_vorgang(amt, verfahren_key="zuweisung")
+    erledige(sabine, v, "eingabe", zahl=2)
+    assert [a.element_id for a in runner.offene_aufgaben(lars)] == ["fertig"]
+    assert runner.offene_aufgaben(lars)[0].zugewiesen_an == "lars"
+    assert runner.offene_aufgaben(sabine) == []
+    assert runner.offene_aufgaben(fremd) == []
+    assert len(runner.offene_aufgaben(lars, limit=0)) == 0
+    erledige(lars, v, "fertig")
+    assert instanz(v).zustand_art == "beendet"
