@@ -561,8 +561,11 @@ def _migrieren(lauf: _Lauf) -> str | None:
     return f"Auf Version {neu.version} migriert und erneut ausgeführt"
 
 
-def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "") -> None:
-    """Cancel an instance (incident or running): no more tasks or timers; the Vorgang stays. Commits."""
+def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "", *, commit: bool = True) -> None:
+    """Cancel an instance (incident or running): no more tasks or timers; the Vorgang stays.
+
+    Commits unless `commit=False` (e.g. inside a case action that verwirft or forwards the Vorgang).
+    """
     instanz = _instanz_sperren(instanz.id)
     if instanz is None or instanz.zustand_art in (BEENDET, ABGEBROCHEN):
         raise Konflikt("Das Verfahren ist bereits beendet oder abgebrochen.")
@@ -572,4 +575,7 @@ def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "
     instanz.zustand_art = ABGEBROCHEN
     _speichern(lauf)
     protokolliere(vorgang, "Verfahren abgebrochen", benutzer, notiz=grund)
-    _commit()
+    if commit:
+        _commit()
+    else:
+        db.session.flush()
