@@ -139,10 +139,10 @@ def _offene_usertasks(workflow: BpmnWorkflow) -> list:
 
 def _status_anwenden(lauf: _Lauf, task) -> None:
     """Apply a `status` property of an element that was reached (once per task)."""
-    if task.internal_data.get(ERREICHT):
-        return
-    task.internal_data[ERREICHT] = True
     ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
+    if task.internal_data.get(ERREICHT) or (not ziel and not isinstance(task.task_spec, UserTask)):
+        return  # the marker only where it matters: it is stored with every task of the state
+    task.internal_data[ERREICHT] = True
     if not ziel or lauf.vorgang.status == ziel:
         return
     try:
