@@ -158,7 +158,8 @@ def _text_ist(text: str) -> str:
 
 
 def test_main_path_works_with_the_keyboard_only(server, live_app, page, tmp_path):
-    """Log in, open the Vorgang from "Nicht zugewiesen", take it, accept it, Aktenzeichen, complete — Tab and Enter."""
+    """Log in, open the Vorgang from "Nicht zugewiesen", take it, accept it, Aktenzeichen, Anhang, complete — only
+    Tab, Enter, Space, arrow keys and typing."""
     nummer = _daten(live_app)
     page.goto(server.url + "/anmelden")
     _tab_bis(page, "e.name === 'login'")
@@ -192,6 +193,21 @@ def test_main_path_works_with_the_keyboard_only(server, live_app, page, tmp_path
     _tab_bis(page, _text_ist("Aktenzeichen speichern"))
     _enter_und_warten(page)
     assert re.search(r"197008-\d{4}-00001", page.locator("#aktenzeichen-wert").inner_text())
+
+    # Anhang: open the section with Enter, the file chooser with Space (the OS dialog is Playwright's part)
+    datei = tmp_path / "Lageplan.pdf"
+    datei.write_bytes(PDF)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    _tab_bis(page, _text_ist("Datei anhängen"))
+    page.keyboard.press("Enter")
+    _tab_bis(page, "e.type === 'file'")
+    with page.expect_file_chooser() as auswahl:
+        page.keyboard.press("Space")
+    auswahl.value.set_files(str(datei))
+    _tab_bis(page, _text_ist("Datei hochladen"))
+    _enter_und_warten(page)
+    assert "Lageplan.pdf" in page.locator("#anhaenge").inner_text()
+    page.evaluate("document.activeElement && document.activeElement.blur()")
 
     # Remaining tasks: bearbeiten (enum + text), bescheiden (date + text), abschließen (Ja preselected)
     _tab_bis(page, "e.name === 'ergebnis'")
