@@ -101,11 +101,13 @@ def _dauer_ms(funktion, n: int) -> float:
 def produkt_messen(url: str, n: int) -> dict:
     """The product on one database: start rate, task round trip, stored bytes — for every model."""
     from app import create_app
+    from app.auth.models import Benutzer
     from app.auth.service import benutzer_anlegen, oe_anlegen
     from app.engine import runner
     from app.engine.models import ProzessInstanz
     from app.engine.registry import deploy_xml
     from app.extensions import db
+    from app.organisation.models import Organisationseinheit
     from app.vorgaenge.service import anlegen
 
     app = create_app(_config(url, tempfile.mkdtemp(prefix="amtsfluss-bench-")))
@@ -117,10 +119,12 @@ def produkt_messen(url: str, n: int) -> dict:
         benutzer = benutzer_anlegen(f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "x" * 16, ["sachbearbeitung"],
                                     [amt])
         db.session.commit()
+        benutzer_id, amt_id = benutzer.id, amt.id
         for key, (pfad, daten) in MODELLE.items():
             # raw right before the product, so both see the same machine load (the ratio is what counts)
             roh = roh_messen(pfad, key, n)
             vorgaenge = []
+            amt = db.session.get(Organisationseinheit, amt_id)
             for _ in range(n):
                 vorgaenge.append(anlegen(amt, formular_id="bench"))
             db.session.commit()
@@ -129,8 +133,11 @@ def produkt_messen(url: str, n: int) -> dict:
             runner.start(db.session.get(type(vorgaenge[0]), ids[0]), key)  # warm-up (spec cache, statements)
             db.session.commit()
             dauer = 0.0
+            vorgang_klasse = type(vorgaenge[0])
             for vorgang_id in ids[1:]:
-                vorgang = db.session.get(type(vorgaenge[0]), vorgang_id)
+                # one session per Vorgang, as in the intake request: the commit then expires only its objects
+                db.session.expunge_all()
+                vorgang = db.session.get(vorgang_klasse, vorgang_id)
                 t0 = time.perf_counter()
                 runner.start(vorgang, key)
                 db.session.commit()
@@ -142,8 +149,9 @@ def produkt_messen(url: str, n: int) -> dict:
             aufgaben = {a.vorgang_id: a.task_id for a in runner.offene_aufgaben()}
             zeiten = []
             for vorgang_id in ids:
-                db.session.expire_all()  # a fresh request: nothing of the case is in the session …
-                benutzer.oe_ids  # noqa: B018 — … except the user, whom Flask-Login loaded before the view
+                db.session.expunge_all()  # a fresh request: nothing of the case is in the session …
+                benutzer = db.session.get(Benutzer, benutzer_id)  # … except the user, loaded by Flask-Login
+                benutzer.oe_ids  # noqa: B018
                 t0 = time.perf_counter()
                 runner.abschliessen(aufgaben[vorgang_id], daten, benutzer)
                 zeiten.append((time.perf_counter() - t0) * 1000)
