@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from adapters import AdapterFehler, Antrag
 from app.extensions import db
-from app.intake.ablage import datei_ablegen
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle, IntakeRouting
 from app.intake.parsen import antrag_parsen
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
+from app.vorgaenge.anhaenge import bytes_ablegen
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Anhang, Vorgang
 from app.vorgaenge.service import anlegen
@@ -345,7 +345,7 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
         zustaendigkeit_pruefen=pruefen,
     )
     for anhang in antrag.anhaenge:
-        sha = datei_ablegen(anhang.inhalt)
+        sha = bytes_ablegen(anhang.inhalt)
         hinweise = []
         if not anhang.mime_passt:
             hinweise.append(f"Deklarierter Typ {anhang.mime_deklariert} passt nicht zum Inhalt ({anhang.mime_erkannt})")
