@@ -111,6 +111,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
     ).all()
     anhangliste = db.session.scalars(select(Anhang).where(Anhang.vorgang_id == vorgang.id).order_by(Anhang.id)).all()
     aufgaben = _offene_aufgaben(vorgang)
+    meine = {a.task_id for a in _offene_aufgaben(vorgang, current_user)} if aufgaben else set()
     return (
         render_template(
             "vorgaenge/detail.html",
@@ -120,6 +121,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
             anhaenge=anhangliste,
             darf_inline=anhaenge.darf_inline,
             aufgaben=aufgaben,
+            meine_aufgaben=meine,
             aufgaben_fehler=formulare.get("aufgabe_fehler", {}),
             forms=forms,
             moeglich=_moegliche_aktionen(vorgang, aufgaben),
@@ -144,15 +146,18 @@ def _fehler(formulare: dict) -> list[tuple[str, str, str]]:
     return fehler
 
 
-def _offene_aufgaben(vorgang: Vorgang) -> list:
-    """The procedure's open tasks of this Vorgang (empty while the engine slice is not installed)."""
+def _offene_aufgaben(vorgang: Vorgang, benutzer: Benutzer | None = None) -> list:
+    """The procedure's open tasks of this Vorgang — with `benutzer`, only those they may complete.
+
+    Empty while the engine slice is not installed or the Vorgang is no longer open.
+    """
     if vorgang.status_enum not in OFFEN:
         return []
     try:
         from app.engine.runner import offene_aufgaben
     except ImportError:
         return []
-    return offene_aufgaben(vorgang=vorgang)
+    return offene_aufgaben(benutzer=benutzer, vorgang=vorgang)
 
 
 def _diagramm_vorhanden() -> bool:

@@ -134,3 +134,15 @@ def test_diagram_data_marks_the_current_task(app, client, auth, ordnungsamt, ver
     assert "antrag_pruefen" in daten["aktiv"]
     seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
     assert 'id="diagramm"' in seite and "bpmn-navigated-viewer" in seite
+
+
+def test_a_task_for_another_role_is_shown_without_a_form(app, client, auth, ordnungsamt, verfahren):
+    """The team lead sees the caseworkers' open task as information, not as a form they cannot submit."""
+    from tests import factories
+
+    factories.benutzer("vera", "Vera Lindner", ["leitung"], [ordnungsamt])
+    v = vorgang_mit_verfahren(ordnungsamt)
+    auth.login("vera")
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert "Antrag prüfen" in seite and "erledigt die Rolle Sachbearbeitung" in seite
+    assert "Aufgabe erledigen: Antrag prüfen" not in seite
