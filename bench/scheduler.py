@@ -392,6 +392,7 @@ def main() -> None:
     parser.add_argument("--timer", type=int, default=10_000)
     parser.add_argument("--mail", choices=("null", "sink"), default="null")
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--timer-limit", type=int, default=500, help="instances per timer batch (claim + commit)")
     parser.add_argument("--worker")
     parser.add_argument("--config", default="{}")
     args = parser.parse_args()
@@ -404,63 +405,65 @@ def main() -> None:
     url = datenbank_anlegen(args.db)
     zeilen = []
     try:
-        seed = wiedervorlagen_anlegen(url, args.anzahl)
-        print(f"# {args.anzahl} Wiedervorlagen angelegt in {seed:.1f} s", file=sys.stderr)
-        feuern = zwei_worker(url, "feuern", {"SCHEDULER_BATCH": args.batch})
-        mail_config = {"SCHEDULER_BATCH": args.batch, "MAIL_TRANSPORT": "null"}
-        controller = None
-        senke = None
-        if args.mail == "sink":
-            from aiosmtpd.controller import Controller
+        if args.anzahl:  # part A (0 skips it)
+            seed = wiedervorlagen_anlegen(url, args.anzahl)
+            print(f"# {args.anzahl} Wiedervorlagen angelegt in {seed:.1f} s", file=sys.stderr)
+            feuern = zwei_worker(url, "feuern", {"SCHEDULER_BATCH": args.batch})
+            mail_config = {"SCHEDULER_BATCH": args.batch, "MAIL_TRANSPORT": "null"}
+            controller = None
+            senke = None
+            if args.mail == "sink":
+                from aiosmtpd.controller import Controller
 
-            senke = Senke()
-            controller = Controller(senke, hostname="127.0.0.1", port=_freier_port())
-            controller.start()
-            mail_config = {
-                "SCHEDULER_BATCH": args.batch,
-                "MAIL_TRANSPORT": "smtp",
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": controller.port,
-            }
-        mails = zwei_worker(url, "mails", mail_config)
-        if controller:
-            controller.stop()
-        pruefung = wiedervorlagen_pruefen(url)
-        n = args.anzahl
-        dup = pruefung["doppelte_benachrichtigungen"] + pruefung["doppelte_mails"]
-        if senke:
-            dup += sum(v - 1 for v in senke.betreffe.values() if v > 1)
-        zeilen.append(
-            (
-                f"Wiedervorlagen feuern (Claim + Benachrichtigung + Mail in Outbox + Historie), Charge {args.batch}",
-                n,
-                feuern["sekunden"],
-                n / feuern["sekunden"],
-                pruefung["doppelte_benachrichtigungen"],
-                f"Anteile {feuern['anteile']}, verpasst {pruefung['verpasst']}, Historie {pruefung['historie']}",
+                senke = Senke()
+                controller = Controller(senke, hostname="127.0.0.1", port=_freier_port())
+                controller.start()
+                mail_config = {
+                    "SCHEDULER_BATCH": args.batch,
+                    "MAIL_TRANSPORT": "smtp",
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": controller.port,
+                }
+            mails = zwei_worker(url, "mails", mail_config)
+            if controller:
+                controller.stop()
+            pruefung = wiedervorlagen_pruefen(url)
+            n = args.anzahl
+            dup = pruefung["doppelte_benachrichtigungen"] + pruefung["doppelte_mails"]
+            if senke:
+                dup += sum(v - 1 for v in senke.betreffe.values() if v > 1)
+            zeilen.append(
+                (
+                    "Wiedervorlagen feuern (Claim + Benachrichtigung + Mail in Outbox + Historie), "
+                    f"Charge {args.batch}",
+                    n,
+                    feuern["sekunden"],
+                    n / feuern["sekunden"],
+                    pruefung["doppelte_benachrichtigungen"],
+                    f"Anteile {feuern['anteile']}, verpasst {pruefung['verpasst']}, Historie {pruefung['historie']}",
+                )
             )
-        )
-        zeilen.append(
-            (
-                f"Outbox senden ({'aiosmtpd-Senke' if senke else 'Null-Transport'})",
-                pruefung["mails"],
-                mails["sekunden"],
-                pruefung["mails"] / mails["sekunden"],
-                pruefung["doppelte_mails"] + (sum(v - 1 for v in senke.betreffe.values() if v > 1) if senke else 0),
-                f"Anteile {mails['anteile']}, gesendet {pruefung['gesendet']}"
-                + (f", Senke empfing {senke.anzahl}" if senke else ""),
+            zeilen.append(
+                (
+                    f"Outbox senden ({'aiosmtpd-Senke' if senke else 'Null-Transport'})",
+                    pruefung["mails"],
+                    mails["sekunden"],
+                    pruefung["mails"] / mails["sekunden"],
+                    pruefung["doppelte_mails"] + (sum(v - 1 for v in senke.betreffe.values() if v > 1) if senke else 0),
+                    f"Anteile {mails['anteile']}, gesendet {pruefung['gesendet']}"
+                    + (f", Senke empfing {senke.anzahl}" if senke else ""),
+                )
             )
-        )
-        zeilen.append(
-            (
-                "Wiedervorlagen gesamt (feuern + senden)",
-                n,
-                feuern["sekunden"] + mails["sekunden"],
-                n / (feuern["sekunden"] + mails["sekunden"]),
-                dup,
-                "Ziel: 100.000 in ≤ 60 s, 0 Duplikate",
+            zeilen.append(
+                (
+                    "Wiedervorlagen gesamt (feuern + senden)",
+                    n,
+                    feuern["sekunden"] + mails["sekunden"],
+                    n / (feuern["sekunden"] + mails["sekunden"]),
+                    dup,
+                    "Ziel: 100.000 in ≤ 60 s, 0 Duplikate",
+                )
             )
-        )
         if args.timer:
             try:
                 import app.engine.timers  # noqa: F401
@@ -471,14 +474,14 @@ def main() -> None:
             else:
                 seed = timer_instanzen_anlegen(url, args.timer)
                 print(f"# {args.timer} Prozessinstanzen mit Timer angelegt in {seed:.1f} s", file=sys.stderr)
-                lauf = zwei_worker(url, "timer", {"LIMIT": 100})
+                lauf = zwei_worker(url, "timer", {"LIMIT": args.timer_limit})
                 n_roh = min(args.timer, 5000)
                 roh, roh_json = timer_roh(url, n_roh)
                 pruefung = timer_pruefen(url)
                 rate = args.timer / lauf["sekunden"]
                 zeilen.append(
                     (
-                        "BPMN-Timer feuern, 2 Prozesse (faellige_timer_ausfuehren, limit 100)",
+                        f"BPMN-Timer feuern, 2 Prozesse (faellige_timer_ausfuehren, Charge {args.timer_limit})",
                         args.timer,
                         lauf["sekunden"],
                         rate,

@@ -28,9 +28,10 @@ def _timer_registrieren() -> None:
     except ImportError:  # the scheduler slice is not installed (yet); timers then run only when called
         log.info("app.scheduler fehlt: BPMN-Timer werden nicht automatisch ausgelöst")
         return
-    from app.engine.timers import faellige_timer_ausfuehren
+    from app.engine.timers import timer_tick
 
-    register_tick("bpmn_timer", faellige_timer_ausfuehren)
+    # wiederholen: a backlog larger than one batch is drained in the same tick (each batch its own commit)
+    register_tick("bpmn_timer", timer_tick, wiederholen=True)
 
 
 def deploy_beim_start(app: Flask) -> None:

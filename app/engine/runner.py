@@ -495,9 +495,10 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     return True
 
 
-def timer_ausfuehren(instanz: ProzessInstanz) -> None:
-    """Refresh the timers of one (claimed) instance and run on (flush, no commit)."""
-    vorgang = db.session.get(Vorgang, instanz.vorgang_id)
+def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) -> None:
+    """Refresh the timers of one (claimed) instance and run on (no flush, no commit; the batch flushes)."""
+    if vorgang is None:
+        vorgang = db.session.get(Vorgang, instanz.vorgang_id)
     lauf = _laden(instanz, vorgang, None)
     _weiterlaufen(lauf, timer=True)
     _speichern(lauf)

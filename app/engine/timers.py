@@ -1,51 +1,144 @@
-"""BPMN timers: the scheduler tick fires due timers, claiming instance rows so no timer fires twice."""
+"""BPMN timers: the scheduler tick fires due timers, claiming instance rows so no timer fires twice.
+
+A batch is claimed with one `SELECT … FOR UPDATE OF prozess_instanz SKIP LOCKED` (PostgreSQL) that also loads
+the Vorgänge, run in memory, written back in one flush (the open-task rows and Historie as multi-row inserts)
+and committed once. Exactly-once: the rows stay locked until that commit, and the instance's version counter
+makes a second writer fail (SQLite, which has no row locks). If anything in a batch fails — a database conflict,
+or an error outside the model that `_weiterlaufen` does not already turn into an incident — the whole batch is
+rolled back (nothing fired) and the same instances are run again one by one, each in a savepoint, as before.
+"""
 
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.engine import uhr
 from app.engine.models import AKTIV, ProzessInstanz
 from app.extensions import db
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _faellige(jetzt: datetime, limit: int, ids: list[int] | None = None):
+    """The claim query: due instances with their Vorgang, locking (and skipping) only instance rows."""
+    from app.database import is_postgres
+    from app.vorgaenge.models import Vorgang
+
+    query = (
+        select(ProzessInstanz, Vorgang)
+        .join(Vorgang, Vorgang.id == ProzessInstanz.vorgang_id)
+        .where(ProzessInstanz.zustand_art == AKTIV, ProzessInstanz.next_timer_due <= jetzt)
+        .order_by(ProzessInstanz.next_timer_due)
+        .limit(limit)
+        # no joined eager load of the version: the lock must cover instance rows only
+        .options(lazyload(ProzessInstanz.modell_version))
+        .execution_options(populate_existing=True)
+    )
+    if ids is not None:
+        query = query.where(ProzessInstanz.id.in_(ids))
+    if is_postgres():
+        query = query.with_for_update(skip_locked=True, of=ProzessInstanz)
+    return query
+
+
+#: Instances per batch of the scheduler tick (config `ENGINE_TIMER_CHARGE`): one claim, one commit each. Larger
+#: batches spread the fixed cost of a batch (claim, version lookup, commit) over more instances; 500 holds the
+#: row locks for well under a second.
+CHARGE = 500
+
+
+def timer_tick(jetzt: datetime) -> int:
+    """The scheduler's handler: one batch of `ENGINE_TIMER_CHARGE` instances (the tick repeats it)."""
+    from flask import current_app
+
+    return faellige_timer_ausfuehren(jetzt, current_app.config.get("ENGINE_TIMER_CHARGE", CHARGE))
 
 
 def faellige_timer_ausfuehren(jetzt: datetime, limit: int = 100) -> int:
     """Fire the due timers of up to `limit` instances; returns how many instances were run. Commits.
 
-    Rows are claimed with `app.database.zum_beanspruchen` (FOR UPDATE SKIP LOCKED on PostgreSQL), processed each
-    in a savepoint, and committed together, so the locks are held until every claimed row is done.
+    One claim, one flush, one commit per batch (see the module docstring); a failing batch is rolled back and
+    retried instance by instance with a savepoint each, where a broken instance becomes an incident.
     """
-    from app.database import zum_beanspruchen
-    from app.engine.runner import _vorfall_setzen, timer_ausfuehren
+    from app.engine.runner import timer_ausfuehren
 
-    query = (
-        select(ProzessInstanz)
-        .where(ProzessInstanz.zustand_art == AKTIV, ProzessInstanz.next_timer_due <= jetzt)
-        .order_by(ProzessInstanz.next_timer_due)
-        .limit(limit)
-        # no joined eager load: FOR UPDATE SKIP LOCKED must lock (and skip) only instance rows
-        .options(lazyload(ProzessInstanz.modell_version))
-        .execution_options(populate_existing=True)
-    )
-    anzahl = 0
     with uhr.festgehalten(jetzt):
-        for instanz in db.session.scalars(zum_beanspruchen(query)).all():
-            try:
-                with db.session.begin_nested():
-                    timer_ausfuehren(instanz)
-            except Exception as error:  # noqa: BLE001 — one broken instance must not stop the others
-                log.exception("Timer von Instanz %s fehlgeschlagen", instanz.id)
-                db.session.refresh(instanz)
-                from app.engine.runner import _laden
-                from app.vorgaenge.models import Vorgang
+        gefunden = db.session.execute(_faellige(jetzt, limit)).all()
+        if not gefunden:
+            db.session.rollback()
+            return 0
+        ids = [instanz.id for instanz, _vorgang in gefunden]
+        try:
+            with db.session.no_autoflush:  # the batch is written by the one flush below
+                for instanz, vorgang in gefunden:
+                    timer_ausfuehren(instanz, vorgang)
+                _zurueckschreiben([instanz for instanz, _vorgang in gefunden])
+            db.session.commit()
+            return len(ids)
+        except Exception:  # noqa: BLE001 — any failure: undo the batch, then go one by one
+            db.session.rollback()
+            log.info("Timer-Charge von %s Instanzen zurückgerollt; einzeln erneut", len(ids), exc_info=True)
+        return _einzeln(jetzt, ids)
 
-                lauf = _laden(instanz, db.session.get(Vorgang, instanz.vorgang_id), None)
-                _vorfall_setzen(lauf, error)
-                instanz.next_timer_due = None
-            anzahl += 1
-        db.session.commit()
+
+#: The columns a timer run may change on an instance (besides the version counter).
+_SPALTEN = ("zustand", "zustand_art", "next_timer_due", "vorfall_element", "vorfall_text", "vorfall_seit")
+
+
+def _zurueckschreiben(instanzen: list[ProzessInstanz]) -> None:
+    """Write the instances of a batch back in one executemany UPDATE, checking each row's version.
+
+    The ORM would send one UPDATE per row (it does not batch updates of versioned rows); here every row is
+    matched on id and version and the summed row count must equal the batch size, else `StaleDataError` —
+    another process fired one of them (SQLite) and the batch is rolled back. The values are then marked as
+    the committed state on the objects, so the flush that follows does not write them again.
+    """
+    tabelle = ProzessInstanz.__table__
+    jetzt = utcnow()
+    zeilen = []
+    for instanz in instanzen:
+        zeile = {f"n_{spalte}": getattr(instanz, spalte) for spalte in _SPALTEN}
+        zeile.update(b_id=instanz.id, b_version=instanz.version, n_geaendert_am=jetzt)
+        zeilen.append(zeile)
+    stmt = (
+        tabelle.update()
+        .where(tabelle.c.id == bindparam("b_id"), tabelle.c.version == bindparam("b_version"))
+        .values({**{spalte: bindparam(f"n_{spalte}") for spalte in (*_SPALTEN, "geaendert_am")},
+                 "version": tabelle.c.version + 1})  # fmt: skip
+    )
+    ergebnis = db.session.connection().execute(stmt, zeilen)
+    if ergebnis.rowcount != len(zeilen):
+        raise StaleDataError(f"Timer-Charge: {ergebnis.rowcount} von {len(zeilen)} Instanzen aktualisiert")
+    for instanz, zeile in zip(instanzen, zeilen, strict=True):
+        for spalte in _SPALTEN:
+            set_committed_value(instanz, spalte, zeile[f"n_{spalte}"])
+        set_committed_value(instanz, "geaendert_am", jetzt)
+        set_committed_value(instanz, "version", zeile["b_version"] + 1)
+
+
+def _einzeln(jetzt: datetime, ids: list[int]) -> int:
+    """The slow path: claim the still-due instances of `ids` again and run each in its own savepoint."""
+    from app.engine.runner import _laden, _vorfall_setzen, timer_ausfuehren
+
+    anzahl = 0
+    for instanz, vorgang in db.session.execute(_faellige(jetzt, len(ids), ids)).all():
+        try:
+            with db.session.begin_nested():
+                timer_ausfuehren(instanz, vorgang)
+        except (StaleDataError, OperationalError):
+            db.session.rollback()  # a database race, not a broken procedure: the next tick tries again
+            raise
+        except Exception as error:  # noqa: BLE001 — one broken instance must not stop the others
+            log.exception("Timer von Instanz %s fehlgeschlagen", instanz.id)
+            db.session.refresh(instanz)
+            _vorfall_setzen(_laden(instanz, vorgang, None), error)
+            instanz.next_timer_due = None
+        anzahl += 1
+    db.session.commit()
     return anzahl
