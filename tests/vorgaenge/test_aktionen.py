@@ -173,3 +173,39 @@ def test_reopening_a_rejected_vorgang_makes_it_new_again(app, client, auth, ordn
     db.session.expire_all()
     assert db.session.get(Vorgang, v.id).status == "Neu"
     assert _aktionen_im_protokoll(v).count("Status geändert") == 2
+
+
+def test_two_people_generating_aktenzeichen_at_once_never_get_the_same_number(app, ordnungsamt):
+    """Collision-safe counter: concurrent transactions (PostgreSQL row lock) draw distinct running numbers."""
+    import threading
+
+    import pytest
+
+    from app.database import is_postgres
+    from app.organisation.models import Organisationseinheit
+
+    if not is_postgres():
+        pytest.skip("SQLite serialises writers; the row lock matters on PostgreSQL")
+    ergebnisse: list[str] = []
+    fehler: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def ziehen():
+        try:
+            with app.app_context():
+                start.wait()
+                for _ in range(10):
+                    oe = db.session.get(Organisationseinheit, ordnungsamt.id)
+                    ergebnisse.append(aktionen.aktenzeichen_erzeugen(oe))
+                    db.session.commit()
+                db.session.remove()
+        except Exception as e:  # reported by the assertion below
+            fehler.append(e)
+
+    threads = [threading.Thread(target=ziehen) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert fehler == []
+    assert len(ergebnisse) == 40 and len(set(ergebnisse)) == 40
