@@ -153,8 +153,8 @@ def _enter_und_warten(page) -> None:
 
 
 def _text_ist(text: str) -> str:
-    """A predicate: the focused element's visible text (or value) contains `text`."""
-    return f"(e.innerText || e.value || '').includes({text!r})"
+    """A predicate: the focused link, button or summary has `text` in its visible text."""
+    return f"['A', 'BUTTON', 'SUMMARY'].includes(e.tagName) && (e.innerText || '').includes({text!r})"
 
 
 def test_main_path_works_with_the_keyboard_only(server, live_app, page, tmp_path):
