@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select, text
 
 from app.auth.models import Benutzer, benutzer_oe
@@ -255,8 +256,7 @@ def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
     return fristen(vorgang_ids)
 
 
-#: (oe ids) → (expiry, forms): the form filter's choices, cached briefly because DISTINCT over a big OE costs.
-_FORMULAR_CACHE: dict[tuple[int, ...], tuple[float, list[tuple[str, str]]]] = {}
+#: Seconds the form filter's choices are cached (per app and OE set): DISTINCT over a big OE costs.
 _FORMULAR_TTL = 300.0
 
 
@@ -264,7 +264,8 @@ def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
     """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
     schluessel = tuple(sorted(benutzer.oe_ids))
     jetzt = time.monotonic()
-    treffer = _FORMULAR_CACHE.get(schluessel)
+    cache = current_app.extensions.setdefault("amtsfluss_formularfilter", {})
+    treffer = cache.get(schluessel)
     if treffer and treffer[0] > jetzt:
         return treffer[1]
     rows = db.session.execute(
@@ -273,7 +274,7 @@ def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
         .group_by(Vorgang.formular_id)
     ).all()
     werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
-    _FORMULAR_CACHE[schluessel] = (jetzt + _FORMULAR_TTL, werte)
+    cache[schluessel] = (jetzt + _FORMULAR_TTL, werte)
     return werte
 
 
