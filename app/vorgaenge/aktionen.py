@@ -78,9 +78,27 @@ def annehmen(vorgang: Vorgang, benutzer: Benutzer, notiz: str = "") -> None:
 
 
 def verwerfen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) -> None:
-    """Reject a Vorgang (e.g. spam, duplicate); a reason is required for the Historie."""
+    """Reject a Vorgang (e.g. spam, duplicate); a reason is required. A running procedure is cancelled with it."""
     _pruefen(vorgang, benutzer)
-    status_setzen(vorgang, Status.VERWORFEN, benutzer, _text(begruendung, "eine Begründung"))
+    grund = _text(begruendung, "eine Begründung")
+    status_setzen(vorgang, Status.VERWORFEN, benutzer, grund)
+    _verfahren_abbrechen(vorgang, benutzer, grund)
+
+
+def _verfahren_abbrechen(vorgang: Vorgang, benutzer: Benutzer, grund: str) -> None:
+    """Cancel the Vorgang's process instance if one still runs (no tasks or timers of a rejected case remain)."""
+    try:
+        from app.engine import runner
+        from app.engine.models import ABGEBROCHEN, BEENDET, ProzessInstanz
+    except ImportError:
+        return
+    instanz = db.session.scalars(
+        select(ProzessInstanz).where(
+            ProzessInstanz.vorgang_id == vorgang.id, ProzessInstanz.zustand_art.not_in((BEENDET, ABGEBROCHEN))
+        )
+    ).first()
+    if instanz is not None:
+        runner.abbrechen(instanz, benutzer, grund, commit=False)
 
 
 def wiedereroeffnen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str = "") -> None:

@@ -146,3 +146,16 @@ def test_a_task_for_another_role_is_shown_without_a_form(app, client, auth, ordn
     seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
     assert "Antrag prüfen" in seite and "erledigt die Rolle Sachbearbeitung" in seite
     assert "Aufgabe erledigen: Antrag prüfen" not in seite
+
+
+def test_rejecting_a_vorgang_by_case_action_cancels_its_procedure(app, client, auth, ordnungsamt, verfahren):
+    """Verwerfen on the detail page also ends the procedure: no open task remains, the Historie says why."""
+    v = vorgang_mit_verfahren(ordnungsamt)
+    auth.login()
+    antwort = client.post(f"/vorgang/{v.nummer}/aktion/verwerfen", data={"verwerfen-begruendung": "Spam"})
+    assert antwort.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Vorgang, v.id).status == "Verworfen"
+    assert _offen(v) == []
+    aktionen = db.session.scalars(select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == v.id)).all()
+    assert "Verfahren abgebrochen" in aktionen
