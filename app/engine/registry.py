@@ -8,6 +8,7 @@ constraint lets one win, the other retries and then finds the file already deplo
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,57 @@ def neueste_version(key: str) -> ProzessModellVersion | None:
     return db.session.scalars(query.order_by(ProzessModellVersion.version.desc())).first()
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """What starting an instance needs of a version (a plain value: safe to keep across sessions)."""
+
+    id: int
+    key: str
+    name: str
+    version: int
+    sha256: str
+
+
+#: Seconds a looked-up latest version is reused for starts (config `ENGINE_VERSION_CACHE_SEKUNDEN`; 0 = off).
+VERSION_CACHE_SEKUNDEN = 2.0
+
+
+def aktuelle_version(key: str) -> VersionInfo | None:
+    """The latest version of a procedure for starting an instance, cached per app for a few seconds.
+
+    Every start used to look the version up (one round trip). A deploy in this process clears the cache at
+    once; a deploy in another process (CLI, another worker) takes effect here within the cache time. Running
+    instances are not affected: they stay on their version anyway.
+    """
+    from flask import current_app
+
+    ttl = current_app.config.get("ENGINE_VERSION_CACHE_SEKUNDEN", VERSION_CACHE_SEKUNDEN)
+    cache = current_app.extensions.setdefault("engine_versionen", {})
+    jetzt = time.monotonic()
+    eintrag = cache.get(key)
+    if eintrag is not None and eintrag[1] > jetzt:
+        return eintrag[0]
+    zeile = db.session.execute(
+        select(ProzessModellVersion.id, ProzessModellVersion.key, ProzessModellVersion.name,
+               ProzessModellVersion.version, ProzessModellVersion.sha256)  # fmt: skip
+        .where(ProzessModellVersion.key == key)
+        .order_by(ProzessModellVersion.version.desc())
+        .limit(1)
+    ).first()
+    info = VersionInfo(*zeile) if zeile is not None else None
+    if info is not None and ttl > 0:
+        cache[key] = (info, jetzt + ttl)
+    return info
+
+
+def _version_cache_leeren() -> None:
+    """Forget the cached latest versions of this app (after a deploy)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        current_app.extensions.get("engine_versionen", {}).clear()
+
+
 def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -> DeployErgebnis:
     """Deploy one BPMN document (flush, no commit). Unchanged content → no new version, no parse."""
     sha = hashlib.sha256(xml).hexdigest()
@@ -112,6 +164,7 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
                 db.session.add(version)
         except IntegrityError:
             continue  # another process deployed the same key at the same moment; look again
+        _version_cache_leeren()
         with _CACHE_LOCK:
             _CACHE.setdefault(sha, GeladenesModell(sha, key, spec, subprocess_specs))
         log.info("Prozessmodell %s Version %s deployt (%s)", key, nummer, datei)
@@ -147,11 +200,16 @@ def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], 
     return ergebnisse, fehler
 
 
-def modell(version: ProzessModellVersion) -> GeladenesModell:
+def modell(version: ProzessModellVersion | VersionInfo) -> GeladenesModell:
     """The restored spec of a version, from the in-process cache (keyed by content hash)."""
     geladen = _CACHE.get(version.sha256)
     if geladen is None:
-        spec, subs = spec_aus_dict(version.spec)
+        if isinstance(version, VersionInfo):
+            abfrage = select(ProzessModellVersion.spec).where(ProzessModellVersion.id == version.id)
+            spec_dict = db.session.scalar(abfrage)
+        else:
+            spec_dict = version.spec
+        spec, subs = spec_aus_dict(spec_dict)
         with _CACHE_LOCK:
             geladen = _CACHE.setdefault(version.sha256, GeladenesModell(version.sha256, version.key, spec, subs))
     return geladen

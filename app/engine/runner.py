@@ -20,9 +20,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import cast, delete, exists, false, func, or_, select
+from sqlalchemy import cast, delete, exists, false, func, insert, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
@@ -34,6 +35,7 @@ from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import ist_speicherbar, zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, frist_berechnen, script_engine, wiedervorlage_anlegen
 from app.extensions import db
+from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import status_setzen
@@ -249,8 +251,12 @@ def _naechster_timer(wf: BpmnWorkflow) -> datetime | None:
     return min(faellig) if faellig else None
 
 
-def _speichern(lauf: _Lauf) -> None:
-    """Write the state (without spec), next timer and status; keep the open-task rows in step."""
+def _speichern(lauf: _Lauf, neue_zeilen: list[dict] | None = None) -> None:
+    """Write the state (without spec), next timer and status; keep the open-task rows in step.
+
+    With `neue_zeilen` the rows of new open tasks are appended there as dicts (without `instanz_id`) for the
+    caller to insert, instead of being added to the session.
+    """
     wf, instanz = lauf.workflow, lauf.instanz
     instanz.zustand = zustand_speichern(wf)
     if instanz.zustand_art == AKTIV and wf.completed:
@@ -270,13 +276,15 @@ def _speichern(lauf: _Lauf) -> None:
             continue
         info = _element_info(lauf.modell, task.task_spec)
         faellig = task.internal_data.get("faellig")
-        db.session.add(
-            ProzessAufgabe(
-                task_id=task_id, instanz=instanz, vorgang_id=lauf.vorgang.id, element_id=task.task_spec.name,
-                titel=info["titel"][:300], kandidatengruppen=info["kandidatengruppen"], zugewiesen_an=info["assignee"],
-                faellig=datetime.fromisoformat(faellig) if faellig else None,
-            )
-        )
+        zeile = {
+            "task_id": task_id, "vorgang_id": lauf.vorgang.id, "element_id": task.task_spec.name,
+            "titel": info["titel"][:300], "kandidatengruppen": info["kandidatengruppen"],
+            "zugewiesen_an": info["assignee"], "faellig": datetime.fromisoformat(faellig) if faellig else None,
+        }
+        if neue_zeilen is not None:
+            neue_zeilen.append(zeile)
+        else:
+            db.session.add(ProzessAufgabe(instanz=instanz, **zeile))
 
 
 def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
@@ -310,14 +318,17 @@ def _commit() -> None:
 
 
 def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
-    """Start the procedure of a Vorgang and run it to its first wait state (flush, no commit).
+    """Start the procedure of a Vorgang and run it to its first wait state (no commit).
 
     Without a key the routing file decides; a routed procedure that is not deployed falls back to the general one.
+    The instance and its open-task rows are written at once with Core inserts — on PostgreSQL as one statement
+    (data-modifying CTE) — and the instance is then attached to the session as a persistent object; the Historie
+    and whatever the first steps changed on the Vorgang go with the caller's next flush or commit.
     """
     key = verfahren_key or verfahren_fuer(vorgang.formular_id, vorgang.leika_ids)
-    version = registry.neueste_version(key)
+    version = registry.aktuelle_version(key)
     if version is None and verfahren_key is None:
-        version = registry.neueste_version(ALLGEMEIN)
+        version = registry.aktuelle_version(ALLGEMEIN)
     if version is None:
         raise KeinVerfahren(f"Das Verfahren „{key}“ ist nicht deployt.")
     if vorgang.id is None:
@@ -325,19 +336,62 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     modell = registry.modell(version)
     workflow = BpmnWorkflow(modell.spec, modell.subprocess_specs)
     workflow.script_engine = script_engine(Kontext(vorgang, None))
+    jetzt = utcnow()
+    # transient until its row exists: the ORM must not insert it (nor cascade it from the task rows)
     instanz = ProzessInstanz(
-        vorgang_id=vorgang.id, modell_version=version, modell_version_id=version.id, zustand="", zustand_art=AKTIV
+        vorgang_id=vorgang.id, modell_version_id=version.id, zustand="", zustand_art=AKTIV, next_timer_due=None,
+        vorfall_element=None, vorfall_text=None, vorfall_seit=None, gestartet_am=jetzt, geaendert_am=jetzt, version=1,
     )
-    db.session.add(instanz)
     protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
     lauf = _Lauf(instanz, vorgang, None, modell, workflow, vorher_offen=set())
     _weiterlaufen(lauf)
-    _speichern(lauf)
+    aufgaben: list[dict] = []
+    _speichern(lauf, aufgaben)
+    werte = {spalte: getattr(instanz, spalte) for spalte in _INSTANZ_SPALTEN}
     try:
-        db.session.flush()
+        instanz.id = _instanz_einfuegen(werte, aufgaben, jetzt)
     except IntegrityError as error:  # the unique vorgang_id: a second start (the caller must roll back)
         raise Konflikt("Für diesen Vorgang läuft bereits ein Verfahren.") from error
+    make_transient_to_detached(instanz)
+    db.session.add(instanz)
     return instanz
+
+
+#: The columns of a new instance row (all given explicitly, so the ORM object matches the row).
+_INSTANZ_SPALTEN = (
+    "vorgang_id", "modell_version_id", "zustand_art", "zustand", "next_timer_due", "vorfall_element", "vorfall_text",
+    "vorfall_seit", "gestartet_am", "geaendert_am", "version",
+)
+
+
+def _instanz_einfuegen(werte: dict, aufgaben: list[dict], jetzt: datetime) -> int:
+    """Insert an instance row and its open-task rows; returns the instance id.
+
+    PostgreSQL: one round trip, `WITH i AS (INSERT … RETURNING id) INSERT INTO prozess_aufgabe SELECT … FROM i`.
+    SQLite (in-process, no round trips to save): an INSERT … RETURNING and one executemany.
+    """
+    from app.database import is_postgres
+
+    ti, ta = ProzessInstanz.__table__, ProzessAufgabe.__table__
+    for zeile in aufgaben:
+        zeile["erstellt_am"] = jetzt
+    if not is_postgres():
+        instanz_id = db.session.execute(insert(ti).values(**werte).returning(ti.c.id)).scalar_one()
+        if aufgaben:
+            db.session.execute(insert(ta), [{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
+        return instanz_id
+    neu = insert(ti).values(**werte).returning(ti.c.id).cte("neue_instanz")
+    if not aufgaben:
+        return db.session.execute(select(neu.c.id)).scalar_one()
+    spalten = list(aufgaben[0])
+    quelle = union_all(
+        *(
+            select(*(literal(zeile[s], ta.c[s].type).label(s) for s in spalten), neu.c.id.label("instanz_id"))
+            for zeile in aufgaben
+        )
+    )
+    zeilen = insert(ta).from_select([*spalten, "instanz_id"], quelle).returning(ta.c.instanz_id).cte("neue_aufgaben")
+    return db.session.execute(select(neu.c.id).add_cte(zeilen)).scalar_one()
 
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
