@@ -5,21 +5,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.aufgaben.formular import feldansichten, hinweis
+from app.engine import runner
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
 from app.vorgaenge.status import OFFEN
 
 bp = Blueprint("aufgaben", __name__)
-
-
-def _runner():
-    """The engine's runner, or 404 while the engine slice is not installed."""
-    try:
-        from app.engine import runner
-    except ImportError:
-        abort(404)
-    return runner
 
 
 # Globals (not a context processor): imported macros see globals, but not the render context.
@@ -30,7 +22,6 @@ bp.add_app_template_global(hinweis, "feld_hinweis")
 @bp.get("/aufgaben")
 def liste():
     """The open tasks the current user may complete, across their OEs, with their Vorgang."""
-    runner = _runner()
     aufgaben = runner.offene_aufgaben(benutzer=current_user)
     ids = {a.vorgang_id for a in aufgaben}
     vorgaenge = (
@@ -42,7 +33,7 @@ def liste():
     return render_template("aufgaben/liste.html", zeilen=zeilen)
 
 
-def _finden(runner, vorgang: Vorgang, task_id: str):
+def _finden(vorgang: Vorgang, task_id: str):
     """The open task with this id on this Vorgang, or None (completed, cancelled, or not this Vorgang's)."""
     for a in runner.offene_aufgaben(vorgang=vorgang):
         if a.task_id == task_id:
@@ -53,9 +44,8 @@ def _finden(runner, vorgang: Vorgang, task_id: str):
 @bp.get("/vorgang/<nummer>/aufgabe/<task_id>")
 def formular(nummer: str, task_id: str):
     """The task form on its own page (also where a failed submission is shown again)."""
-    runner = _runner()
     vorgang = vorgang_oder_404(current_user, nummer)
-    aufgabe = _finden(runner, vorgang, task_id)
+    aufgabe = _finden(vorgang, task_id)
     if aufgabe is None:
         return _nicht_mehr_offen(vorgang, {}, 404)
     return render_template("aufgaben/formular.html", vorgang=vorgang, aufgabe=aufgabe, eingaben=None, fehler={})
@@ -68,10 +58,9 @@ def erledigen(nummer: str, task_id: str):
     Invalid input re-shows the form with per-field messages; a task someone else completed meanwhile gives a
     clear conflict page that repeats what was entered, so nothing typed is lost.
     """
-    runner = _runner()
     vorgang = vorgang_oder_404(current_user, nummer)
     eingaben = {k: v for k, v in request.form.items() if k not in ("csrf_token", "zurueck")}
-    aufgabe = _finden(runner, vorgang, task_id)
+    aufgabe = _finden(vorgang, task_id)
     if aufgabe is None or vorgang.status_enum not in OFFEN:
         db.session.rollback()
         return _nicht_mehr_offen(vorgang, eingaben, 409)

@@ -87,11 +87,9 @@ def verwerfen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) -> None:
 
 def _verfahren_abbrechen(vorgang: Vorgang, benutzer: Benutzer, grund: str) -> None:
     """Cancel the Vorgang's process instance if one still runs (no tasks or timers of a rejected case remain)."""
-    try:
-        from app.engine import runner
-        from app.engine.models import ABGEBROCHEN, BEENDET, ProzessInstanz
-    except ImportError:
-        return
+    from app.engine import runner  # imported here: the engine imports this slice's models
+    from app.engine.models import ABGEBROCHEN, BEENDET, ProzessInstanz
+
     instanz = db.session.scalars(
         select(ProzessInstanz).where(
             ProzessInstanz.vorgang_id == vorgang.id, ProzessInstanz.zustand_art.not_in((BEENDET, ABGEBROCHEN))

@@ -23,6 +23,7 @@ from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
 from app.vorgaenge.status import Status
 from app.vorgaenge.suche import suchen
+from app.wiedervorlagen.service import naechste_fristen as fristen
 
 #: The three views of the inbox.
 ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
@@ -246,14 +247,8 @@ def zaehler_pro_status(benutzer: Benutzer) -> dict[str, int]:
 
 
 def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
-    """The next open Wiedervorlage per Vorgang, from the Wiedervorlagen slice if it is installed."""
-    if not vorgang_ids:
-        return {}
-    try:
-        from app.wiedervorlagen.service import naechste_fristen as fristen
-    except ImportError:
-        return {}
-    return fristen(vorgang_ids)
+    """The next open Wiedervorlage per Vorgang (one query)."""
+    return fristen(vorgang_ids) if vorgang_ids else {}
 
 
 #: Seconds the form filter's choices are cached (per app and OE set): DISTINCT over a big OE costs.

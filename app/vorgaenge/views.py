@@ -15,10 +15,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from jinja2 import TemplateNotFound
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.auth.models import Benutzer
+from app.engine import prozess_vorfall
+from app.engine.diagramm import diagramm_daten
+from app.engine.models import ProzessInstanz
+from app.engine.runner import offene_aufgaben
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.templating import datum, datum_zeit
@@ -35,6 +38,7 @@ from app.vorgaenge.forms import (
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
 from app.vorgaenge.service import vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status
+from app.wiedervorlagen.service import wiedervorlagen_fuer_vorgang
 
 bp = Blueprint("vorgaenge", __name__)
 
@@ -56,16 +60,7 @@ def liste_anzeigen():
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
         personen=liste.sachbearbeitende(current_user),
-        wiedervorlagen_url=_wiedervorlagen_url(),
     )
-
-
-def _wiedervorlagen_url() -> str | None:
-    """Link to the Wiedervorlagen page if that slice registered one."""
-    for endpoint in ("wiedervorlagen.liste", "wiedervorlagen.index", "wiedervorlagen.uebersicht"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return None
 
 
 # --- Detail ---------------------------------------------------------------------------------------------------
@@ -125,9 +120,9 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
             aufgaben_fehler=formulare.get("aufgabe_fehler", {}),
             forms=forms,
             moeglich=_moegliche_aktionen(vorgang, aufgaben),
-            diagramm=_diagramm_vorhanden(),
-            wiedervorlagen_abschnitt=_vorlage_vorhanden("wiedervorlagen/_abschnitt.html"),
-            wiedervorlagen=_wiedervorlagen(vorgang),
+            vorfall=prozess_vorfall(vorgang),
+            vorgang_hat_verfahren=_hat_verfahren(vorgang),
+            wiedervorlagen=wiedervorlagen_fuer_vorgang(vorgang),
             fehler_zusammenfassung=_fehler(formulare),
         ),
         status,
@@ -147,44 +142,15 @@ def _fehler(formulare: dict) -> list[tuple[str, str, str]]:
 
 
 def _offene_aufgaben(vorgang: Vorgang, benutzer: Benutzer | None = None) -> list:
-    """The procedure's open tasks of this Vorgang — with `benutzer`, only those they may complete.
-
-    Empty while the engine slice is not installed or the Vorgang is no longer open.
-    """
+    """The procedure's open tasks of this Vorgang — with `benutzer`, only those they may complete."""
     if vorgang.status_enum not in OFFEN:
-        return []
-    try:
-        from app.engine.runner import offene_aufgaben
-    except ImportError:
         return []
     return offene_aufgaben(benutzer=benutzer, vorgang=vorgang)
 
 
-def _diagramm_vorhanden() -> bool:
-    """Whether the engine offers `diagramm_daten` (the viewer is shown only then)."""
-    try:
-        from app.engine.diagramm import diagramm_daten  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _wiedervorlagen(vorgang: Vorgang) -> list:
-    """The Vorgang's Wiedervorlagen from that slice (empty while it is not installed)."""
-    try:
-        from app.wiedervorlagen.service import wiedervorlagen_fuer_vorgang
-    except ImportError:
-        return []
-    return wiedervorlagen_fuer_vorgang(vorgang)
-
-
-def _vorlage_vorhanden(name: str) -> bool:
-    """Whether another slice provides an optional template."""
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
+def _hat_verfahren(vorgang: Vorgang) -> bool:
+    """Whether a procedure runs or ran for this Vorgang (only then is there a diagram to show)."""
+    return bool(db.session.scalar(select(exists().where(ProzessInstanz.vorgang_id == vorgang.id))))
 
 
 def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
@@ -220,10 +186,6 @@ def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
 def diagramm(nummer: str):
     """BPMN XML and the element ids to highlight, for the bpmn-js viewer."""
     vorgang = vorgang_oder_404(current_user, nummer)
-    try:
-        from app.engine.diagramm import diagramm_daten
-    except ImportError:
-        abort(404)
     daten = diagramm_daten(vorgang)
     if not daten or not daten.get("xml"):
         abort(404)

@@ -147,3 +147,14 @@ def test_timervorfall_nach_korrektur_wiederholen(amt, sabine):
     assert faellige_timer_ausfuehren(utcnow() + timedelta(days=2)) == 1
     db.session.refresh(v)
     assert v.status == "Angenommen" and instanz(v).zustand_art == "beendet"
+
+
+def test_vorgang_mit_vorfall_zeigt_banner_auf_der_detailseite(app, client, amt, sabine):
+    """A caseworker sees that the procedure is stuck, with the step and the error, instead of silent tasks."""
+    deploy("rechnen_v1.bpmn")
+    v = neuer_vorgang(amt, verfahren_key="rechnen")
+    erledige(sabine, v, "eingabe", zahl=0)
+    client.post("/anmelden", data={"login": sabine.login, "password": "richtig-langes-passwort"})
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert "Das Verfahren dieses Vorgangs ist gestört" in seite
+    assert "teilen" in seite and "ZeroDivisionError" in seite
