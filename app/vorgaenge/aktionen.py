@@ -77,6 +77,29 @@ def annehmen(vorgang: Vorgang, benutzer: Benutzer, notiz: str = "") -> None:
         _zuweisung_schreiben(vorgang, benutzer, benutzer)
 
 
+#: Where "weiter" leads when no procedure step steers the Vorgang (e.g. after wiedereröffnen).
+WEITER = {
+    Status.ANGENOMMEN: Status.IN_BEARBEITUNG,
+    Status.IN_BEARBEITUNG: Status.BESCHIEDEN,
+    Status.BESCHIEDEN: Status.ABGESCHLOSSEN,
+}
+
+
+def weiter(vorgang: Vorgang, benutzer: Benutzer) -> Status:
+    """Move the Vorgang one status on when its procedure has no open task (it has ended or was reopened).
+
+    While a procedure task is open, the procedure decides the status; this action is then refused.
+    """
+    from app.engine.runner import offene_aufgaben
+
+    _pruefen(vorgang, benutzer)
+    ziel = WEITER.get(vorgang.status_enum)
+    if ziel is None or offene_aufgaben(vorgang=vorgang):
+        raise AktionNichtErlaubt("Der Status dieses Vorgangs wird durch die offenen Aufgaben des Verfahrens bestimmt.")
+    status_setzen(vorgang, ziel, benutzer)
+    return ziel
+
+
 def verwerfen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) -> None:
     """Reject a Vorgang (e.g. spam, duplicate); a reason is required. A running procedure is cancelled with it."""
     _pruefen(vorgang, benutzer)

@@ -171,6 +171,8 @@ def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
         # Accepting is a case action only where the procedure has no task for it (no open task at all).
         if s is Status.NEU and not aufgaben:
             moeglich.add("annehmen")
+        if s in aktionen.WEITER and not aufgaben:
+            moeglich.add("weiter")
     if s in {Status.ABGESCHLOSSEN, Status.VERWORFEN}:
         moeglich.add("wiedereroeffnen")
     if s in {Status.ABGESCHLOSSEN, Status.VERWORFEN, Status.WEITERGELEITET}:
@@ -238,6 +240,10 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
             abort(400)
         aktionen.annehmen(vorgang, ich)
         return "Der Vorgang wurde angenommen."
+    if name == "weiter":
+        if not LeeresForm().validate_on_submit():
+            abort(400)
+        return f"Der Vorgang ist jetzt „{aktionen.weiter(vorgang, ich)}“."
     if name == "uebernehmen":
         aktionen.zuweisen(vorgang, ich, ich)
         return "Sie bearbeiten den Vorgang jetzt."

@@ -209,3 +209,38 @@ def test_two_people_generating_aktenzeichen_at_once_never_get_the_same_number(ap
         t.join()
     assert fehler == []
     assert len(ergebnisse) == 40 and len(set(ergebnisse)) == 40
+
+
+def test_reopened_vorgang_without_open_procedure_task_can_be_worked_to_abgeschlossen(app, client, auth, ordnungsamt):
+    """After wiedereröffnen the procedure has ended; "weiter" moves the case on step by step, with Historie."""
+    v = factories.vorgang(ordnungsamt)
+    db.session.commit()
+    auth.login()
+    url = f"/vorgang/{v.nummer}"
+    client.post(f"{url}/aktion/annehmen")
+    for erwartet in ("In Bearbeitung", "Beschieden", "Abgeschlossen"):
+        seite = client.post(f"{url}/aktion/weiter", follow_redirects=True).get_data(as_text=True)
+        assert f"Der Vorgang ist jetzt „{erwartet}“." in seite
+    client.post(f"{url}/aktion/wiedereroeffnen", data={"wiedereroeffnen-begruendung": "Widerspruch"})
+    db.session.expire_all()
+    assert db.session.get(Vorgang, v.id).status == "In Bearbeitung"
+    assert "Als beschieden markieren" in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/aktion/weiter")
+    db.session.expire_all()
+    assert db.session.get(Vorgang, v.id).status == "Beschieden"
+
+
+def test_weiter_is_refused_while_the_procedure_has_an_open_task(app, client, auth, ordnungsamt):
+    """While a procedure step is open, the procedure decides the status, not the button."""
+    from app import ROOT
+    from app.engine.registry import deploy_pfad
+    from app.engine.runner import start
+
+    deploy_pfad(ROOT / "processes", von="Test")
+    v = factories.vorgang(ordnungsamt, formular_id="unbekannt")
+    start(v)
+    db.session.commit()
+    auth.login()
+    assert "In Bearbeitung nehmen" not in client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    antwort = client.post(f"/vorgang/{v.nummer}/aktion/weiter", follow_redirects=True)
+    assert "durch die offenen Aufgaben des Verfahrens bestimmt" in antwort.get_data(as_text=True)
