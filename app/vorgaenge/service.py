@@ -3,8 +3,11 @@
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import Benutzer
 from app.extensions import db
@@ -45,29 +48,70 @@ def anlegen(
     zustaendigkeit_pruefen: bool = False,
     versuche: int = 20,
 ) -> Vorgang:
-    """Create a Vorgang in status Neu with a fresh Vorgangsnummer, retrying on the rare collision."""
+    """Create a Vorgang in status Neu with a fresh Vorgangsnummer, retrying on the rare collision.
+
+    The row is written at once with `INSERT … ON CONFLICT (nummer) DO NOTHING RETURNING id` (PostgreSQL and
+    SQLite ≥ 3.35): a taken number returns no row and the next one is tried — no savepoint, and the caller's
+    transaction is never aborted by the collision. The search text is written alongside (on PostgreSQL in the
+    same statement), as `app.vorgaenge.suche` asks of writers that bypass the ORM; the Vorgang is then attached
+    to the session as a persistent object, so later changes go through the ORM as usual.
+    """
+    jetzt = utcnow()
+    werte = {
+        "oe_id": oe.id,
+        "aktenzeichen": None,
+        "status": Status.NEU.value,
+        "vorheriger_status": None,
+        "status_seit": jetzt,
+        "eingangsdatum": eingangsdatum or jetzt,
+        "formular_id": formular_id,
+        "formular_name": formular_name,
+        "leika_ids": leika_ids or [],
+        "bearbeiter_id": None,
+        "antragsteller_name": antragsteller_name,
+        "antragsteller": antragsteller or {},
+        "formulardaten": formulardaten or [],
+        "zustaendigkeit_pruefen": zustaendigkeit_pruefen,
+        "loeschung_beantragt_von_id": None,
+        "version": 1,
+    }
     for _ in range(versuche):
-        vorgang = Vorgang(
-            nummer=neue_vorgangsnummer(oe.nummer_prefix),
-            oe_id=oe.id,
-            status=Status.NEU.value,
-            formular_id=formular_id,
-            formular_name=formular_name,
-            leika_ids=leika_ids or [],
-            antragsteller=antragsteller or {},
-            antragsteller_name=antragsteller_name,
-            formulardaten=formulardaten or [],
-            eingangsdatum=eingangsdatum or utcnow(),
-            zustaendigkeit_pruefen=zustaendigkeit_pruefen,
-        )
-        try:
-            with db.session.begin_nested():  # a savepoint: a collision rolls back only this insert
-                db.session.add(vorgang)
-        except IntegrityError:
-            continue
+        vorgang = Vorgang(nummer=neue_vorgangsnummer(oe.nummer_prefix), **werte)
+        vorgang_id = _einfuegen(vorgang)
+        if vorgang_id is None:
+            continue  # the number is taken
+        vorgang.id = vorgang_id
+        make_transient_to_detached(vorgang)
+        db.session.add(vorgang)
+        set_committed_value(vorgang, "oe", oe)
         protokolliere(vorgang, "Vorgang angelegt", nachher={"status": vorgang.status, "nummer": vorgang.nummer})
         return vorgang
     raise RuntimeError("Keine freie Vorgangsnummer gefunden")
+
+
+def _einfuegen(vorgang: Vorgang) -> int | None:
+    """Insert the (transient) Vorgang and its search text; its id, or None when the number is taken."""
+    from app.vorgaenge.suche import suchtext
+    from app.vorgaenge.webapp_models import VorgangSuchtext
+
+    tabelle = Vorgang.__table__
+    # the values set on the object; columns it leaves unset get their defaults from the table
+    werte = {spalte.key: vorgang.__dict__[spalte.key] for spalte in tabelle.columns if spalte.key in vorgang.__dict__}
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    einfuegen = (pg_insert if postgres else sqlite_insert)(tabelle).values(**werte)
+    neu = einfuegen.on_conflict_do_nothing(index_elements=["nummer"]).returning(tabelle.c.id)
+    text = suchtext(vorgang)
+    such = VorgangSuchtext.__table__
+    if postgres:  # one round trip: the search row is inserted from the CTE, which is empty on a collision
+        neu = neu.cte("neuer_vorgang")
+        such_insert = insert(such).from_select(
+            ["vorgang_id", "text"], select(neu.c.id, literal(text, such.c.text.type))
+        ).returning(such.c.vorgang_id).cte("neuer_suchtext")
+        return db.session.execute(select(neu.c.id).add_cte(such_insert)).scalar()
+    vorgang_id = db.session.execute(neu).scalar()
+    if vorgang_id is not None:
+        db.session.execute(insert(such).values(vorgang_id=vorgang_id, text=text))
+    return vorgang_id
 
 
 def status_setzen(vorgang: Vorgang, neuer_status: Status, benutzer: Benutzer | None = None, notiz: str = "") -> None:

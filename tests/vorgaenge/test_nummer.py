@@ -55,3 +55,26 @@ def test_eight_concurrent_creators_get_unique_numbers(app, ordnungsamt, monkeypa
     assert fehler == []
     anzahl, eindeutig = db.session.execute(select(func.count(), func.count(Vorgang.nummer.distinct()))).one()
     assert anzahl == eindeutig == 24
+
+
+def test_taken_number_is_skipped_inside_the_callers_transaction(app, ordnungsamt, monkeypatch):
+    """A collision costs one more insert, not the transaction: what the caller did before survives, and the
+    new Vorgang is searchable and changeable through the ORM like any other."""
+    from app.vorgaenge.service import status_setzen
+    from app.vorgaenge.status import Status
+    from app.vorgaenge.webapp_models import VorgangSuchtext
+
+    erster = factories.vorgang(ordnungsamt)
+    db.session.commit()
+    vorher = factories.vorgang(ordnungsamt, antragsteller_name="Berta Vorher")  # same transaction, uncommitted
+    nummern = iter([erster.nummer, vorher.nummer, f"{ordnungsamt.nummer_prefix}-ZZZZZZ"])
+    monkeypatch.setattr("app.vorgaenge.service.neue_vorgangsnummer", lambda prefix: next(nummern))
+    neu = factories.vorgang(ordnungsamt, antragsteller_name="Carla Neu")
+    assert neu.nummer.endswith("-ZZZZZZ")
+    status_setzen(neu, Status.ANGENOMMEN)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Vorgang, vorher.id).antragsteller_name == "Berta Vorher"
+    assert db.session.get(Vorgang, neu.id).status == Status.ANGENOMMEN.value
+    assert db.session.get(Vorgang, neu.id).oe.id == ordnungsamt.id
+    assert "Carla" in db.session.get(VorgangSuchtext, neu.id).text
