@@ -50,9 +50,11 @@ def test_administration_sieht_vorfall_und_bricht_ab_sachbearbeitung_nicht(app, c
 
 
 def test_vorfall_banner_vorlage_zeigt_stoerung(app, amt, sabine):
-    """The partial engine/_vorfall.html renders the incident for a Vorgang (and nothing without one)."""
+    """The partial engine/_vorfall.html renders the incident `prozess_vorfall` finds (and nothing without one)."""
     from flask import render_template_string
     from flask_login import login_user
+
+    from app.engine import prozess_vorfall
 
     deploy_xml((BEISPIELE / "rechnen_v1.bpmn").read_bytes(), "rechnen_v1.bpmn")
     db.session.commit()
@@ -60,7 +62,7 @@ def test_vorfall_banner_vorlage_zeigt_stoerung(app, amt, sabine):
     with app.test_request_context():
         login_user(sabine)
         vorlage = '{% include "engine/_vorfall.html" %}'
-        assert "gestört" not in render_template_string(vorlage, vorgang=v)
+        assert "gestört" not in render_template_string(vorlage, vorfall=prozess_vorfall(v))
         erledige(sabine, v, "eingabe", zahl=0)
-        html = render_template_string(vorlage, vorgang=v)
+        html = render_template_string(vorlage, vorfall=prozess_vorfall(v))
     assert "gestört" in html and "teilen" in html and "ZeroDivisionError" in html
