@@ -9,6 +9,7 @@ version check catches what the missing row lock lets through.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import cast, delete, exists, false, func, insert, literal, or_, select, union_all
+from sqlalchemy import bindparam, cast, delete, exists, false, func, insert, or_, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import make_transient_to_detached
@@ -37,7 +38,7 @@ from app.engine.skripte import Kontext, frist_berechnen, script_engine, wiedervo
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
-from app.vorgaenge.models import Vorgang
+from app.vorgaenge.models import HistorieEintrag, Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status, UngueltigerStatuswechsel
 
@@ -342,20 +343,33 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
         vorgang_id=vorgang.id, modell_version_id=version.id, zustand="", zustand_art=AKTIV, next_timer_due=None,
         vorfall_element=None, vorfall_text=None, vorfall_seit=None, gestartet_am=jetzt, geaendert_am=jetzt, version=1,
     )
-    protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
+    # What the caller has pending (e.g. the intake's Historie) goes first, so the Historie keeps its order; no
+    # statement when nothing is pending.
+    db.session.flush()
+    eintrag = protokolliere(vorgang, "Verfahren gestartet",
+                            nachher={"verfahren": version.name, "version": version.version})  # fmt: skip
+    # written with the instance row below (same statement on PostgreSQL) instead of by the ORM
+    db.session.expunge(eintrag)
+    historie = {spalte: eintrag.__dict__.get(spalte) for spalte in _HISTORIE_SPALTEN}
+    historie["zeitpunkt"] = jetzt
     lauf = _Lauf(instanz, vorgang, None, modell, workflow, vorher_offen=set())
     _weiterlaufen(lauf)
     aufgaben: list[dict] = []
     _speichern(lauf, aufgaben)
     werte = {spalte: getattr(instanz, spalte) for spalte in _INSTANZ_SPALTEN}
     try:
-        instanz.id = _instanz_einfuegen(werte, aufgaben, jetzt)
+        # no autoflush: what the first steps added (status Historie, Wiedervorlagen) must follow our entry
+        with db.session.no_autoflush:
+            instanz.id = _instanz_einfuegen(werte, aufgaben, historie, jetzt)
     except IntegrityError as error:  # the unique vorgang_id: a second start (the caller must roll back)
         raise Konflikt("Für diesen Vorgang läuft bereits ein Verfahren.") from error
     make_transient_to_detached(instanz)
     db.session.add(instanz)
     return instanz
 
+
+#: The columns of the "Verfahren gestartet" Historie row taken from the entry `protokolliere` built.
+_HISTORIE_SPALTEN = ("vorgang_id", "benutzer_id", "akteur", "aktion", "vorher", "nachher", "notiz")
 
 #: The columns of a new instance row (all given explicitly, so the ORM object matches the row).
 _INSTANZ_SPALTEN = (
@@ -364,34 +378,60 @@ _INSTANZ_SPALTEN = (
 )
 
 
-def _instanz_einfuegen(werte: dict, aufgaben: list[dict], jetzt: datetime) -> int:
-    """Insert an instance row and its open-task rows; returns the instance id.
+def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt: datetime) -> int:
+    """Insert an instance row, its open-task rows and its first Historie entry; returns the instance id.
 
-    PostgreSQL: one round trip, `WITH i AS (INSERT … RETURNING id) INSERT INTO prozess_aufgabe SELECT … FROM i`.
-    SQLite (in-process, no round trips to save): an INSERT … RETURNING and one executemany.
+    PostgreSQL: one round trip, `WITH i AS (INSERT … RETURNING id), h AS (INSERT historie …) INSERT INTO
+    prozess_aufgabe SELECT … FROM i`. SQLite (in-process, no round trips to save): three plain inserts.
     """
     from app.database import is_postgres
 
-    ti, ta = ProzessInstanz.__table__, ProzessAufgabe.__table__
+    ti, ta, th = ProzessInstanz.__table__, ProzessAufgabe.__table__, HistorieEintrag.__table__
     for zeile in aufgaben:
         zeile["erstellt_am"] = jetzt
     if not is_postgres():
+        db.session.execute(insert(th).values(**historie))
         instanz_id = db.session.execute(insert(ti).values(**werte).returning(ti.c.id)).scalar_one()
         if aufgaben:
             db.session.execute(insert(ta), [{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
         return instanz_id
-    neu = insert(ti).values(**werte).returning(ti.c.id).cte("neue_instanz")
-    if not aufgaben:
-        return db.session.execute(select(neu.c.id)).scalar_one()
-    spalten = list(aufgaben[0])
+    parameter = {f"i_{spalte}": wert for spalte, wert in werte.items()}
+    parameter.update({f"h_{spalte}": wert for spalte, wert in historie.items()})
+    for nummer, zeile in enumerate(aufgaben):
+        parameter.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
+    stmt = _cte_anweisung(tuple(werte), tuple(historie), tuple(aufgaben[0]) if aufgaben else (), len(aufgaben))
+    return db.session.execute(stmt, parameter).scalar_one()
+
+
+@functools.lru_cache(maxsize=64)
+def _cte_anweisung(instanz_spalten: tuple, historie_spalten: tuple, aufgabe_spalten: tuple, anzahl: int):
+    """The PostgreSQL insert statement for an instance with `anzahl` task rows, built once per shape (with bind
+    parameters `i_<column>`, `h_<column>` and `a<n>_<column>`), so SQLAlchemy's compiled cache serves every
+    later start."""
+    ti, ta, th = ProzessInstanz.__table__, ProzessAufgabe.__table__, HistorieEintrag.__table__
+    neu = (
+        insert(ti)
+        .values({s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in instanz_spalten})
+        .returning(ti.c.id)
+        .cte("neue_instanz")
+    )
+    eintrag = (
+        insert(th)
+        .values({s: bindparam(f"h_{s}", type_=th.c[s].type) for s in historie_spalten})
+        .returning(th.c.id)
+        .cte("neuer_eintrag")
+    )
+    if not anzahl:
+        return select(neu.c.id).add_cte(eintrag)
     quelle = union_all(
         *(
-            select(*(literal(zeile[s], ta.c[s].type).label(s) for s in spalten), neu.c.id.label("instanz_id"))
-            for zeile in aufgaben
+            select(*(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in aufgabe_spalten),
+                   neu.c.id.label("instanz_id"))  # fmt: skip
+            for n in range(anzahl)
         )
     )
-    zeilen = insert(ta).from_select([*spalten, "instanz_id"], quelle).returning(ta.c.instanz_id).cte("neue_aufgaben")
-    return db.session.execute(select(neu.c.id).add_cte(zeilen)).scalar_one()
+    zeilen = insert(ta).from_select([*aufgabe_spalten, "instanz_id"], quelle).returning(ta.c.instanz_id)
+    return select(neu.c.id).add_cte(eintrag, zeilen.cte("neue_aufgaben"))
 
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
