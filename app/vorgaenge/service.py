@@ -1,9 +1,10 @@
 """Rules for Vorgänge: the tenant query helper, creation, status changes and case-level actions."""
 
+import functools
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import Select, insert, literal, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -92,26 +93,40 @@ def anlegen(
 def _einfuegen(vorgang: Vorgang) -> int | None:
     """Insert the (transient) Vorgang and its search text; its id, or None when the number is taken."""
     from app.vorgaenge.suche import suchtext
+
+    # the values set on the object; columns it leaves unset get their defaults from the table
+    werte = {spalte.key: vorgang.__dict__[spalte.key] for spalte in Vorgang.__table__.columns
+             if spalte.key in vorgang.__dict__}  # fmt: skip
+    dialekt = db.session.get_bind().dialect.name
+    stmt, such = _einfuege_anweisungen(dialekt, tuple(werte))
+    parameter = {f"v_{spalte}": wert for spalte, wert in werte.items()}
+    if dialekt == "postgresql":  # one round trip: the search row comes from the CTE, empty on a collision
+        return db.session.execute(stmt, {**parameter, "s_text": suchtext(vorgang)}).scalar()
+    vorgang_id = db.session.execute(stmt, parameter).scalar()
+    if vorgang_id is not None:
+        db.session.execute(such, {"s_vorgang_id": vorgang_id, "s_text": suchtext(vorgang)})
+    return vorgang_id
+
+
+@functools.lru_cache(maxsize=16)
+def _einfuege_anweisungen(dialekt: str, spalten: tuple):
+    """The insert statements of `_einfuegen`, built once per dialect and column set (bind parameters only), so
+    SQLAlchemy's compiled cache serves every later Vorgang: PostgreSQL one CTE statement, SQLite two."""
     from app.vorgaenge.webapp_models import VorgangSuchtext
 
-    tabelle = Vorgang.__table__
-    # the values set on the object; columns it leaves unset get their defaults from the table
-    werte = {spalte.key: vorgang.__dict__[spalte.key] for spalte in tabelle.columns if spalte.key in vorgang.__dict__}
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    einfuegen = (pg_insert if postgres else sqlite_insert)(tabelle).values(**werte)
-    neu = einfuegen.on_conflict_do_nothing(index_elements=["nummer"]).returning(tabelle.c.id)
-    text = suchtext(vorgang)
-    such = VorgangSuchtext.__table__
-    if postgres:  # one round trip: the search row is inserted from the CTE, which is empty on a collision
-        neu = neu.cte("neuer_vorgang")
-        such_insert = insert(such).from_select(
-            ["vorgang_id", "text"], select(neu.c.id, literal(text, such.c.text.type))
-        ).returning(such.c.vorgang_id).cte("neuer_suchtext")
-        return db.session.execute(select(neu.c.id).add_cte(such_insert)).scalar()
-    vorgang_id = db.session.execute(neu).scalar()
-    if vorgang_id is not None:
-        db.session.execute(insert(such).values(vorgang_id=vorgang_id, text=text))
-    return vorgang_id
+    tabelle, such = Vorgang.__table__, VorgangSuchtext.__table__
+    einfuegen = (pg_insert if dialekt == "postgresql" else sqlite_insert)(tabelle)
+    neu = (
+        einfuegen.values({s: bindparam(f"v_{s}", type_=tabelle.c[s].type) for s in spalten})
+        .on_conflict_do_nothing(index_elements=["nummer"])
+        .returning(tabelle.c.id)
+    )
+    text = bindparam("s_text", type_=such.c.text.type)
+    if dialekt != "postgresql":
+        return neu, insert(such).values(vorgang_id=bindparam("s_vorgang_id", type_=such.c.vorgang_id.type), text=text)
+    neu = neu.cte("neuer_vorgang")
+    such_insert = insert(such).from_select(["vorgang_id", "text"], select(neu.c.id, text))
+    return select(neu.c.id).add_cte(such_insert.returning(such.c.vorgang_id).cte("neuer_suchtext")), None
 
 
 def status_setzen(vorgang: Vorgang, neuer_status: Status, benutzer: Benutzer | None = None, notiz: str = "") -> None:
