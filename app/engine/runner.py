@@ -386,14 +386,15 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
     """
     from app.database import is_postgres
 
-    ti, ta, th = ProzessInstanz.__table__, ProzessAufgabe.__table__, HistorieEintrag.__table__
     for zeile in aufgaben:
         zeile["erstellt_am"] = jetzt
     if not is_postgres():
-        db.session.execute(insert(th).values(**historie))
-        instanz_id = db.session.execute(insert(ti).values(**werte).returning(ti.c.id)).scalar_one()
+        h_stmt, i_stmt = _sqlite_anweisungen(tuple(historie), tuple(werte))
+        db.session.execute(h_stmt, historie)
+        instanz_id = db.session.execute(i_stmt, werte).scalar_one()
         if aufgaben:
-            db.session.execute(insert(ta), [{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
+            zeilen = [{**zeile, "instanz_id": instanz_id} for zeile in aufgaben]
+            db.session.execute(insert(ProzessAufgabe.__table__), zeilen)
         return instanz_id
     parameter = {f"i_{spalte}": wert for spalte, wert in werte.items()}
     parameter.update({f"h_{spalte}": wert for spalte, wert in historie.items()})
@@ -401,6 +402,15 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
         parameter.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
     stmt = _cte_anweisung(tuple(werte), tuple(historie), tuple(aufgaben[0]) if aufgaben else (), len(aufgaben))
     return db.session.execute(stmt, parameter).scalar_one()
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_anweisungen(historie_spalten: tuple, instanz_spalten: tuple):
+    """The Historie and instance inserts for SQLite, built once (bind parameters named like the columns)."""
+    ti, th = ProzessInstanz.__table__, HistorieEintrag.__table__
+    historie = insert(th).values({s: bindparam(s, type_=th.c[s].type) for s in historie_spalten})
+    instanz = insert(ti).values({s: bindparam(s, type_=ti.c[s].type) for s in instanz_spalten}).returning(ti.c.id)
+    return historie, instanz
 
 
 @functools.lru_cache(maxsize=64)
