@@ -41,26 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import database, models, security, templating  # noqa: F401  (models: register all tables)
+    from app import cli, database, engine, intake, models, scheduler, security, templating, wiedervorlagen  # noqa: F401
 
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     _register_blueprints(app)
-    from app import cli
-
-    cli.init_app(app)
-    from app import intake
-
-    intake.init_app(app)
-    from app import engine
-
-    engine.init_app(app)
-    from app import wiedervorlagen
-
-    wiedervorlagen.init_app(app)
-    from app import scheduler
-
+    for slice_ in (cli, intake, engine, wiedervorlagen):
+        slice_.init_app(app)
     scheduler.init_app(app)  # last: every slice has registered its ticks and CLI by now
     return app
 
