@@ -11,27 +11,16 @@ def init_app(app: Flask) -> None:
     """CLI `processes deploy`, the timer job for the scheduler, and deploying `processes/` on start."""
     from app.engine import uhr
     from app.engine.cli import processes
+    from app.engine.timers import timer_tick
+    from app.scheduler import register_tick
 
     uhr.installieren()
     app.cli.add_command(processes)
-    app.add_template_global(prozess_vorfall)
-    _timer_registrieren()
+    # wiederholen: a backlog larger than one batch is drained in the same tick (each batch its own commit)
+    register_tick("bpmn_timer", timer_tick, wiederholen=True)
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)
-
-
-def _timer_registrieren() -> None:
-    """Register the BPMN timer job with the scheduler slice (`app.scheduler.register_tick`) when it exists."""
-    try:
-        from app.scheduler import register_tick
-    except ImportError:  # the scheduler slice is not installed (yet); timers then run only when called
-        log.info("app.scheduler fehlt: BPMN-Timer werden nicht automatisch ausgelöst")
-        return
-    from app.engine.timers import timer_tick
-
-    # wiederholen: a backlog larger than one batch is drained in the same tick (each batch its own commit)
-    register_tick("bpmn_timer", timer_tick, wiederholen=True)
 
 
 def deploy_beim_start(app: Flask) -> None:
