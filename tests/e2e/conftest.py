@@ -60,8 +60,7 @@ class Server:
         self._thread.join(timeout=5)
 
 
-@pytest.fixture
-def live_app(tmp_path):
+def _live_app_bauen(tmp_path):
     """A migrated SQLite database with the shipped procedures deployed; CSRF on, as in production."""
     from flask_migrate import upgrade
 
@@ -84,6 +83,26 @@ def live_app(tmp_path):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """A migrated SQLite database with the shipped procedures deployed; CSRF on, as in production."""
+    yield from _live_app_bauen(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def live_app_modul(tmp_path_factory):
+    """Like `live_app`, but shared by a module's tests (e.g. one page check per parameter)."""
+    yield from _live_app_bauen(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="module")
+def server_modul(live_app_modul):
+    """The live server of `live_app_modul`."""
+    s = Server(live_app_modul).start()
+    yield s
+    s.stop()
 
 
 @pytest.fixture
