@@ -82,9 +82,9 @@ def daten(live_app_modul) -> Daten:
                           inhalt=kaputt, sha256=hashlib.sha256(kaputt).hexdigest(), zustand=FEHLERHAFT,
                           fehler="JSON nicht lesbar", fehler_code="format", metadaten={"adresse": "10.0.0.7"})
         gut = b'{"ok": true}'
-        db.session.add(Eingang(quelle="amt24", art="ozgcloud", transaktions_id="tx-gut", content_type="application/json",
-                               inhalt=gut, sha256=hashlib.sha256(gut).hexdigest(), zustand=VERARBEITET,
-                               vorgang_id=v.id, metadaten={}))
+        db.session.add(Eingang(quelle="amt24", art="ozgcloud", transaktions_id="tx-gut",
+                               content_type="application/json", inhalt=gut, sha256=hashlib.sha256(gut).hexdigest(),
+                               zustand=VERARBEITET, vorgang_id=v.id, metadaten={}))
         db.session.add(eingang)
         db.session.flush()
         aufgaben = runner.offene_aufgaben(vorgang=v)
