@@ -128,6 +128,13 @@ def _anmeldung_falsch(page) -> None:
         page.get_by_role("button", name="Anmelden").click()
 
 
+def _leer_absenden(page) -> None:
+    """Submit the page's first form as it is (empty): the form with its errors."""
+    with page.expect_navigation():
+        page.locator("main form").first.locator("button[type=submit]").first.click()
+    assert page.locator(".fehler-zusammenfassung, .fehler").first.is_visible()
+
+
 #: (page name, login or None, path template, optional action on the loaded page)
 SEITEN = [
     ("Anmeldung mit Fehler", None, "/anmelden", _anmeldung_falsch),
@@ -139,6 +146,7 @@ SEITEN = [
     ("Wiedervorlage bearbeiten", "sabine", "/wiedervorlagen/{wv_id}/bearbeiten", None),
     ("Benachrichtigungen", "sabine", "/benachrichtigungen", None),
     ("Einstellungen", "sabine", "/einstellungen", None),
+    ("Einstellungen mit Fehlern", "sabine", "/einstellungen", _leer_absenden),
     ("Hilfe", "sabine", "/hilfe", None),
     ("Fehler 404", "sabine", "/vorgang/GIBT-ES-NICHT", None),
     ("Fehler 403", "sabine", "/admin/", None),
@@ -147,11 +155,14 @@ SEITEN = [
     ("Administration", "anton", "/admin/", None),
     ("Benutzer", "anton", "/admin/benutzer", None),
     ("Benutzer neu", "anton", "/admin/benutzer/neu", None),
+    ("Benutzer neu mit Fehlern", "anton", "/admin/benutzer/neu", _leer_absenden),
     ("Benutzer bearbeiten", "anton", "/admin/benutzer/{benutzer_id}", None),
     ("Organisationseinheiten", "anton", "/admin/oes", None),
     ("Organisationseinheit neu", "anton", "/admin/oes/neu", None),
+    ("Organisationseinheit neu mit Fehlern", "anton", "/admin/oes/neu", _leer_absenden),
     ("Organisationseinheit bearbeiten", "anton", "/admin/oes/{oe_id}", None),
     ("Eingänge", "anton", "/admin/eingaenge", None),
+    ("Eingänge verarbeitet", "anton", "/admin/eingaenge?zustand=verarbeitet", None),
     ("Eingang", "anton", "/admin/eingaenge/{eingang_id}", None),
     ("Formulardienste", "anton", "/admin/intake/quellen", None),
     ("Vorfälle", "anton", "/admin/vorfaelle", None),
