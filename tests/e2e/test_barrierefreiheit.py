@@ -140,6 +140,8 @@ SEITEN = [
     ("Anmeldung mit Fehler", None, "/anmelden", _anmeldung_falsch),
     ("Aufgaben", "sabine", "/aufgaben", None),
     ("Aufgabenformular", "sabine", "/vorgang/{nummer}/aufgabe/{task_id}", None),
+    ("Aufgabenformular mit Fehlern", "sabine", "/vorgang/{nummer}/aufgabe/{task_id}", _leer_absenden),
+    ("Aufgabe nicht mehr offen", "sabine", "/vorgang/{nummer}/aufgabe/gibt-es-nicht", None),
     ("Wiedervorlagen", "sabine", "/wiedervorlagen", None),
     ("Wiedervorlage neu", "sabine", "/wiedervorlagen/neu/{nummer}", None),
     ("Wiedervorlage mit Fehlern", "sabine", "/wiedervorlagen/neu/{nummer}", _wiedervorlage_ohne_betreff),
