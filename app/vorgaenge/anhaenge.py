@@ -12,9 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
-import filetype
 from flask import Response, current_app, send_file
 
+from adapters.anhaenge import OCTET_STREAM, dateiname_bereinigen, mime_erkennen
+from adapters.anhaenge import ist_gefaehrlich as gefaehrlich
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.vorgaenge.historie import protokolliere
@@ -42,21 +43,6 @@ ERLAUBTE_TYPEN = frozenset(
         "message/rfc822",
     }
 )
-#: Types that can execute code in a browser or on a desktop; flagged and never shown inline.
-GEFAEHRLICHE_TYPEN = frozenset(
-    {
-        "text/html",
-        "application/xhtml+xml",
-        "image/svg+xml",
-        "application/javascript",
-        "text/javascript",
-        "application/x-msdownload",
-        "application/x-sh",
-        "application/xml",
-        "text/xml",
-    }
-)
-GEFAEHRLICHE_ENDUNGEN = frozenset({".html", ".htm", ".xhtml", ".svg", ".js", ".exe", ".bat", ".cmd", ".ps1", ".sh"})
 #: Default upload limit per file: 20 MB (config key ANHANG_MAX_BYTES).
 STANDARD_MAX_BYTES = 20 * 1024 * 1024
 
@@ -96,30 +82,23 @@ def bytes_ablegen(daten: bytes) -> str:
 
 
 def typ_erkennen(dateiname: str, daten: bytes, angegeben: str | None = None) -> str:
-    """The MIME type: sniffed from the bytes where possible, else from the name, else what the client said."""
-    erkannt = filetype.guess_mime(daten[:8192]) if daten else None
-    if erkannt:
+    """The MIME type: sniffed from the bytes (the adapters' detector); for text and unknown bytes the name's
+    extension decides (`.csv` is text), else what the client said."""
+    erkannt = mime_erkennen(daten)
+    if erkannt not in (OCTET_STREAM, "text/plain"):
         return erkannt
-    kopf = daten[:512].lstrip().lower()
-    if kopf.startswith((b"<!doctype html", b"<html", b"<script")):
-        return "text/html"
-    if kopf.startswith(b"<svg") or (kopf.startswith(b"<?xml") and b"<svg" in daten[:2048].lower()):
-        return "image/svg+xml"
     geraten, _ = mimetypes.guess_type(dateiname)
-    return geraten or angegeben or "application/octet-stream"
+    return geraten or (erkannt if erkannt != OCTET_STREAM else None) or angegeben or OCTET_STREAM
 
 
-def ist_gefaehrlich(mime_typ: str, dateiname: str) -> bool:
-    """True for types or names a browser or desktop could execute."""
-    endung = Path(dateiname).suffix.lower()
-    return mime_typ in GEFAEHRLICHE_TYPEN or endung in GEFAEHRLICHE_ENDUNGEN
+def ist_gefaehrlich(mime_typ: str, dateiname: str, daten: bytes = b"") -> bool:
+    """True for types, names or contents a browser or desktop could execute (the adapters' one rule)."""
+    return gefaehrlich(dateiname, None, mime_typ, daten)
 
 
 def sicherer_dateiname(dateiname: str) -> str:
-    """The last path component, without control characters, at most 255 characters."""
-    name = dateiname.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable()).strip() or "anhang"
-    return name[-255:]
+    """No directories, no control or reserved characters, never empty (the adapters' one rule)."""
+    return dateiname_bereinigen(dateiname)
 
 
 def hochladen(
@@ -138,7 +117,7 @@ def hochladen(
         raise AnhangAbgelehnt(f"Die Datei ist zu groß (höchstens {grenze // (1024 * 1024)} MB).")
     name = sicherer_dateiname(dateiname)
     mime = typ_erkennen(name, daten, angegebener_typ)
-    if mime not in ERLAUBTE_TYPEN or ist_gefaehrlich(mime, name):
+    if mime not in ERLAUBTE_TYPEN or ist_gefaehrlich(mime, name, daten):
         raise AnhangAbgelehnt(
             "Dieser Dateityp ist nicht erlaubt. Erlaubt sind PDF, Bilder (PNG, JPEG, GIF, WebP, TIFF), "
             "Text, CSV, E-Mails und Office-Dokumente."
@@ -168,7 +147,7 @@ def anhang_anlegen(
         mime_typ=mime,
         groesse=len(daten),
         sha256=bytes_ablegen(daten),
-        ist_gefaehrlich=ist_gefaehrlich(mime, name),
+        ist_gefaehrlich=ist_gefaehrlich(mime, name, daten),
         herkunft=herkunft,
         beschreibung=beschreibung,
         hochgeladen_von_id=benutzer.id if benutzer else None,
