@@ -178,3 +178,12 @@ def test_search_results_page_newest_first_without_gaps(app, client, auth, ordnun
         weiter = re.search(r'href="([^"]+)" rel="next"', seite)
         url = weiter.group(1).replace("&amp;", "&") if weiter else None
     assert gesehen == [v.nummer for v in reversed(treffer)]
+
+
+def test_detail_page_names_the_kind_of_applicant_in_german(app, client, auth, ordnungsamt):
+    """The record says "Natürliche Person", not the stored key."""
+    v = factories.vorgang(ordnungsamt, antragsteller={"art": "person", "vorname": "Anna", "nachname": "Schäfer"})
+    db.session.commit()
+    auth.login()
+    seite = client.get(f"/vorgang/{v.nummer}").get_data(as_text=True)
+    assert "Natürliche Person" in seite
