@@ -9,6 +9,10 @@ For the 20-task reference model (`../shared/bench/reference-20-tasks.bpmn`) and 
 - round trip: `app.engine.runner.abschliessen` of the first user task = load + complete + save + commit;
 - bytes of stored state per instance (after start and after the first task), vs. SpiffWorkflow's JSON.
 
+The start rates are measured in rounds — raw A, raw B, raw + JSON, product, one right after the other on n/10
+instances each — and the medians of the rates and of the per-round ratios are printed, so a ratio never compares
+a raw run and a product run made under different machine load (the machine is shared and noisy).
+
     .venv/bin/python -m bench.engine [--n 300] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 A throwaway SQLite file and a throwaway PostgreSQL database are created and removed. Prints a Markdown table.
@@ -29,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 REFERENZ = ROOT.parent / "shared" / "bench" / "reference-20-tasks.bpmn"
 #: key → (file, data for the first user task)
+#: rounds of the start comparison (each: raw A, raw B, raw + JSON, product on n / RUNDEN instances)
+RUNDEN = 10
 MODELLE = {
     "bench": (REFERENZ, {"wiedervorlage": "2999-01-01T00:00:00+00:00", "bemerkung": "ok"}),
     "allgemeines_verfahren": (ROOT / "processes" / "allgemeines_verfahren.bpmn", {"entscheidung": "annehmen"}),
@@ -50,14 +56,17 @@ def p95(werte: list[float]) -> float:
     return geordnet[max(0, int(round(0.95 * len(geordnet))) - 1)]
 
 
-def roh_messen(pfad: Path, key: str, n: int) -> dict:
-    """Raw SpiffWorkflow in memory: instances/s to the first user task, without and with serialize_json."""
+def roh_starter(pfad: Path, key: str):
+    """Raw SpiffWorkflow in memory: a function `einmal(speichern)` that starts one instance to the first user task
+    and returns the workflow (speichern ""), SpiffWorkflow's `serialize_json` ("json") or our state ("zustand");
+    plus the parsed spec, its subprocess specs and SpiffWorkflow's serializer."""
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
     from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
     from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
     from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
+    from app.engine.serialisierung import zustand_speichern
     from app.engine.skripte import script_engine
 
     parser = CamundaParser()
@@ -67,32 +76,70 @@ def roh_messen(pfad: Path, key: str, n: int) -> dict:
     # the reference model runs with SpiffWorkflow's own script engine; the shipped models need our API
     engine = PythonScriptEngine() if key == "bench" else script_engine(None)
 
-    from app.engine.serialisierung import zustand_laden, zustand_speichern
-
-    def einmal(speichern: str):
+    def einmal(speichern: str = ""):
         wf = BpmnWorkflow(spec, subs, script_engine=engine)
         wf.do_engine_steps()
         if speichern == "json":
             return serializer.serialize_json(wf)
         return zustand_speichern(wf) if speichern == "zustand" else wf
 
-    ergebnis = {}
-    for speichern, name in (("", "roh"), ("json", "roh_mit_json"), ("zustand", "roh_mit_zustand")):
-        einmal(speichern)
-        start = time.perf_counter()
-        for _ in range(n):
-            ergebnis_wf = einmal(speichern)
-        ergebnis[name] = n / (time.perf_counter() - start)
-        if speichern == "json":
-            letzte = ergebnis_wf
-    ergebnis["roh_bytes"] = len(letzte.encode())
-    # loading one instance: SpiffWorkflow's deserialize_json (restores the spec) vs. state + cached spec
+    return einmal, spec, subs, serializer
 
-    wf = serializer.deserialize_json(letzte)
-    zustand = zustand_speichern(wf)
-    ergebnis["laden_roh_ms"] = _dauer_ms(lambda: serializer.deserialize_json(letzte), n)
-    ergebnis["laden_ms"] = _dauer_ms(lambda: zustand_laden(zustand, spec, subs), n)
+
+def _rate(funktion, anzahl: int) -> float:
+    """Calls per second of `funktion()` over `anzahl` calls."""
+    start = time.perf_counter()
+    for _ in range(anzahl):
+        funktion()
+    return anzahl / (time.perf_counter() - start)
+
+
+def starts_vergleichen(einmal, key: str, ids: list[int], vorgang_klasse) -> dict:
+    """Start rates of raw A, raw B, raw + JSON and the product (on the Vorgänge `ids`), in rounds.
+
+    Each round runs the four one right after the other, so each ratio compares runs under the same machine load;
+    returned are the medians over the rounds of every rate and of the ratios product/A and product/B.
+    """
+    from app.engine import runner
+    from app.extensions import db
+
+    offen = iter(ids)
+
+    def produkt_einmal() -> float:
+        """One start as the intake does it: a fresh session, one transaction per Vorgang; returns seconds."""
+        db.session.expunge_all()
+        vorgang = db.session.get(vorgang_klasse, next(offen))
+        t0 = time.perf_counter()
+        runner.start(vorgang, key)
+        db.session.commit()
+        return time.perf_counter() - t0
+
+    runden: dict[str, list[float]] = {"roh": [], "roh_mit_zustand": [], "roh_mit_json": [], "start": []}
+    je_runde = max(1, len(ids) // RUNDEN)
+    for _ in range(RUNDEN):
+        runden["roh"].append(_rate(einmal, je_runde))
+        runden["roh_mit_zustand"].append(_rate(lambda: einmal("zustand"), je_runde))
+        runden["roh_mit_json"].append(_rate(lambda: einmal("json"), je_runde))
+        runden["start"].append(je_runde / sum(produkt_einmal() for _ in range(je_runde)))
+    ergebnis = {name: statistics.median(werte) for name, werte in runden.items()}
+    ergebnis["anteil_a"] = statistics.median(p / a for p, a in zip(runden["start"], runden["roh"], strict=True))
+    ergebnis["anteil_b"] = statistics.median(
+        p / b for p, b in zip(runden["start"], runden["roh_mit_zustand"], strict=True)
+    )
     return ergebnis
+
+
+def laden_messen(einmal, spec, subs, serializer, n: int) -> dict:
+    """Stored bytes and load time: SpiffWorkflow's deserialize_json (restores the spec) vs. state + cached spec."""
+    from app.engine.serialisierung import zustand_laden, zustand_speichern
+
+    json_text = einmal("json")
+    zustand = zustand_speichern(serializer.deserialize_json(json_text))
+    return {
+        "roh_bytes": len(json_text.encode()),
+        "laden_roh_ms": _dauer_ms(lambda: serializer.deserialize_json(json_text), n),
+        "laden_ms": _dauer_ms(lambda: zustand_laden(zustand, spec, subs), n),
+    }
 
 
 def _dauer_ms(funktion, n: int) -> float:
@@ -128,34 +175,25 @@ def produkt_messen(url: str, n: int) -> dict:
         db.session.commit()
         benutzer_id, amt_id = benutzer.id, amt.id
         for key, (pfad, daten) in MODELLE.items():
-            # raw right before the product, so both see the same machine load (the ratio is what counts)
-            roh = roh_messen(pfad, key, n)
+            einmal, spec, subs, serializer = roh_starter(pfad, key)
             vorgaenge = []
             amt = db.session.get(Organisationseinheit, amt_id)
             for _ in range(n):
                 vorgaenge.append(anlegen(amt, formular_id="bench"))
             db.session.commit()
             ids = [v.id for v in vorgaenge]
-            # start: one transaction per Vorgang, as the intake does it
-            runner.start(db.session.get(type(vorgaenge[0]), ids[0]), key)  # warm-up (spec cache, statements)
-            db.session.commit()
-            dauer = 0.0
             vorgang_klasse = type(vorgaenge[0])
-            for vorgang_id in ids[1:]:
-                # one session per Vorgang, as in the intake request: the commit then expires only its objects
-                db.session.expunge_all()
-                vorgang = db.session.get(vorgang_klasse, vorgang_id)
-                t0 = time.perf_counter()
-                runner.start(vorgang, key)
-                db.session.commit()
-                dauer += time.perf_counter() - t0
-            start_rate = (n - 1) / dauer
+            einmal(), einmal("json"), einmal("zustand")  # warm-up
+            runner.start(db.session.get(vorgang_klasse, ids[0]), key)  # warm-up (spec cache, statements)
+            db.session.commit()
+            roh = starts_vergleichen(einmal, key, ids[1:], vorgang_klasse)
+            roh.update(laden_messen(einmal, spec, subs, serializer, n))
             zustaende = db.session.scalars(db.select(ProzessInstanz.zustand)).all()
-            bytes_start = statistics.median(len(z.encode()) for z in zustaende[-n:])
+            bytes_start = statistics.median(len(z.encode()) for z in zustaende)
             # round trip: complete the first open task of each instance
             aufgaben = {a.vorgang_id: a.task_id for a in runner.offene_aufgaben()}
             zeiten = []
-            for vorgang_id in ids:
+            for vorgang_id in (i for i in ids if i in aufgaben):  # the started ones (rounds may leave a rest)
                 db.session.expunge_all()  # a fresh request: nothing of the case is in the session …
                 benutzer = db.session.get(Benutzer, benutzer_id)  # … except the user, loaded by Flask-Login
                 benutzer.oe_ids  # noqa: B018
@@ -168,7 +206,7 @@ def produkt_messen(url: str, n: int) -> dict:
             ).all()
             ergebnisse[key] = {
                 **roh,
-                "start": start_rate,
+                "start": roh["start"],
                 "rt_median": statistics.median(zeiten),
                 "rt_p95": p95(zeiten),
                 "bytes_start": bytes_start,
@@ -253,7 +291,8 @@ def main() -> None:
 
     print(f"\nEngine-Benchmark, {args.n} Instanzen je Modell und Datenbank, ein Thread. Basis A = roh im Speicher "
           "ohne Serialisierung (Issue 3), Basis B = roh + zustand_speichern (dieselbe Serialisierung wie im "
-          "Produkt); beide unmittelbar vor dem Produkt gemessen.\n")
+          "Produkt); Start in {RUNDEN} Runden abwechselnd roh A, roh B, roh+JSON, Produkt gemessen: Raten und "
+          "Anteile sind Mediane über die Runden (jeder Anteil vergleicht Läufe unter derselben Last).\n")
     print("| Modell | DB | roh Start/s (A) | roh+SpiffWorkflow-JSON Start/s | roh+Zustand Start/s (B) | "
           "Produkt Start/s | Produkt/A | Produkt/B | Runde Median ms | Runde p95 ms | "
           "Zustand Bytes (Start / nach 1 Aufgabe) | SpiffWorkflow-JSON Bytes | "
@@ -263,7 +302,7 @@ def main() -> None:
         for db_name, werte in datenbanken.items():
             w = werte[key]
             print(f"| {key} | {db_name} | {w['roh']:.0f} | {w['roh_mit_json']:.0f} | {w['roh_mit_zustand']:.0f} | "
-                  f"{w['start']:.0f} | {w['start'] / w['roh']:.0%} | {w['start'] / w['roh_mit_zustand']:.0%} | "
+                  f"{w['start']:.0f} | {w['anteil_a']:.0%} | {w['anteil_b']:.0%} | "
                   f"{w['rt_median']:.2f} | {w['rt_p95']:.2f} | "
                   f"{w['bytes_start']:.0f} / {w['bytes_nach']:.0f} | {w['roh_bytes']} | "
                   f"{w['laden_roh_ms']:.2f} / {w['laden_ms']:.2f} |")
