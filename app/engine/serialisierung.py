@@ -4,6 +4,12 @@ SpiffWorkflow's serializer writes the whole spec into every workflow dump and re
 costs most of the load time. Our converter for `BpmnWorkflow` leaves `spec` and `subprocess_specs` out of the
 state and, when loading, takes the already restored spec objects of the version (cached in-process by
 `app.engine.registry`). Specs are not changed by running workflows, so one spec object serves all instances.
+
+Writing the state is on the path of every start and every completed task, so the task dicts are built directly
+(`_tasks_als_dict`): the same dicts SpiffWorkflow 3.2's `TaskConverter` writes (loading uses SpiffWorkflow's own
+converters unchanged), but each task id is turned into text once instead of four times (own id, key, parent,
+child) and empty values skip the registry. `tests/engine/test_serialisierung.py` checks that the output equals
+SpiffWorkflow's.
 """
 
 import json
@@ -12,9 +18,71 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+
+
+def _workflow_als_dict(converter: WorkflowConverter, workflow) -> dict:
+    """What SpiffWorkflow's `WorkflowConverter.to_dict` writes, with the tasks built by `_tasks_als_dict`."""
+    registry = converter.registry
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": _tasks_als_dict(workflow, registry),
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def _tasks_als_dict(workflow, registry) -> dict:
+    """The tasks of one (sub)workflow as SpiffWorkflow's `TaskConverter` writes them (data as delta to the parent)."""
+    tasks = workflow.tasks
+    text = {task_id: str(task_id) for task_id in tasks}
+    ergebnis = {}
+    for task_id, task in tasks.items():
+        eltern = tasks.get(task._parent)
+        if eltern is None:
+            data, delta = task.data, {}
+        else:
+            vorher, nachher = eltern.data, task.data
+            data = {}
+            delta = {
+                "updates": {k: v for k, v in nachher.items() if k not in vorher or v != vorher[k]},
+                "deletions": [k for k in vorher if k not in nachher],
+            }
+        ergebnis[text[task_id]] = {
+            "id": text[task_id],
+            "parent": text[task._parent] if eltern is not None else None,
+            "children": [text.get(kind) or str(kind) for kind in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": registry.convert(task.internal_data) if task.internal_data else {},
+            "data": data,
+            "delta": delta,
+            "typename": "Task",
+        }
+    return ergebnis
+
+
+class SubWorkflowZustandConverter(BpmnSubWorkflowConverter):
+    """Subprocess converter writing its tasks like `ZustandConverter`."""
+
+    def to_dict(self, workflow):
+        """What `BpmnSubWorkflowConverter.to_dict` writes."""
+        dct = _workflow_als_dict(self, workflow)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
 
 
 class ZustandConverter(BpmnWorkflowConverter):
@@ -22,7 +90,7 @@ class ZustandConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow):
         """The per-instance state: tasks, data, subprocesses, events — no spec."""
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct = _workflow_als_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -48,6 +116,7 @@ def _registry():
     """The Camunda configuration with our workflow converter and `date` support for task data."""
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = ZustandConverter
+    config[BpmnSubWorkflow] = SubWorkflowZustandConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     return registry
