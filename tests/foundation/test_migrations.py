@@ -26,3 +26,15 @@ def test_migrations_from_empty_to_head_match_the_models(app):
 
         diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), db.metadata)
     assert diff == []
+
+
+def test_instance_state_is_compressed_with_lz4_on_postgresql(app):
+    """PostgreSQL compresses the large per-instance state with lz4 (faster than pglz); SQLite has no such setting."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            return
+        methode = conn.execute(sa.text(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'prozess_instanz'::regclass "
+            "AND attname = 'zustand'"
+        )).scalar_one()
+    assert methode == "l"
