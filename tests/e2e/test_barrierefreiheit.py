@@ -138,6 +138,8 @@ def _leer_absenden(page) -> None:
 #: (page name, login or None, path template, optional action on the loaded page)
 SEITEN = [
     ("Anmeldung mit Fehler", None, "/anmelden", _anmeldung_falsch),
+    ("Vorgänge", "sabine", "/", None),
+    ("Vorgang", "sabine", "/vorgang/{nummer}", None),
     ("Aufgaben", "sabine", "/aufgaben", None),
     ("Aufgabenformular", "sabine", "/vorgang/{nummer}/aufgabe/{task_id}", None),
     ("Aufgabenformular mit Fehlern", "sabine", "/vorgang/{nummer}/aufgabe/{task_id}", _leer_absenden),
@@ -173,6 +175,14 @@ SEITEN = [
 ]
 
 
+#: The outermost elements that reach past the window's right edge (tag, class, width), for the failure message.
+ZU_BREIT = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter(e => e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+  .slice(0, 5)
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().width)} px`)"""
+
+
 def _verstoesse(page) -> list[dict]:
     """axe-core's serious and critical violations of the current page."""
     ergebnis = Axe().run(page)
@@ -198,3 +208,11 @@ def test_every_page_type_has_no_serious_accessibility_violations(server_modul, d
     assert not schwer, f"{name}: " + "; ".join(
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}" for v in schwer
     )
+    # Reflow (WCAG 1.4.10): at 320 CSS px (a phone, or 1280 px at 400 % zoom) the page never scrolls sideways;
+    # wide tables scroll inside their own focusable region instead.
+    page.set_viewport_size({"width": 320, "height": 800})
+    if SCREENSHOTS is not None:
+        page.screenshot(path=str(SCREENSHOTS / f"{name} (320 px).png"), full_page=True)
+    breite = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert breite[0] <= breite[1], f"{name}: {breite[0]} px breit bei {breite[1]} px Fensterbreite: " + str(
+        page.evaluate(ZU_BREIT))
