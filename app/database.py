@@ -39,3 +39,46 @@ def zum_beanspruchen(query):
     if is_postgres():
         return query.with_for_update(skip_locked=True)
     return query
+
+
+class KompilierteAnweisung:
+    """A Core statement compiled once per dialect and run with `exec_driver_sql` on the session's connection.
+
+    For the hottest writes only (the engine's start): `session.execute` builds a cache key of the statement and
+    prepares the execution context on every call, which for a statement with many bind parameters costs more than
+    PostgreSQL needs to run it (measured: 0.9–1.1 ms vs 0.4–0.6 ms for the start's one statement). The values still
+    go through the types' bind processors, and errors still arrive as SQLAlchemy exceptions (`IntegrityError` …).
+    """
+
+    def __init__(self, anweisung):
+        """Keep the statement; it is compiled on first use per dialect."""
+        self.anweisung = anweisung
+        self._je_dialekt: dict[str, tuple] = {}
+
+    def _kompiliert(self, dialect) -> tuple:
+        """(SQL text, bind names in order, processors by bind name, positional?) for `dialect`."""
+        fertig = self._je_dialekt.get(dialect.name)
+        if fertig is None:
+            compiled = self.anweisung.compile(dialect=dialect)
+            prozessoren = {}
+            for bind, name in compiled.bind_names.items():
+                prozessor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if prozessor is not None:
+                    prozessoren[name] = prozessor
+            namen = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
+            fertig = (compiled.string, namen, prozessoren, compiled.positional)
+            self._je_dialekt[dialect.name] = fertig
+        return fertig
+
+    def _werte(self, namen, prozessoren, positional: bool, parameter: dict):
+        """The DBAPI parameters for one row: processed, as a tuple (positional) or a dict."""
+        werte = [prozessoren[n](parameter[n]) if n in prozessoren else parameter[n] for n in namen]
+        return tuple(werte) if positional else dict(zip(namen, werte, strict=True))
+
+    def ausfuehren(self, parameter: dict | list[dict]):
+        """Run with one dict of values (by bind name) or a list of them (executemany); returns the result."""
+        connection = db.session.connection()
+        sql, namen, prozessoren, positional = self._kompiliert(connection.dialect)
+        if isinstance(parameter, list):
+            return connection.exec_driver_sql(sql, [self._werte(namen, prozessoren, positional, p) for p in parameter])
+        return connection.exec_driver_sql(sql, self._werte(namen, prozessoren, positional, parameter))

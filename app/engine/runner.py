@@ -28,6 +28,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
+from app.database import KompilierteAnweisung
 from app.engine import registry, uhr
 from app.engine.formular import Formularfeld, anzeigen, felder_aus_spec, pruefen
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
@@ -382,42 +383,45 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
     """Insert an instance row, its open-task rows and its first Historie entry; returns the instance id.
 
     PostgreSQL: one round trip, `WITH i AS (INSERT … RETURNING id), h AS (INSERT historie …) INSERT INTO
-    prozess_aufgabe SELECT … FROM i`. SQLite (in-process, no round trips to save): three plain inserts.
+    prozess_aufgabe SELECT … FROM i`. SQLite (in-process, no round trips to save): three plain inserts. All are
+    compiled once (`KompilierteAnweisung`): this is the hottest write of the product.
     """
     from app.database import is_postgres
 
     for zeile in aufgaben:
         zeile["erstellt_am"] = jetzt
     if not is_postgres():
-        h_stmt, i_stmt = _sqlite_anweisungen(tuple(historie), tuple(werte))
-        db.session.execute(h_stmt, historie)
-        instanz_id = db.session.execute(i_stmt, werte).scalar_one()
+        aufgabe_spalten = tuple(aufgaben[0]) if aufgaben else ()
+        h_stmt, i_stmt, a_stmt = _sqlite_anweisungen(tuple(historie), tuple(werte), aufgabe_spalten)
+        h_stmt.ausfuehren(historie)
+        instanz_id = i_stmt.ausfuehren(werte).scalar_one()
         if aufgaben:
-            zeilen = [{**zeile, "instanz_id": instanz_id} for zeile in aufgaben]
-            db.session.execute(insert(ProzessAufgabe.__table__), zeilen)
+            a_stmt.ausfuehren([{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
         return instanz_id
     parameter = {f"i_{spalte}": wert for spalte, wert in werte.items()}
     parameter.update({f"h_{spalte}": wert for spalte, wert in historie.items()})
     for nummer, zeile in enumerate(aufgaben):
         parameter.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
     stmt = _cte_anweisung(tuple(werte), tuple(historie), tuple(aufgaben[0]) if aufgaben else (), len(aufgaben))
-    return db.session.execute(stmt, parameter).scalar_one()
+    return stmt.ausfuehren(parameter).scalar_one()
 
 
 @functools.lru_cache(maxsize=16)
-def _sqlite_anweisungen(historie_spalten: tuple, instanz_spalten: tuple):
-    """The Historie and instance inserts for SQLite, built once (bind parameters named like the columns)."""
-    ti, th = ProzessInstanz.__table__, HistorieEintrag.__table__
+def _sqlite_anweisungen(historie_spalten: tuple, instanz_spalten: tuple, aufgabe_spalten: tuple):
+    """The Historie, instance and task-row inserts for SQLite, built once (bind parameters named like the
+    columns)."""
+    ti, th, ta = ProzessInstanz.__table__, HistorieEintrag.__table__, ProzessAufgabe.__table__
     historie = insert(th).values({s: bindparam(s, type_=th.c[s].type) for s in historie_spalten})
     instanz = insert(ti).values({s: bindparam(s, type_=ti.c[s].type) for s in instanz_spalten}).returning(ti.c.id)
-    return historie, instanz
+    spalten = (*aufgabe_spalten, "instanz_id")
+    aufgaben = insert(ta).values({s: bindparam(s, type_=ta.c[s].type) for s in spalten})
+    return KompilierteAnweisung(historie), KompilierteAnweisung(instanz), KompilierteAnweisung(aufgaben)
 
 
 @functools.lru_cache(maxsize=64)
 def _cte_anweisung(instanz_spalten: tuple, historie_spalten: tuple, aufgabe_spalten: tuple, anzahl: int):
-    """The PostgreSQL insert statement for an instance with `anzahl` task rows, built once per shape (with bind
-    parameters `i_<column>`, `h_<column>` and `a<n>_<column>`), so SQLAlchemy's compiled cache serves every
-    later start."""
+    """The PostgreSQL insert statement for an instance with `anzahl` task rows, built and compiled once per shape
+    (with bind parameters `i_<column>`, `h_<column>` and `a<n>_<column>`)."""
     ti, ta, th = ProzessInstanz.__table__, ProzessAufgabe.__table__, HistorieEintrag.__table__
     neu = (
         insert(ti)
@@ -432,7 +436,7 @@ def _cte_anweisung(instanz_spalten: tuple, historie_spalten: tuple, aufgabe_spal
         .cte("neuer_eintrag")
     )
     if not anzahl:
-        return select(neu.c.id).add_cte(eintrag)
+        return KompilierteAnweisung(select(neu.c.id).add_cte(eintrag))
     quelle = union_all(
         *(
             select(*(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in aufgabe_spalten),
@@ -441,7 +445,7 @@ def _cte_anweisung(instanz_spalten: tuple, historie_spalten: tuple, aufgabe_spal
         )
     )
     zeilen = insert(ta).from_select([*aufgabe_spalten, "instanz_id"], quelle).returning(ta.c.instanz_id)
-    return select(neu.c.id).add_cte(eintrag, zeilen.cte("neue_aufgaben"))
+    return KompilierteAnweisung(select(neu.c.id).add_cte(eintrag, zeilen.cte("neue_aufgaben")))
 
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
