@@ -541,18 +541,22 @@ def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> Non
 
 def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> None:
     """The body of `abschliessen`."""
+    # One query for the task row, its Vorgang and its instance, locked until commit (PostgreSQL) and loaded fresh;
+    # a completion that won meanwhile shows up below as a task that is no longer READY, or at the version check.
     gefunden = db.session.execute(
-        select(ProzessAufgabe, Vorgang).join(Vorgang, Vorgang.id == ProzessAufgabe.vorgang_id).where(
-            ProzessAufgabe.task_id == str(task_id)
-        )
+        select(ProzessAufgabe, Vorgang, ProzessInstanz)
+        .join(Vorgang, Vorgang.id == ProzessAufgabe.vorgang_id)
+        .join(ProzessInstanz, ProzessInstanz.id == ProzessAufgabe.instanz_id)
+        .where(ProzessAufgabe.task_id == str(task_id))
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
     ).first()
     if gefunden is None:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
-    zeile, vorgang = gefunden
+    zeile, vorgang, instanz = gefunden
     if not darf_bearbeiten(benutzer, zeile, vorgang.oe_id):
         raise KeineBerechtigung("Sie dürfen diese Aufgabe nicht erledigen.")
-    instanz = _instanz_sperren(zeile.instanz_id)
-    if instanz is None or instanz.zustand_art != AKTIV:
+    if instanz.zustand_art != AKTIV:
         raise Konflikt("Das Verfahren dieses Vorgangs läuft nicht (beendet, abgebrochen oder mit Vorfall).")
     lauf = _laden(instanz, vorgang, benutzer)
     try:
