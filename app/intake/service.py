@@ -25,9 +25,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, false, or_, select, update
+from flask import current_app, has_app_context
+from sqlalchemy import and_, event, false, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from adapters import AdapterFehler, Antrag
 from app.extensions import db
@@ -396,11 +397,44 @@ def routing_schluessel(antrag: Antrag) -> list[tuple[str, str]]:
     return paare
 
 
+#: Seconds a routing result is reused (config `INTAKE_ROUTING_CACHE_SEKUNDEN`; 0 = off).
+ROUTING_CACHE_SEKUNDEN = 2.0
+#: OE columns kept in the routing cache (all of them: the OE is put into the session without loading).
+_OE_SPALTEN = tuple(spalte.key for spalte in Organisationseinheit.__table__.columns)
+
+
 def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
     """The OE of an Antrag: routing table, then an OE whose Kennung equals the zuständige Stelle, else the
-    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason). One query."""
+    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason).
+
+    A result is reused per app for ``INTAKE_ROUTING_CACHE_SEKUNDEN`` (one query and its ORM load less per
+    delivery). Changes to routing rows or OEs made through the ORM in this process clear the cache at once
+    (:func:`_routing_cache_pruefen`); changes by another process take effect here within the cache time.
+    Failures are never cached.
+    """
     paare = routing_schluessel(antrag)
     stelle = (antrag.kopf.zustaendige_stelle or "").strip()
+    ttl = current_app.config.get("INTAKE_ROUTING_CACHE_SEKUNDEN", ROUTING_CACHE_SEKUNDEN)
+    cache = current_app.extensions.setdefault("intake_routing", {})
+    schluessel = (tuple(paare), stelle)
+    jetzt = time.monotonic()
+    eintrag = cache.get(schluessel)
+    if eintrag is not None and eintrag[3] > jetzt:
+        daten, pruefen, grund, _frist = eintrag
+        oe = Organisationseinheit(**daten)
+        make_transient_to_detached(oe)
+        # load=False: into the session as the persistent row it is, without a SELECT
+        return db.session.merge(oe, load=False), pruefen, grund
+    oe, pruefen, grund = _oe_abfragen(paare, stelle)
+    if ttl > 0:
+        if len(cache) > 1000:  # keys come from outside: bound the memory
+            cache.clear()
+        cache[schluessel] = ({k: getattr(oe, k) for k in _OE_SPALTEN}, pruefen, grund, jetzt + ttl)
+    return oe, pruefen, grund
+
+
+def _oe_abfragen(paare: list[tuple[str, str]], stelle: str) -> tuple[Organisationseinheit, bool, str]:
+    """The routing decision of :func:`oe_ermitteln` from the database (one query)."""
     arten = [art for art, _ in paare] + ["standard"]
     schluessel = [wert for _, wert in paare] + ["*"]
     zeilen = db.session.execute(
@@ -430,6 +464,17 @@ def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
             "(Administration → Formulardienste → Zuständigkeiten)"
         )
     return standard, True, f"Keine Zuordnung für {beschreibung}; an die Standard-OE geleitet."
+
+
+@event.listens_for(Session, "after_flush")
+def _routing_cache_pruefen(session: Session, _kontext) -> None:
+    """Clear the routing cache of this app when a flush wrote routing rows or OEs."""
+    if not has_app_context():
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, IntakeRouting | Organisationseinheit):
+            current_app.extensions.get("intake_routing", {}).clear()
+            return
 
 
 def verfahren_ermitteln(formular_id: str, leika_ids: list[str]) -> str | None:

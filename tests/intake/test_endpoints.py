@@ -133,6 +133,35 @@ def test_routing_table_maps_zustaendige_stelle_to_an_oe(client, intake):
     assert vorgang.oe_id == intake.ordnungsamt.id and not vorgang.zustaendigkeit_pruefen
 
 
+def test_routing_is_cached_briefly_and_a_routing_change_in_this_process_applies_at_once(app, client, intake):
+    """The second delivery with the same keys is routed from the cache (no routing query); adding a routing
+    row through the ORM clears the cache, so the next delivery goes to the new OE."""
+    from sqlalchemy import event
+
+    abfragen = []
+
+    def merken(_conn, _cursor, statement, *_rest):
+        """Remember routing queries."""
+        if "intake_routing" in statement and statement.lstrip().upper().startswith("SELECT"):
+            abfragen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", merken)
+    try:
+        for seed in (7, 8):
+            body, typ = ozg_lieferung(random.Random(seed), zustaendige_stelle="ARS-1", anhang_bytes=0)
+            assert _ozg(client, intake.ozg_auth, body, typ).status_code == 201
+        assert len(abfragen) == 1
+        db.session.add(IntakeRouting(art="zustaendige_stelle", schluessel="ARS-1", oe_id=intake.ordnungsamt.id))
+        db.session.commit()
+        body, typ = ozg_lieferung(random.Random(9), zustaendige_stelle="ARS-1", anhang_bytes=0)
+        assert _ozg(client, intake.ozg_auth, body, typ).status_code == 201
+    finally:
+        event.remove(db.engine, "before_cursor_execute", merken)
+    assert len(abfragen) == 2
+    oes = db.session.scalars(select(Vorgang.oe_id).order_by(Vorgang.id)).all()
+    assert oes == [intake.buergerbuero.id, intake.buergerbuero.id, intake.ordnungsamt.id]
+
+
 def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
     """The simulation's SOAP deposit (as used by `intake simulate` and the benchmark) is accepted."""
     envelope = intelliform_lieferung(random.Random(7), anhang_bytes=2000)
