@@ -55,13 +55,15 @@ def test_ozg_cloud_delivery_becomes_a_vorgang_with_attachments_in_the_responsibl
     assert [f["name"] for f in vorgang.formulardaten] == ["antragsteller", "hund"]
     anhaenge = db.session.scalars(select(Anhang).where(Anhang.vorgang_id == vorgang.id).order_by(Anhang.id)).all()
     assert [a.dateiname for a in anhaenge] == ["antrag.pdf", "impfpass.pdf"]
-    assert all(a.mime_typ == "application/pdf" for a in anhaenge)
+    assert all(a.mime_typ == "application/pdf" and a.herkunft == "antrag" and a.hochgeladen_am for a in anhaenge)
     assert datei_pfad(app, anhaenge[1].sha256).read_bytes() == nachweis
     eingang = db.session.scalars(select(Eingang)).one()
     assert (eingang.zustand, eingang.vorgang_id, eingang.quelle) == (VERARBEITET, vorgang.id, "amt24")
-    assert eingang.inhalt == body
-    aktionen = db.session.scalars(select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == vorgang.id))
-    assert "Antrag eingegangen" in list(aktionen)
+    assert eingang.inhalt == body and eingang.versuche == 1 and eingang.bearbeitet_am
+    aktionen = db.session.scalars(
+        select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == vorgang.id).order_by(HistorieEintrag.id)
+    ).all()
+    assert aktionen[:3] == ["Vorgang angelegt", "Antrag eingegangen", "Verfahren gestartet"]
     instanz = db.session.scalars(select(ProzessInstanz).where(ProzessInstanz.vorgang_id == vorgang.id)).one()
     assert instanz.modell_version.key == "hundesteuer"  # routed by form id through processes/routing.toml
     assert offene_aufgaben(vorgang=vorgang), "the procedure runs to its first user task"
@@ -121,6 +123,8 @@ def test_unknown_authority_goes_to_the_default_oe_flagged_zustaendigkeit_pruefen
         select(HistorieEintrag.notiz).where(HistorieEintrag.aktion == "Zuständigkeit prüfen")
     ).one()
     assert "999999" in notiz
+    aktionen = db.session.scalars(select(HistorieEintrag.aktion).order_by(HistorieEintrag.id)).all()
+    assert aktionen[:4] == ["Vorgang angelegt", "Antrag eingegangen", "Zuständigkeit prüfen", "Verfahren gestartet"]
 
 
 def test_routing_table_maps_zustaendige_stelle_to_an_oe(client, intake):
