@@ -56,6 +56,8 @@ class Config:
     INTAKE_MAX_ANHANG_BYTES = 50 * 1024 * 1024
     INTAKE_DUPLIKAT_WARTEN_SEKUNDEN = 30
     INTAKE_AUSSTEHEND_NACH_SEKUNDEN = 60
+    # Seconds a routing decision (OE for a set of routing keys) is reused; changes in the same process apply at once.
+    INTAKE_ROUTING_CACHE_SEKUNDEN = 2.0
 
 
 #: Environment variables read at start-up, mapped to config keys.

@@ -3,11 +3,13 @@
     .venv/bin/python bench/intake.py [--anzahl 600] [--clients 4] [--db sqlite,postgresql]
 
 For each database: a fresh, migrated database with the shipped procedures deployed, one OE, two sources; a real
-gunicorn with 2 sync workers on a free port; a load generator (threads, one connection per request, since
-gunicorn's sync workers close after each answer) posting pre-built deliveries:
+gunicorn with 2 sync workers on a free port; a load generator (threads, one plain socket per request, since
+gunicorn's sync workers close after each answer) sending requests encoded before the clock starts:
 - OZG-Cloud multipart: ~3 KB formData JSON + 20 KB representation PDF + one 100 KB attachment (Bearer token);
 - intelliForm SOAP deposit: ~3 KB myForm XML + one 100 KB PDF, base64 (HTTP Basic, Argon2 on first use).
-Every answer must be 201/200; afterwards the number of Vorgänge is checked.
+Every answer must be 201/200; afterwards the number of Vorgänge is checked. Beside the rate, the CPU time per
+request of the gunicorn workers, the PostgreSQL backends and the load generator is read from /proc: on 2 shared
+cores it says more than the rate, which moves with whatever else runs on the machine.
 
 "raw" is measured in the same run, single thread, in this process: the adapter parse of the same payloads plus
 a SpiffWorkflow start of the routed procedure to its first wait state, in memory (no database, no HTTP).
@@ -173,6 +175,11 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit(f"gunicorn startet nicht, siehe {instanz / 'gunicorn.log'}")
 
+    def prozesse(self) -> list[int]:
+        """The pids of the gunicorn workers (children of the master)."""
+        kinder = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(pid) for pid in kinder.read_text().split()] if kinder.exists() else []
+
     def stop(self) -> None:
         """Terminate gunicorn."""
         self.proc.terminate()
@@ -180,40 +187,87 @@ class Server:
         self.log.close()
 
 
+def _anfrage_bytes(port: int, pfad: str, body: bytes, typ: str, auth: str) -> bytes:
+    """One complete HTTP/1.1 request (head and body) as bytes, built before the clock starts."""
+    kopf = (f"POST {pfad} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {typ}\r\nAuthorization: {auth}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+    return kopf.encode("latin-1") + body
+
+
 def _last(port: int, pfad: str, anfragen: list[tuple[bytes, str, str]], clients: int) -> dict:
-    """POST all requests with `clients` threads; return rate, latencies and failures."""
+    """POST all requests with `clients` threads; return rate, latencies, failures and the generator's CPU.
+
+    The requests are encoded before the clock starts and sent over a plain socket each (gunicorn's sync workers
+    close the connection after every answer): the generator shares the 2 cores with the server, so every
+    millisecond it spends in http.client would be missing from the measured rate.
+    """
+    roh = [_anfrage_bytes(port, pfad, body, typ, auth) for body, typ, auth in anfragen]
     zeiten: list[float] = []
     fehler: list[str] = []
     sperre = threading.Lock()
 
-    def senden(eintrag) -> None:
-        body, typ, auth = eintrag
+    def senden(anfrage: bytes) -> None:
         beginn = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            conn.request("POST", pfad, body=body, headers={"Content-Type": typ, "Authorization": auth})
-            antwort = conn.getresponse()
-            text = antwort.read()
-            ok = antwort.status in (200, 201)
-        finally:
-            conn.close()
+        with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
+            sock.sendall(anfrage)
+            teile = []
+            while stueck := sock.recv(65536):
+                teile.append(stueck)
         dauer = time.perf_counter() - beginn
+        antwort = b"".join(teile)
+        status = antwort[9:12]
         with sperre:
             zeiten.append(dauer)
-            if not ok:
-                fehler.append(f"{antwort.status}: {text[:200]!r}")
+            if status not in (b"200", b"201"):
+                fehler.append(f"{status.decode('latin-1')}: {antwort[:300]!r}")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(senden, anfragen))
-    gesamt = time.perf_counter() - start
+        list(pool.map(senden, roh))
+    gesamt, cpu = time.perf_counter() - start, time.process_time() - cpu
     zeiten.sort()
     return {
         "rate": len(anfragen) / gesamt,
         "median_ms": statistics.median(zeiten) * 1000,
         "p95_ms": zeiten[int(len(zeiten) * 0.95) - 1] * 1000,
         "fehler": fehler,
+        "last_cpu_ms": cpu / len(anfragen) * 1000,
     }
+
+
+def _cpu_sekunden(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc; 0 where unreadable)."""
+    summe = 0
+    for pid in pids:
+        try:
+            felder = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        summe += int(felder[11]) + int(felder[12])
+    return summe / os.sysconf("SC_CLK_TCK")
+
+
+def _pg_backends(uri: str) -> list[int]:
+    """The pids of the PostgreSQL backends connected to the bench database (the gunicorn workers' pools)."""
+    if not uri.startswith("postgresql"):
+        return []
+    engine = sa.create_engine(uri)
+    with engine.connect() as conn:
+        pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()")).scalars().all()  # fmt: skip
+    engine.dispose()
+    return list(pids)
+
+
+def _gemessen(server: Server, uri: str, pfad: str, anfragen: list, clients: int) -> dict:
+    """`_last` plus the CPU the gunicorn workers and the PostgreSQL backends spent per request."""
+    pids = server.prozesse(), _pg_backends(uri)
+    vorher = [_cpu_sekunden(p) for p in pids]
+    ergebnis = _last(server.port, pfad, anfragen, clients)
+    nachher = [_cpu_sekunden(p) for p in pids]
+    je_anfrage = [(n - v) / len(anfragen) * 1000 for v, n in zip(vorher, nachher, strict=True)]
+    ergebnis["server_cpu_ms"], ergebnis["pg_cpu_ms"] = je_anfrage
+    return ergebnis
 
 
 def _datenbank(art: str, basis: Path) -> tuple[str, callable]:
@@ -244,6 +298,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (>1: gthread)")
     args = parser.parse_args()
 
+    last_vorher = f"{os.getloadavg()[0]:.2f}"
     print(f"Erzeuge {args.anzahl} OZG- und {args.anzahl} SOAP-Lieferungen …", flush=True)
     ozg, soap = _lieferungen(args.anzahl, args.seed)
     print(f"  OZG-Körper {statistics.mean(len(b) for b, _ in ozg) / 1024:.0f} KB, "
@@ -267,9 +322,10 @@ def main() -> None:
                 aufwaermen = [(b, SOAP, if_auth) for b in _lieferungen(10, args.seed + 2)[1]]
                 _last(server.port, "/intelliform/deposit", aufwaermen, 2)
                 print(f"[{art}] OZG multipart …", flush=True)
-                r_ozg = _last(server.port, "/antrag", [(b, t, ozg_auth) for b, t in ozg], args.clients)
+                r_ozg = _gemessen(server, uri, "/antrag", [(b, t, ozg_auth) for b, t in ozg], args.clients)
                 print(f"[{art}] intelliForm SOAP …", flush=True)
-                r_soap = _last(server.port, "/intelliform/deposit", [(b, SOAP, if_auth) for b in soap], args.clients)
+                r_soap = _gemessen(server, uri, "/intelliform/deposit", [(b, SOAP, if_auth) for b in soap],
+                                   args.clients)  # fmt: skip
             finally:
                 server.stop()
             vorgaenge = _vorgaenge_zaehlen(uri, basis)
@@ -289,10 +345,13 @@ def main() -> None:
     print(f"{args.anzahl} Lieferungen je Art, {args.clients} Client-Threads, gunicorn 2 Worker ({worker}), "
           f"{os.cpu_count()} Kerne")  # fmt: skip
     print(f"{'Datenbank':<11} {'Lieferung':<17} {'Ende-zu-Ende/s':>15} {'Median ms':>10} {'p95 ms':>8} "
-          f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7}")  # fmt: skip
+          f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7} {'CPU ms: Worker':>15} {'PG':>5} {'Last':>5}")  # fmt: skip
     for art, name, r, roh_rate in zeilen:
         print(f"{art:<11} {name:<17} {r['rate']:>15.1f} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
-              f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7}")  # fmt: skip
+              f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7} "
+              f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f}")  # fmt: skip
+    print(f"Last vorher {last_vorher}, nachher {os.getloadavg()[0]:.2f} (1-min-Mittel). CPU ms = CPU-Zeit je Anfrage "
+          "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -19,15 +19,17 @@ The service never reads ``flask.request``; views pass what they extracted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, false, or_, select, update
+from flask import current_app, has_app_context
+from sqlalchemy import and_, bindparam, event, false, func, insert, inspect, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from adapters import AdapterFehler, Antrag
 from app.extensions import db
@@ -37,7 +39,7 @@ from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
 from app.vorgaenge.anhaenge import bytes_ablegen
 from app.vorgaenge.historie import protokolliere
-from app.vorgaenge.models import Anhang, Vorgang
+from app.vorgaenge.models import Anhang, HistorieEintrag, Vorgang
 from app.vorgaenge.service import anlegen
 
 log = logging.getLogger(__name__)
@@ -151,33 +153,42 @@ def annehmen(
             raise Abgelehnt(af) from af
         fehler = af
     transaktions_id = antrag.kopf.transaktions_id if antrag else (transaktions_id or f"sha256:{sha}")
-    eingang = Eingang(
-        quelle=quelle.name,
-        art=quelle.art,
-        transaktions_id=transaktions_id[:200],
-        content_type=content_type or "",
-        inhalt=inhalt,
-        sha256=sha,
-        zustand=FEHLERHAFT if fehler else AUSSTEHEND,
-        fehler=fehler.message if fehler else "",
-        fehler_code=fehler.code if fehler else "",
-        metadaten=metadaten,
-        bearbeitet_am=utcnow() if fehler else None,
-    )
-    db.session.add(eingang)
+    werte = {
+        "quelle": quelle.name,
+        "art": quelle.art,
+        "transaktions_id": transaktions_id[:200],
+        "eingegangen_am": utcnow(),
+        "content_type": content_type or "",
+        "inhalt": inhalt,
+        "sha256": sha,
+        "zustand": FEHLERHAFT if fehler else AUSSTEHEND,
+        "fehler": fehler.message if fehler else "",
+        "fehler_code": fehler.code if fehler else "",
+        "versuche": 0,
+        "vorgang_id": None,
+        "metadaten": metadaten,
+        "bearbeitet_am": utcnow() if fehler else None,
+    }
     try:
-        db.session.flush()
-        kurz = EingangKurz(eingang.id, eingang.quelle, eingang.transaktions_id, eingang.eingegangen_am)
+        eingang_id = db.session.execute(_eingang_anweisung(tuple(werte)), werte).scalar_one()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return _wiederholung(quelle.name, transaktions_id[:200])
-    eingang_id = kurz.id
+    kurz = EingangKurz(eingang_id, werte["quelle"], werte["transaktions_id"], werte["eingegangen_am"])
     if fehler:
         log.info("Eingang %s (%s) fehlerhaft: %s", eingang_id, quelle.name, fehler)
         return Ergebnis(eingang_id, transaktions_id, FEHLERHAFT, True, fehler.http_status, None, fehler.code,
                         fehler.message)  # fmt: skip
     return _ergebnis_nach_verarbeitung(kurz, antrag)
+
+
+@functools.lru_cache(maxsize=4)
+def _eingang_anweisung(spalten: tuple):
+    """``INSERT INTO eingang … RETURNING id`` with bind parameters named like the columns, built once: a Core
+    insert served from SQLAlchemy's compiled cache costs less than the ORM's unit of work for one row."""
+    tabelle = Eingang.__table__
+    return insert(tabelle).values({s: bindparam(s, type_=tabelle.c[s].type) for s in spalten}).returning(tabelle.c.id)
 
 
 def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
@@ -237,10 +248,12 @@ def verarbeiten(eingang_id: int, antrag: Antrag | None = None, kurz: EingangKurz
 
     ``antrag``/``kurz`` are passed by the delivery that just stored the Eingang (no re-parse, no reload of the
     raw bytes); the scheduler and re-processing pass only the id. Whoever marks the Eingang ``verarbeitet``
-    first wins: the final conditional UPDATE (``zustand = 'ausstehend'``) finds no row for a loser, which
-    then rolls its Vorgang back — on PostgreSQL it waits for the winner's row lock, on SQLite writers are
-    serialized anyway. Returns None when another process won or when the Eingang failed and was marked
-    ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
+    first wins: the conditional UPDATE (``zustand = 'ausstehend'``, written together with the Anhänge and
+    Historie of the new Vorgang, before the process start) finds no row for a loser, which then rolls its
+    Vorgang back — on PostgreSQL it waits for the winner's row lock, on SQLite writers are serialized anyway.
+    The mark is committed with the Vorgang and its process, or rolled back with them. Returns None when
+    another process won or when the Eingang failed and was marked ``fehlerhaft``. Database errors propagate
+    (the Eingang stays ``ausstehend``).
     """
     if kurz is None or antrag is None:
         eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
@@ -254,20 +267,7 @@ def verarbeiten(eingang_id: int, antrag: Antrag | None = None, kurz: EingangKurz
         if antrag is None:
             antrag = antrag_parsen(*roh)
         vorgang = _vorgang_anlegen(kurz, antrag)
-        gewonnen = db.session.execute(
-            update(Eingang)
-            .where(Eingang.id == eingang_id, Eingang.zustand == AUSSTEHEND)
-            .values(
-                zustand=VERARBEITET,
-                vorgang_id=vorgang.id,
-                fehler="",
-                fehler_code="",
-                bearbeitet_am=utcnow(),
-                versuche=Eingang.versuche + 1,
-            )  # fmt: skip
-            .execution_options(synchronize_session=False)
-        )
-        if gewonnen.rowcount != 1:
+        if vorgang is None:  # another processor claimed the Eingang first
             db.session.rollback()
             return None
         info = VorgangInfo.von(vorgang)
@@ -328,8 +328,9 @@ def _antragsteller_daten(antrag: Antrag) -> dict:
     return daten
 
 
-def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
-    """Route, create the Vorgang and its Anhänge, start the process (no commit)."""
+def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
+    """Route, create the Vorgang and its Anhänge, mark the Eingang ``verarbeitet``, start the process (no
+    commit). None when another processor had already claimed the Eingang."""
     oe, pruefen, grund = oe_ermitteln(antrag)
     kopf = antrag.kopf
     verfahren = verfahren_ermitteln(kopf.formular_id or "", list(kopf.leika_ids))
@@ -344,6 +345,8 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
         eingangsdatum=eingang.eingegangen_am,
         zustaendigkeit_pruefen=pruefen,
     )
+    jetzt = utcnow()
+    anhaenge = []
     for anhang in antrag.anhaenge:
         sha = bytes_ablegen(anhang.inhalt)
         hinweise = []
@@ -351,17 +354,19 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
             hinweise.append(f"Deklarierter Typ {anhang.mime_deklariert} passt nicht zum Inhalt ({anhang.mime_erkannt})")
         if anhang.ist_gefaehrlich:
             hinweise.append("Möglicherweise gefährlicher Inhalt: wird nur als Download ausgeliefert")
-        db.session.add(
-            Anhang(
-                vorgang_id=vorgang.id,
-                dateiname=anhang.dateiname[:255],
-                mime_typ=(anhang.mime_erkannt or "application/octet-stream")[:200],
-                groesse=anhang.groesse,
-                sha256=sha,
-                ist_gefaehrlich=anhang.ist_gefaehrlich,
-                herkunft="antrag",
-                beschreibung="; ".join(hinweise),
-            )
+        anhaenge.append(
+            {
+                "vorgang_id": vorgang.id,
+                "dateiname": anhang.dateiname[:255],
+                "mime_typ": (anhang.mime_erkannt or "application/octet-stream")[:200],
+                "groesse": anhang.groesse,
+                "sha256": sha,
+                "ist_gefaehrlich": anhang.ist_gefaehrlich,
+                "herkunft": "antrag",
+                "beschreibung": "; ".join(hinweise),
+                "hochgeladen_von_id": None,
+                "hochgeladen_am": jetzt,
+            }  # fmt: skip
         )
     protokolliere(
         vorgang,
@@ -376,8 +381,92 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang:
     )
     if pruefen:
         protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
+    if not _zeilen_schreiben_und_beanspruchen(eingang.id, vorgang.id, anhaenge, _historie_abholen(vorgang, jetzt)):
+        return None
     prozess_starten(vorgang, verfahren)
     return vorgang
+
+
+#: Columns of a Historie row as `protokolliere` fills them (plus the time, set here).
+_HISTORIE_SPALTEN = ("vorgang_id", "benutzer_id", "akteur", "aktion", "vorher", "nachher", "notiz")
+
+
+def _historie_abholen(vorgang: Vorgang, jetzt: datetime) -> list[dict]:
+    """Take the pending Historie entries of the new Vorgang out of the session, in the order they were added,
+    as rows to insert ("Vorgang angelegt" from `anlegen`, then ours)."""
+    eintraege = [obj for obj in db.session.new if isinstance(obj, HistorieEintrag) and obj.vorgang_id == vorgang.id]
+    eintraege.sort(key=lambda obj: inspect(obj).insert_order)
+    zeilen = []
+    for eintrag in eintraege:
+        db.session.expunge(eintrag)
+        zeilen.append({**{spalte: getattr(eintrag, spalte) for spalte in _HISTORIE_SPALTEN}, "zeitpunkt": jetzt})
+    return zeilen
+
+
+def _zeilen_schreiben_und_beanspruchen(eingang_id: int, vorgang_id: int, anhaenge: list[dict],
+                                       historie: list[dict]) -> bool:  # fmt: skip
+    """Insert the Anhang and Historie rows and mark the Eingang ``verarbeitet`` if it is still ``ausstehend``;
+    True when this transaction claimed it.
+
+    PostgreSQL: one statement (data-modifying CTEs) instead of the ORM's two inserts plus a separate UPDATE;
+    SQLite (in-process, no round trips to save): the same three statements as Core.
+    """
+    beanspruchen = {"e_id": eingang_id, "e_vorgang_id": vorgang_id, "e_jetzt": utcnow()}
+    if db.session.get_bind().dialect.name != "postgresql":
+        tabellen = ((Anhang.__table__, anhaenge), (HistorieEintrag.__table__, historie))
+        for tabelle, zeilen in tabellen:
+            if zeilen:
+                db.session.execute(insert(tabelle), zeilen)
+        return db.session.execute(_beanspruchen_anweisung(), beanspruchen).rowcount == 1
+    parameter = dict(beanspruchen)
+    for praefix, zeilen in (("a", anhaenge), ("h", historie)):
+        for nummer, zeile in enumerate(zeilen):
+            parameter.update({f"{praefix}{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
+    stmt = _cte_anweisung(tuple(anhaenge[0]) if anhaenge else (), len(anhaenge),
+                          tuple(historie[0]) if historie else (), len(historie))  # fmt: skip
+    return db.session.execute(stmt, parameter).scalar_one() == 1
+
+
+@functools.lru_cache(maxsize=1)
+def _beanspruchen_anweisung():
+    """``UPDATE eingang … WHERE id = :e_id AND zustand = 'ausstehend'``, built once (bind parameters only)."""
+    tabelle = Eingang.__table__
+    return (
+        update(tabelle)
+        .where(tabelle.c.id == bindparam("e_id", type_=tabelle.c.id.type), tabelle.c.zustand == AUSSTEHEND)
+        .values(
+            zustand=VERARBEITET,
+            vorgang_id=bindparam("e_vorgang_id", type_=tabelle.c.vorgang_id.type),
+            fehler="",
+            fehler_code="",
+            bearbeitet_am=bindparam("e_jetzt", type_=tabelle.c.bearbeitet_am.type),
+            versuche=tabelle.c.versuche + 1,
+        )  # fmt: skip
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _cte_anweisung(anhang_spalten: tuple, anhaenge: int, historie_spalten: tuple, eintraege: int):
+    """The PostgreSQL statement of :func:`_zeilen_schreiben_und_beanspruchen` for one shape (numbers of rows),
+    built once with bind parameters ``a<n>_<column>``, ``h<n>_<column>``, ``e_…`` so SQLAlchemy's compiled
+    cache serves every later delivery; it returns the number of claimed Eingänge (0 or 1)."""
+    beansprucht = _beanspruchen_anweisung().returning(Eingang.__table__.c.id).cte("beansprucht")
+    ctes = []
+    for name, modell, praefix, spalten, anzahl in (("neue_anhaenge", Anhang, "a", anhang_spalten, anhaenge),
+                                                   ("neue_historie", HistorieEintrag, "h", historie_spalten,
+                                                    eintraege)):  # fmt: skip
+        if not anzahl:
+            continue
+        tabelle = modell.__table__
+        # INSERT … SELECT … UNION ALL rather than a multi-row VALUES, which SQLAlchemy cannot cache (it would be
+        # compiled anew for every delivery); the rows keep their order, so the Historie ids do too
+        zeilen = union_all(
+            *(select(*(bindparam(f"{praefix}{n}_{s}", type_=tabelle.c[s].type).label(s) for s in spalten))
+              for n in range(anzahl))
+        )  # fmt: skip
+        einfuegen = insert(tabelle).from_select(spalten, zeilen, include_defaults=False)  # all values are given
+        ctes.append(einfuegen.returning(tabelle.c.id).cte(name))
+    return select(func.count()).select_from(beansprucht).add_cte(*ctes)
 
 
 # --- routing -------------------------------------------------------------------------------------------
@@ -396,11 +485,44 @@ def routing_schluessel(antrag: Antrag) -> list[tuple[str, str]]:
     return paare
 
 
+#: Seconds a routing result is reused (config `INTAKE_ROUTING_CACHE_SEKUNDEN`; 0 = off).
+ROUTING_CACHE_SEKUNDEN = 2.0
+#: OE columns kept in the routing cache (all of them: the OE is put into the session without loading).
+_OE_SPALTEN = tuple(spalte.key for spalte in Organisationseinheit.__table__.columns)
+
+
 def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
     """The OE of an Antrag: routing table, then an OE whose Kennung equals the zuständige Stelle, else the
-    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason). One query."""
+    default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason).
+
+    A result is reused per app for ``INTAKE_ROUTING_CACHE_SEKUNDEN`` (one query and its ORM load less per
+    delivery). Changes to routing rows or OEs made through the ORM in this process clear the cache at once
+    (:func:`_routing_cache_pruefen`); changes by another process take effect here within the cache time.
+    Failures are never cached.
+    """
     paare = routing_schluessel(antrag)
     stelle = (antrag.kopf.zustaendige_stelle or "").strip()
+    ttl = current_app.config.get("INTAKE_ROUTING_CACHE_SEKUNDEN", ROUTING_CACHE_SEKUNDEN)
+    cache = current_app.extensions.setdefault("intake_routing", {})
+    schluessel = (tuple(paare), stelle)
+    jetzt = time.monotonic()
+    eintrag = cache.get(schluessel)
+    if eintrag is not None and eintrag[3] > jetzt:
+        daten, pruefen, grund, _frist = eintrag
+        oe = Organisationseinheit(**daten)
+        make_transient_to_detached(oe)
+        # load=False: into the session as the persistent row it is, without a SELECT
+        return db.session.merge(oe, load=False), pruefen, grund
+    oe, pruefen, grund = _oe_abfragen(paare, stelle)
+    if ttl > 0:
+        if len(cache) > 1000:  # keys come from outside: bound the memory
+            cache.clear()
+        cache[schluessel] = ({k: getattr(oe, k) for k in _OE_SPALTEN}, pruefen, grund, jetzt + ttl)
+    return oe, pruefen, grund
+
+
+def _oe_abfragen(paare: list[tuple[str, str]], stelle: str) -> tuple[Organisationseinheit, bool, str]:
+    """The routing decision of :func:`oe_ermitteln` from the database (one query)."""
     arten = [art for art, _ in paare] + ["standard"]
     schluessel = [wert for _, wert in paare] + ["*"]
     zeilen = db.session.execute(
@@ -430,6 +552,17 @@ def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
             "(Administration → Formulardienste → Zuständigkeiten)"
         )
     return standard, True, f"Keine Zuordnung für {beschreibung}; an die Standard-OE geleitet."
+
+
+@event.listens_for(Session, "after_flush")
+def _routing_cache_pruefen(session: Session, _kontext) -> None:
+    """Clear the routing cache of this app when a flush wrote routing rows or OEs."""
+    if not has_app_context():
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, IntakeRouting | Organisationseinheit):
+            current_app.extensions.get("intake_routing", {}).clear()
+            return
 
 
 def verfahren_ermitteln(formular_id: str, leika_ids: list[str]) -> str | None:
