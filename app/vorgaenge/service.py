@@ -11,6 +11,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import Benutzer
+from app.database import KompilierteAnweisung
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
@@ -101,17 +102,17 @@ def _einfuegen(vorgang: Vorgang) -> int | None:
     stmt, such = _einfuege_anweisungen(dialekt, tuple(werte))
     parameter = {f"v_{spalte}": wert for spalte, wert in werte.items()}
     if dialekt == "postgresql":  # one round trip: the search row comes from the CTE, empty on a collision
-        return db.session.execute(stmt, {**parameter, "s_text": suchtext(vorgang)}).scalar()
-    vorgang_id = db.session.execute(stmt, parameter).scalar()
+        return stmt.ausfuehren({**parameter, "s_text": suchtext(vorgang)}).scalar()
+    vorgang_id = stmt.ausfuehren(parameter).scalar()
     if vorgang_id is not None:
-        db.session.execute(such, {"s_vorgang_id": vorgang_id, "s_text": suchtext(vorgang)})
+        such.ausfuehren({"s_vorgang_id": vorgang_id, "s_text": suchtext(vorgang)})
     return vorgang_id
 
 
 @functools.lru_cache(maxsize=16)
 def _einfuege_anweisungen(dialekt: str, spalten: tuple):
-    """The insert statements of `_einfuegen`, built once per dialect and column set (bind parameters only), so
-    SQLAlchemy's compiled cache serves every later Vorgang: PostgreSQL one CTE statement, SQLite two."""
+    """The insert statements of `_einfuegen`, built and compiled once per dialect and column set
+    (`KompilierteAnweisung`: every application of the intake runs them): PostgreSQL one CTE statement, SQLite two."""
     from app.vorgaenge.webapp_models import VorgangSuchtext
 
     tabelle, such = Vorgang.__table__, VorgangSuchtext.__table__
@@ -123,10 +124,12 @@ def _einfuege_anweisungen(dialekt: str, spalten: tuple):
     )
     text = bindparam("s_text", type_=such.c.text.type)
     if dialekt != "postgresql":
-        return neu, insert(such).values(vorgang_id=bindparam("s_vorgang_id", type_=such.c.vorgang_id.type), text=text)
+        vorgang_id = bindparam("s_vorgang_id", type_=such.c.vorgang_id.type)
+        return KompilierteAnweisung(neu), KompilierteAnweisung(insert(such).values(vorgang_id=vorgang_id, text=text))
     neu = neu.cte("neuer_vorgang")
     such_insert = insert(such).from_select(["vorgang_id", "text"], select(neu.c.id, text))
-    return select(neu.c.id).add_cte(such_insert.returning(such.c.vorgang_id).cte("neuer_suchtext")), None
+    such_cte = such_insert.returning(such.c.vorgang_id).cte("neuer_suchtext")
+    return KompilierteAnweisung(select(neu.c.id).add_cte(such_cte)), None
 
 
 def status_setzen(vorgang: Vorgang, neuer_status: Status, benutzer: Benutzer | None = None, notiz: str = "") -> None:
