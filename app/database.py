@@ -56,29 +56,38 @@ class KompilierteAnweisung:
         self._je_dialekt: dict[str, tuple] = {}
 
     def _kompiliert(self, dialect) -> tuple:
-        """(SQL text, bind names in order, processors by bind name, positional?) for `dialect`."""
+        """(SQL text, bind names in order, processors by bind name, values of literals, positional?) for
+        `dialect`."""
         fertig = self._je_dialekt.get(dialect.name)
         if fertig is None:
             compiled = self.anweisung.compile(dialect=dialect)
-            prozessoren = {}
+            prozessoren, literale = {}, {}
             for bind, name in compiled.bind_names.items():
                 prozessor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if prozessor is not None:
                     prozessoren[name] = prozessor
+                if not bind.required:  # a literal in the statement, e.g. `zustand == 'ausstehend'` or `version + 1`
+                    literale[name] = bind.effective_value
             namen = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
-            fertig = (compiled.string, namen, prozessoren, compiled.positional)
+            fertig = (compiled.string, namen, prozessoren, literale, compiled.positional)
             self._je_dialekt[dialect.name] = fertig
         return fertig
 
-    def _werte(self, namen, prozessoren, positional: bool, parameter: dict):
-        """The DBAPI parameters for one row: processed, as a tuple (positional) or a dict."""
-        werte = [prozessoren[n](parameter[n]) if n in prozessoren else parameter[n] for n in namen]
+    @staticmethod
+    def _werte(kompiliert: tuple, parameter: dict):
+        """The DBAPI parameters for one row: given values, else the statement's literals; processed; as a tuple
+        (positional) or a dict."""
+        _sql, namen, prozessoren, literale, positional = kompiliert
+        werte = []
+        for name in namen:
+            wert = parameter[name] if name in parameter else literale[name]
+            werte.append(prozessoren[name](wert) if name in prozessoren else wert)
         return tuple(werte) if positional else dict(zip(namen, werte, strict=True))
 
     def ausfuehren(self, parameter: dict | list[dict]):
         """Run with one dict of values (by bind name) or a list of them (executemany); returns the result."""
         connection = db.session.connection()
-        sql, namen, prozessoren, positional = self._kompiliert(connection.dialect)
+        kompiliert = self._kompiliert(connection.dialect)
         if isinstance(parameter, list):
-            return connection.exec_driver_sql(sql, [self._werte(namen, prozessoren, positional, p) for p in parameter])
-        return connection.exec_driver_sql(sql, self._werte(namen, prozessoren, positional, parameter))
+            return connection.exec_driver_sql(kompiliert[0], [self._werte(kompiliert, p) for p in parameter])
+        return connection.exec_driver_sql(kompiliert[0], self._werte(kompiliert, parameter))

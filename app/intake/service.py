@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from adapters import AdapterFehler, Antrag
+from app.database import KompilierteAnweisung
 from app.extensions import db
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle, IntakeRouting
 from app.intake.parsen import antrag_parsen
@@ -170,7 +171,7 @@ def annehmen(
         "bearbeitet_am": utcnow() if fehler else None,
     }
     try:
-        eingang_id = db.session.execute(_eingang_anweisung(tuple(werte)), werte).scalar_one()
+        eingang_id = _eingang_anweisung(tuple(werte)).ausfuehren(werte).scalar_one()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -185,10 +186,11 @@ def annehmen(
 
 @functools.lru_cache(maxsize=4)
 def _eingang_anweisung(spalten: tuple):
-    """``INSERT INTO eingang … RETURNING id`` with bind parameters named like the columns, built once: a Core
-    insert served from SQLAlchemy's compiled cache costs less than the ORM's unit of work for one row."""
+    """``INSERT INTO eingang … RETURNING id`` with bind parameters named like the columns, built and compiled once
+    (`KompilierteAnweisung`): it costs less than the ORM's unit of work for one row."""
     tabelle = Eingang.__table__
-    return insert(tabelle).values({s: bindparam(s, type_=tabelle.c[s].type) for s in spalten}).returning(tabelle.c.id)
+    werte = {s: bindparam(s, type_=tabelle.c[s].type) for s in spalten}
+    return KompilierteAnweisung(insert(tabelle).values(werte).returning(tabelle.c.id))
 
 
 def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
@@ -417,14 +419,20 @@ def _zeilen_schreiben_und_beanspruchen(eingang_id: int, vorgang_id: int, anhaeng
         for tabelle, zeilen in tabellen:
             if zeilen:
                 db.session.execute(insert(tabelle), zeilen)
-        return db.session.execute(_beanspruchen_anweisung(), beanspruchen).rowcount == 1
+        return _beanspruchen_kompiliert().ausfuehren(beanspruchen).rowcount == 1
     parameter = dict(beanspruchen)
     for praefix, zeilen in (("a", anhaenge), ("h", historie)):
         for nummer, zeile in enumerate(zeilen):
             parameter.update({f"{praefix}{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
     stmt = _cte_anweisung(tuple(anhaenge[0]) if anhaenge else (), len(anhaenge),
                           tuple(historie[0]) if historie else (), len(historie))  # fmt: skip
-    return db.session.execute(stmt, parameter).scalar_one() == 1
+    return stmt.ausfuehren(parameter).scalar_one() == 1
+
+
+@functools.lru_cache(maxsize=1)
+def _beanspruchen_kompiliert() -> KompilierteAnweisung:
+    """`_beanspruchen_anweisung` on its own (SQLite), compiled once."""
+    return KompilierteAnweisung(_beanspruchen_anweisung())
 
 
 @functools.lru_cache(maxsize=1)
@@ -448,8 +456,8 @@ def _beanspruchen_anweisung():
 @functools.lru_cache(maxsize=64)
 def _cte_anweisung(anhang_spalten: tuple, anhaenge: int, historie_spalten: tuple, eintraege: int):
     """The PostgreSQL statement of :func:`_zeilen_schreiben_und_beanspruchen` for one shape (numbers of rows),
-    built once with bind parameters ``a<n>_<column>``, ``h<n>_<column>``, ``e_…`` so SQLAlchemy's compiled
-    cache serves every later delivery; it returns the number of claimed Eingänge (0 or 1)."""
+    built and compiled once (`KompilierteAnweisung`) with bind parameters ``a<n>_<column>``, ``h<n>_<column>``,
+    ``e_…``; it returns the number of claimed Eingänge (0 or 1)."""
     beansprucht = _beanspruchen_anweisung().returning(Eingang.__table__.c.id).cte("beansprucht")
     ctes = []
     for name, modell, praefix, spalten, anzahl in (("neue_anhaenge", Anhang, "a", anhang_spalten, anhaenge),
@@ -458,15 +466,15 @@ def _cte_anweisung(anhang_spalten: tuple, anhaenge: int, historie_spalten: tuple
         if not anzahl:
             continue
         tabelle = modell.__table__
-        # INSERT … SELECT … UNION ALL rather than a multi-row VALUES, which SQLAlchemy cannot cache (it would be
-        # compiled anew for every delivery); the rows keep their order, so the Historie ids do too
+        # INSERT … SELECT … UNION ALL rather than a multi-row VALUES (which SQLAlchemy renders per call, so it could
+        # not be compiled once); the rows keep their order, so the Historie ids do too
         zeilen = union_all(
             *(select(*(bindparam(f"{praefix}{n}_{s}", type_=tabelle.c[s].type).label(s) for s in spalten))
               for n in range(anzahl))
         )  # fmt: skip
         einfuegen = insert(tabelle).from_select(spalten, zeilen, include_defaults=False)  # all values are given
         ctes.append(einfuegen.returning(tabelle.c.id).cte(name))
-    return select(func.count()).select_from(beansprucht).add_cte(*ctes)
+    return KompilierteAnweisung(select(func.count()).select_from(beansprucht).add_cte(*ctes))
 
 
 # --- routing -------------------------------------------------------------------------------------------
