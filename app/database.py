@@ -51,14 +51,15 @@ class KompilierteAnweisung:
     """
 
     def __init__(self, anweisung):
-        """Keep the statement; it is compiled on first use per dialect."""
+        """Keep the statement; it is compiled on first use per dialect and driver."""
         self.anweisung = anweisung
-        self._je_dialekt: dict[str, tuple] = {}
+        self._je_dialekt: dict[tuple[str, str], tuple] = {}
 
     def _kompiliert(self, dialect) -> tuple:
         """(SQL text, bind names in order, processors by bind name, values of literals, positional?) for
         `dialect`."""
-        fertig = self._je_dialekt.get(dialect.name)
+        schluessel = (dialect.name, dialect.driver)
+        fertig = self._je_dialekt.get(schluessel)
         if fertig is None:
             compiled = self.anweisung.compile(dialect=dialect)
             prozessoren, literale = {}, {}
@@ -70,7 +71,7 @@ class KompilierteAnweisung:
                     literale[name] = bind.effective_value
             namen = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
             fertig = (compiled.string, namen, prozessoren, literale, compiled.positional)
-            self._je_dialekt[dialect.name] = fertig
+            self._je_dialekt[schluessel] = fertig
         return fertig
 
     @staticmethod
