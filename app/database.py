@@ -44,9 +44,10 @@ def zum_beanspruchen(query):
 class KompilierteAnweisung:
     """A Core statement compiled once per dialect and run with `exec_driver_sql` on the session's connection.
 
-    For the hottest writes only (the engine's start): `session.execute` builds a cache key of the statement and
-    prepares the execution context on every call, which for a statement with many bind parameters costs more than
-    PostgreSQL needs to run it (measured: 0.9–1.1 ms vs 0.4–0.6 ms for the start's one statement). The values still
+    For the writes every application or start makes (engine start, Vorgang insert, intake): `session.execute`
+    builds a cache key of the statement and prepares the execution context on every call, which for a statement
+    with many bind parameters costs more than PostgreSQL needs to run it (measured: 0.9–1.1 ms vs 0.4–0.6 ms for
+    the engine start's one statement). The values still
     go through the types' bind processors, and errors still arrive as SQLAlchemy exceptions (`IntegrityError` …).
     """
 

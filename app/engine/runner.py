@@ -28,7 +28,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
-from app.database import KompilierteAnweisung
+from app.database import KompilierteAnweisung, is_postgres
 from app.engine import registry, uhr
 from app.engine.formular import Formularfeld, anzeigen, felder_aus_spec, pruefen
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
@@ -386,8 +386,6 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
     prozess_aufgabe SELECT … FROM i`. SQLite (in-process, no round trips to save): three plain inserts. All are
     compiled once (`KompilierteAnweisung`): this is the hottest write of the product.
     """
-    from app.database import is_postgres
-
     for zeile in aufgaben:
         zeile["erstellt_am"] = jetzt
     if not is_postgres():
@@ -504,8 +502,6 @@ def offene_aufgaben(
 
 def _hat_kandidatenrolle(rollen: list[str]):
     """SQL: the task's candidate groups (a JSON list) contain one of `rollen`."""
-    from app.database import is_postgres
-
     if not rollen:
         return false()
     if is_postgres():
