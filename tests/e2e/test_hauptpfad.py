@@ -6,6 +6,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from app.extensions import db
 from tests import factories
@@ -157,6 +158,24 @@ def _text_ist(text: str) -> str:
     return f"['A', 'BUTTON', 'SUMMARY'].includes(e.tagName) && (e.innerText || '').includes({text!r})"
 
 
+def _dateiauswahl_per_tastatur(page):
+    """Open the focused file input's chooser with Space, as a keyboard user does.
+
+    Headless Chromium now and then drops the activation of a file input that a just-opened <details> revealed
+    (seen in CI: no "filechooser" event within 15 s); a user would press Space again, so the test does too, once.
+    """
+    for versuch in (1, 2):
+        try:
+            with page.expect_file_chooser(timeout=5000) as auswahl:
+                page.keyboard.press("Space")
+            return auswahl.value
+        except PlaywrightTimeoutError:
+            if versuch == 2:
+                raise
+            assert page.evaluate("document.activeElement.type") == "file"
+    return None
+
+
 def test_main_path_works_with_the_keyboard_only(server, live_app, page, tmp_path):
     """Log in, open the Vorgang from "Nicht zugewiesen", take it, accept it, Aktenzeichen, Anhang, complete — only
     Tab, Enter, Space, arrow keys and typing."""
@@ -201,9 +220,7 @@ def test_main_path_works_with_the_keyboard_only(server, live_app, page, tmp_path
     _tab_bis(page, _text_ist("Datei anhängen"))
     page.keyboard.press("Enter")
     _tab_bis(page, "e.type === 'file'")
-    with page.expect_file_chooser() as auswahl:
-        page.keyboard.press("Space")
-    auswahl.value.set_files(str(datei))
+    _dateiauswahl_per_tastatur(page).set_files(str(datei))
     _tab_bis(page, _text_ist("Datei hochladen"))
     _enter_und_warten(page)
     assert "Lageplan.pdf" in page.locator("#anhaenge").inner_text()
