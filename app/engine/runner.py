@@ -392,7 +392,7 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
         aufgabe_spalten = tuple(aufgaben[0]) if aufgaben else ()
         h_stmt, i_stmt, a_stmt = _sqlite_anweisungen(tuple(historie), tuple(werte), aufgabe_spalten)
         h_stmt.ausfuehren(historie)
-        instanz_id = i_stmt.ausfuehren(werte).scalar_one()
+        instanz_id = i_stmt.ausfuehren(werte).wert
         if aufgaben:
             a_stmt.ausfuehren([{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
         return instanz_id
@@ -401,7 +401,7 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
     for nummer, zeile in enumerate(aufgaben):
         parameter.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
     stmt = _cte_anweisung(tuple(werte), tuple(historie), tuple(aufgaben[0]) if aufgaben else (), len(aufgaben))
-    return stmt.ausfuehren(parameter).scalar_one()
+    return stmt.ausfuehren(parameter).wert
 
 
 @functools.lru_cache(maxsize=16)

@@ -171,7 +171,7 @@ def annehmen(
         "bearbeitet_am": utcnow() if fehler else None,
     }
     try:
-        eingang_id = _eingang_anweisung(tuple(werte)).ausfuehren(werte).scalar_one()
+        eingang_id = _eingang_anweisung(tuple(werte)).ausfuehren(werte).wert
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -419,14 +419,14 @@ def _zeilen_schreiben_und_beanspruchen(eingang_id: int, vorgang_id: int, anhaeng
         for tabelle, zeilen in tabellen:
             if zeilen:
                 db.session.execute(insert(tabelle), zeilen)
-        return _beanspruchen_kompiliert().ausfuehren(beanspruchen).rowcount == 1
+        return _beanspruchen_kompiliert().ausfuehren(beanspruchen).anzahl == 1
     parameter = dict(beanspruchen)
     for praefix, zeilen in (("a", anhaenge), ("h", historie)):
         for nummer, zeile in enumerate(zeilen):
             parameter.update({f"{praefix}{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
     stmt = _cte_anweisung(tuple(anhaenge[0]) if anhaenge else (), len(anhaenge),
                           tuple(historie[0]) if historie else (), len(historie))  # fmt: skip
-    return stmt.ausfuehren(parameter).scalar_one() == 1
+    return stmt.ausfuehren(parameter).wert == 1
 
 
 @functools.lru_cache(maxsize=1)

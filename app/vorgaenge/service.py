@@ -102,8 +102,8 @@ def _einfuegen(vorgang: Vorgang) -> int | None:
     stmt, such = _einfuege_anweisungen(dialekt, tuple(werte))
     parameter = {f"v_{spalte}": wert for spalte, wert in werte.items()}
     if dialekt == "postgresql":  # one round trip: the search row comes from the CTE, empty on a collision
-        return stmt.ausfuehren({**parameter, "s_text": suchtext(vorgang)}).scalar()
-    vorgang_id = stmt.ausfuehren(parameter).scalar()
+        return stmt.ausfuehren({**parameter, "s_text": suchtext(vorgang)}).wert
+    vorgang_id = stmt.ausfuehren(parameter).wert
     if vorgang_id is not None:
         such.ausfuehren({"s_vorgang_id": vorgang_id, "s_text": suchtext(vorgang)})
     return vorgang_id
