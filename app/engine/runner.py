@@ -21,10 +21,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, cast, delete, exists, false, func, insert, or_, select, union_all
-from sqlalchemy.dialects.postgresql import JSONB, array
+from sqlalchemy import any_, bindparam, cast, delete, exists, false, func, insert, or_, select, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
@@ -253,11 +254,12 @@ def _naechster_timer(wf: BpmnWorkflow) -> datetime | None:
     return min(faellig) if faellig else None
 
 
-def _speichern(lauf: _Lauf, neue_zeilen: list[dict] | None = None) -> None:
-    """Write the state (without spec), next timer and status; keep the open-task rows in step.
+def _speichern(lauf: _Lauf) -> tuple[set[str], list[dict]]:
+    """Bring the instance object up to date (state without spec, next timer, end) and work out the open-task rows.
 
-    With `neue_zeilen` the rows of new open tasks are appended there as dicts (without `instanz_id`) for the
-    caller to insert, instead of being added to the session.
+    Returns the ids of the rows to delete and the new rows as dicts (without `instanz_id` and `erstellt_am`); the
+    caller writes them: `start` with the new instance, `_zurueckschreiben` for one instance, the timer batch
+    through the session (`_aufgaben_abgleichen`).
     """
     wf, instanz = lauf.workflow, lauf.instanz
     instanz.zustand = zustand_speichern(wf)
@@ -270,23 +272,134 @@ def _speichern(lauf: _Lauf, neue_zeilen: list[dict] | None = None) -> None:
         vorhanden = lauf.vorher_offen
     else:
         vorhanden = set(db.session.scalars(select(ProzessAufgabe.task_id).where(ProzessAufgabe.instanz == instanz)))
-    weg = vorhanden - offen.keys()
-    if weg:
-        db.session.execute(delete(ProzessAufgabe).where(ProzessAufgabe.task_id.in_(weg)))
+    neu = []
     for task_id, task in offen.items():
         if task_id in vorhanden:
             continue
         info = _element_info(lauf.modell, task.task_spec)
         faellig = task.internal_data.get("faellig")
-        zeile = {
+        neu.append({
             "task_id": task_id, "vorgang_id": lauf.vorgang.id, "element_id": task.task_spec.name,
             "titel": info["titel"][:300], "kandidatengruppen": info["kandidatengruppen"],
             "zugewiesen_an": info["assignee"], "faellig": datetime.fromisoformat(faellig) if faellig else None,
-        }
-        if neue_zeilen is not None:
-            neue_zeilen.append(zeile)
-        else:
-            db.session.add(ProzessAufgabe(instanz=instanz, **zeile))
+        })  # fmt: skip
+    return vorhanden - offen.keys(), neu
+
+
+def _aufgaben_abgleichen(instanz: ProzessInstanz, weg: set[str], neu: list[dict]) -> None:
+    """Apply the open-task rows of `_speichern` through the session (the timer batch, which flushes once)."""
+    if weg:
+        db.session.execute(delete(ProzessAufgabe).where(ProzessAufgabe.task_id.in_(weg)))
+    for zeile in neu:
+        db.session.add(ProzessAufgabe(instanz=instanz, **zeile))
+
+
+#: The columns of an instance that running it may change (besides `geaendert_am` and the version counter).
+_AENDERBAR = (
+    "zustand", "zustand_art", "next_timer_due", "vorfall_element", "vorfall_text", "vorfall_seit", "modell_version_id",
+)
+#: The columns of an open-task row as `_speichern` builds it, plus those the writers add.
+_AUFGABE_SPALTEN = (
+    "task_id", "vorgang_id", "element_id", "titel", "kandidatengruppen", "zugewiesen_an", "faellig", "erstellt_am",
+)
+
+
+def _zurueckschreiben(lauf: _Lauf) -> None:
+    """Save one loaded instance after a run (`_speichern`) and write it back with its open-task rows, checking its
+    version: on PostgreSQL one statement (UPDATE … WHERE version = v, DELETE and INSERT of task rows as CTEs), on
+    SQLite three compiled statements. Instead of the ORM's flush, which needs a round trip per statement (4
+    instead of 1 for a completed task); the values are then marked as the object's committed state. Historie
+    and Vorgang changes go with the session, in the order they were made. Raises `StaleDataError` when the
+    version moved on, as the ORM would.
+    """
+    weg, neu = _speichern(lauf)
+    instanz = lauf.instanz
+    jetzt = utcnow()
+    werte = {f"i_{spalte}": getattr(instanz, spalte) for spalte in _AENDERBAR}
+    werte.update(i_geaendert_am=jetzt, b_id=instanz.id, b_version=instanz.version)
+    for zeile in neu:
+        zeile["erstellt_am"] = jetzt
+    if is_postgres():
+        werte["weg"] = sorted(weg)
+        for nummer, zeile in enumerate(neu):
+            werte.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
+        geschrieben = _aktualisieren_anweisung(len(neu)).ausfuehren(werte).wert is not None
+    else:
+        aktualisieren, loeschen = _sqlite_aktualisieren()
+        geschrieben = aktualisieren.ausfuehren(werte).anzahl == 1
+        if geschrieben and weg:
+            loeschen.ausfuehren([{"task_id": task_id} for task_id in sorted(weg)])
+        if geschrieben and neu:
+            _sqlite_aufgabe_einfuegen().ausfuehren([{**zeile, "instanz_id": instanz.id} for zeile in neu])
+    if not geschrieben:
+        raise StaleDataError(f"Prozessinstanz {instanz.id}: Version {instanz.version} ist nicht mehr aktuell")
+    for spalte in _AENDERBAR:
+        set_committed_value(instanz, spalte, werte[f"i_{spalte}"])
+    set_committed_value(instanz, "modell_version", instanz.modell_version)  # a migration set it with the id
+    set_committed_value(instanz, "geaendert_am", jetzt)
+    set_committed_value(instanz, "version", instanz.version + 1)
+
+
+def _instanz_aenderung():
+    """UPDATE of one instance's changeable columns where id and version match, version + 1 (bind parameters
+    `b_id`, `b_version`, `i_<column>`)."""
+    ti = ProzessInstanz.__table__
+    return (
+        update(ti)
+        .where(ti.c.id == bindparam("b_id", type_=ti.c.id.type),
+               ti.c.version == bindparam("b_version", type_=ti.c.version.type))  # fmt: skip
+        .values({**{s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in (*_AENDERBAR, "geaendert_am")},
+                 "version": ti.c.version + 1})  # fmt: skip
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _aktualisieren_anweisung(anzahl: int) -> KompilierteAnweisung:
+    """PostgreSQL: the instance UPDATE, the DELETE of the task rows in `weg` (an array) and the INSERT of `anzahl`
+    new ones (`a<n>_<column>`) as one statement, built and compiled once per number of new rows. Returns the
+    instance id, or no row when the version did not match."""
+    ta = ProzessAufgabe.__table__
+    geaendert = _instanz_aenderung().returning(ProzessInstanz.__table__.c.id).cte("geaenderte_instanz")
+    erledigt = (
+        delete(ta)
+        .where(ta.c.task_id == any_(bindparam("weg", type_=ARRAY(ta.c.task_id.type))))
+        .returning(ta.c.task_id)
+        .cte("erledigte_aufgaben")
+    )
+    ctes = [erledigt]
+    if anzahl:
+        ctes.append(_aufgaben_aus(geaendert, anzahl).cte("neue_aufgaben"))
+    return KompilierteAnweisung(select(geaendert.c.id).add_cte(*ctes))
+
+
+def _aufgaben_aus(quelle, anzahl: int):
+    """INSERT of `anzahl` task rows (bind parameters `a<n>_<column>`) for the instance whose id `quelle` (a CTE)
+    returns: with the start's new instance, or with the instance a completion updated."""
+    ta = ProzessAufgabe.__table__
+    zeilen = union_all(
+        *(
+            select(*(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in _AUFGABE_SPALTEN),
+                   quelle.c.id.label("instanz_id"))  # fmt: skip
+            for n in range(anzahl)
+        )
+    )
+    return insert(ta).from_select([*_AUFGABE_SPALTEN, "instanz_id"], zeilen).returning(ta.c.instanz_id)
+
+
+@functools.cache
+def _sqlite_aktualisieren() -> tuple[KompilierteAnweisung, KompilierteAnweisung]:
+    """SQLite: the instance UPDATE and the DELETE of one task row, compiled once."""
+    ta = ProzessAufgabe.__table__
+    loeschen = delete(ta).where(ta.c.task_id == bindparam("task_id", type_=ta.c.task_id.type))
+    return KompilierteAnweisung(_instanz_aenderung()), KompilierteAnweisung(loeschen)
+
+
+@functools.cache
+def _sqlite_aufgabe_einfuegen() -> KompilierteAnweisung:
+    """SQLite: the INSERT of one open-task row (run as executemany), compiled once."""
+    ta = ProzessAufgabe.__table__
+    spalten = (*_AUFGABE_SPALTEN, "instanz_id")
+    return KompilierteAnweisung(insert(ta).values({s: bindparam(s, type_=ta.c[s].type) for s in spalten}))
 
 
 def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
@@ -307,9 +420,11 @@ def _instanz_fuer(vorgang: Vorgang, sperren: bool = True) -> ProzessInstanz | No
     return db.session.scalars(query).first()
 
 
-def _commit() -> None:
-    """Commit; a lost race on the instance row (version check or lock timeout) becomes `Konflikt`."""
+def _commit(lauf: _Lauf) -> None:
+    """Write the instance back (`_zurueckschreiben`) and commit; a lost race on the instance row (version check or
+    lock timeout) becomes `Konflikt`."""
     try:
+        _zurueckschreiben(lauf)
         db.session.commit()
     except (StaleDataError, OperationalError) as error:
         db.session.rollback()
@@ -349,14 +464,10 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     db.session.flush()
     eintrag = protokolliere(vorgang, "Verfahren gestartet",
                             nachher={"verfahren": version.name, "version": version.version})  # fmt: skip
-    # written with the instance row below (same statement on PostgreSQL) instead of by the ORM
-    db.session.expunge(eintrag)
-    historie = {spalte: eintrag.__dict__.get(spalte) for spalte in _HISTORIE_SPALTEN}
-    historie["zeitpunkt"] = jetzt
+    historie = _historie_zeile(eintrag, jetzt)  # written with the instance row below
     lauf = _Lauf(instanz, vorgang, None, modell, workflow, vorher_offen=set())
     _weiterlaufen(lauf)
-    aufgaben: list[dict] = []
-    _speichern(lauf, aufgaben)
+    _weg, aufgaben = _speichern(lauf)  # nothing to delete: the instance is new
     werte = {spalte: getattr(instanz, spalte) for spalte in _INSTANZ_SPALTEN}
     try:
         # no autoflush: what the first steps added (status Historie, Wiedervorlagen) must follow our entry
@@ -369,8 +480,23 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     return instanz
 
 
-#: The columns of the "Verfahren gestartet" Historie row taken from the entry `protokolliere` built.
-_HISTORIE_SPALTEN = ("vorgang_id", "benutzer_id", "akteur", "aktion", "vorher", "nachher", "notiz")
+#: The columns of a Historie row written with an instance (the entry `protokolliere` built, plus `zeitpunkt`).
+_HISTORIE_SPALTEN = ("vorgang_id", "benutzer_id", "akteur", "aktion", "vorher", "nachher", "notiz", "zeitpunkt")
+
+
+def _historie_zeile(eintrag: HistorieEintrag, jetzt: datetime) -> dict:
+    """Take a Historie entry out of the session, to be written with the instance (same statement on PostgreSQL)
+    instead of by the ORM's flush; its values as a row."""
+    db.session.expunge(eintrag)
+    zeile = {spalte: eintrag.__dict__.get(spalte) for spalte in _HISTORIE_SPALTEN}
+    zeile["zeitpunkt"] = jetzt
+    return zeile
+
+
+def _historie_einfuegen(praefix: str = ""):
+    """INSERT of one Historie row (bind parameters `<praefix><column>`)."""
+    th = HistorieEintrag.__table__
+    return insert(th).values({s: bindparam(f"{praefix}{s}", type_=th.c[s].type) for s in _HISTORIE_SPALTEN})
 
 #: The columns of a new instance row (all given explicitly, so the ORM object matches the row).
 _INSTANZ_SPALTEN = (
@@ -389,61 +515,48 @@ def _instanz_einfuegen(werte: dict, aufgaben: list[dict], historie: dict, jetzt:
     for zeile in aufgaben:
         zeile["erstellt_am"] = jetzt
     if not is_postgres():
-        aufgabe_spalten = tuple(aufgaben[0]) if aufgaben else ()
-        h_stmt, i_stmt, a_stmt = _sqlite_anweisungen(tuple(historie), tuple(werte), aufgabe_spalten)
-        h_stmt.ausfuehren(historie)
-        instanz_id = i_stmt.ausfuehren(werte).wert
+        _sqlite_historie().ausfuehren(historie)
+        instanz_id = _sqlite_instanz_einfuegen(tuple(werte)).ausfuehren(werte).wert
         if aufgaben:
-            a_stmt.ausfuehren([{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
+            _sqlite_aufgabe_einfuegen().ausfuehren([{**zeile, "instanz_id": instanz_id} for zeile in aufgaben])
         return instanz_id
     parameter = {f"i_{spalte}": wert for spalte, wert in werte.items()}
     parameter.update({f"h_{spalte}": wert for spalte, wert in historie.items()})
     for nummer, zeile in enumerate(aufgaben):
         parameter.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
-    stmt = _cte_anweisung(tuple(werte), tuple(historie), tuple(aufgaben[0]) if aufgaben else (), len(aufgaben))
-    return stmt.ausfuehren(parameter).wert
+    return _cte_anweisung(tuple(werte), len(aufgaben)).ausfuehren(parameter).wert
 
 
-@functools.lru_cache(maxsize=16)
-def _sqlite_anweisungen(historie_spalten: tuple, instanz_spalten: tuple, aufgabe_spalten: tuple):
-    """The Historie, instance and task-row inserts for SQLite, built once (bind parameters named like the
-    columns)."""
-    ti, th, ta = ProzessInstanz.__table__, HistorieEintrag.__table__, ProzessAufgabe.__table__
-    historie = insert(th).values({s: bindparam(s, type_=th.c[s].type) for s in historie_spalten})
-    instanz = insert(ti).values({s: bindparam(s, type_=ti.c[s].type) for s in instanz_spalten}).returning(ti.c.id)
-    spalten = (*aufgabe_spalten, "instanz_id")
-    aufgaben = insert(ta).values({s: bindparam(s, type_=ta.c[s].type) for s in spalten})
-    return KompilierteAnweisung(historie), KompilierteAnweisung(instanz), KompilierteAnweisung(aufgaben)
+@functools.lru_cache(maxsize=4)
+def _sqlite_instanz_einfuegen(instanz_spalten: tuple) -> KompilierteAnweisung:
+    """SQLite: the instance insert, built once (bind parameters named like the columns)."""
+    ti = ProzessInstanz.__table__
+    return KompilierteAnweisung(
+        insert(ti).values({s: bindparam(s, type_=ti.c[s].type) for s in instanz_spalten}).returning(ti.c.id)
+    )
+
+
+@functools.cache
+def _sqlite_historie() -> KompilierteAnweisung:
+    """SQLite: the insert of the Historie row written with an instance."""
+    return KompilierteAnweisung(_historie_einfuegen())
 
 
 @functools.lru_cache(maxsize=64)
-def _cte_anweisung(instanz_spalten: tuple, historie_spalten: tuple, aufgabe_spalten: tuple, anzahl: int):
+def _cte_anweisung(instanz_spalten: tuple, anzahl: int):
     """The PostgreSQL insert statement for an instance with `anzahl` task rows, built and compiled once per shape
     (with bind parameters `i_<column>`, `h_<column>` and `a<n>_<column>`)."""
-    ti, ta, th = ProzessInstanz.__table__, ProzessAufgabe.__table__, HistorieEintrag.__table__
+    ti = ProzessInstanz.__table__
     neu = (
         insert(ti)
         .values({s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in instanz_spalten})
         .returning(ti.c.id)
         .cte("neue_instanz")
     )
-    eintrag = (
-        insert(th)
-        .values({s: bindparam(f"h_{s}", type_=th.c[s].type) for s in historie_spalten})
-        .returning(th.c.id)
-        .cte("neuer_eintrag")
-    )
+    eintrag = _historie_einfuegen("h_").returning(HistorieEintrag.__table__.c.id).cte("neuer_eintrag")
     if not anzahl:
         return KompilierteAnweisung(select(neu.c.id).add_cte(eintrag))
-    quelle = union_all(
-        *(
-            select(*(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in aufgabe_spalten),
-                   neu.c.id.label("instanz_id"))  # fmt: skip
-            for n in range(anzahl)
-        )
-    )
-    zeilen = insert(ta).from_select([*aufgabe_spalten, "instanz_id"], quelle).returning(ta.c.instanz_id)
-    return KompilierteAnweisung(select(neu.c.id).add_cte(eintrag, zeilen.cte("neue_aufgaben")))
+    return KompilierteAnweisung(select(neu.c.id).add_cte(eintrag, _aufgaben_aus(neu, anzahl).cte("neue_aufgaben")))
 
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
@@ -566,12 +679,13 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
     if fehler:
         raise FormularFehler(fehler)
     task.set_data(**werte)
+    # through the session, not with the instance: the run may autoflush its own entries, which must follow this one
     protokolliere(
         vorgang, "Aufgabe erledigt", benutzer, nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
         notiz=info["titel"],
     )
     _weiterlaufen(lauf, aktion=task.run)
-    _speichern(lauf)
+    _zurueckschreiben(lauf)
     db.session.commit()
 
 
@@ -598,7 +712,7 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
     protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
     _weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
-    _speichern(lauf)
+    _zurueckschreiben(lauf)
     db.session.flush()
     return True
 
@@ -609,7 +723,7 @@ def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) ->
         vorgang = db.session.get(Vorgang, instanz.vorgang_id)
     lauf = _laden(instanz, vorgang, None)
     _weiterlaufen(lauf, timer=True)
-    _speichern(lauf)
+    _aufgaben_abgleichen(instanz, *_speichern(lauf))
 
 
 def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: bool = True) -> str:
@@ -628,8 +742,7 @@ def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: b
     instanz.zustand_art, instanz.vorfall_element, instanz.vorfall_text, instanz.vorfall_seit = AKTIV, None, None, None
     protokolliere(vorgang, "Vorfall erneut ausgeführt", benutzer, notiz=meldung)
     _weiterlaufen(lauf, timer=True, aktion=lambda: _neu_anstossen(lauf.workflow))
-    _speichern(lauf)
-    _commit()
+    _commit(lauf)
     return meldung if instanz.zustand_art != VORFALL else f"{meldung}; erneut fehlgeschlagen: {instanz.vorfall_text}"
 
 
@@ -682,9 +795,9 @@ def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "
     lauf = _laden(instanz, vorgang, benutzer)
     lauf.workflow.cancel()
     instanz.zustand_art = ABGEBROCHEN
-    _speichern(lauf)
     protokolliere(vorgang, "Verfahren abgebrochen", benutzer, notiz=grund)
     if commit:
-        _commit()
+        _commit(lauf)
     else:
+        _zurueckschreiben(lauf)
         db.session.flush()

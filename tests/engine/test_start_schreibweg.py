@@ -29,3 +29,71 @@ def test_historie_des_starts_steht_in_der_reihenfolge_des_geschehens(app, amt, v
     aufgaben = db.session.scalars(select(ProzessAufgabe).where(ProzessAufgabe.instanz_id == instanz.id)).all()
     assert [a.element_id for a in aufgaben] == [a.element_id for a in runner.offene_aufgaben(vorgang=v)]
     assert aufgaben and all(a.kandidatengruppen for a in aufgaben)
+
+
+def test_abschluss_schreibt_instanz_aufgaben_und_historie_einmal_in_der_reihenfolge_des_geschehens(
+    app, amt, sabine, verfahren
+):
+    """Completing a task writes the instance once (version + 1, nothing left for the ORM to write), swaps the
+    open-task rows, and logs „Aufgabe erledigt“ before what the run did (here the status change)."""
+    from sqlalchemy import event
+
+    from tests.engine.conftest import neuer_vorgang
+
+    v = neuer_vorgang(amt)
+    [aufgabe] = runner.offene_aufgaben(sabine)
+    instanz_updates = []
+
+    def merken(_conn, _cursor, statement, *_rest):
+        """Remember UPDATEs of instance rows that go through SQLAlchemy (the ORM's flush)."""
+        if statement.lstrip().upper().startswith("UPDATE PROZESS_INSTANZ"):
+            instanz_updates.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", merken)
+    try:
+        runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, sabine)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", merken)
+    assert instanz_updates == []  # written by the compiled statement only
+    instanz = db.session.scalars(select(ProzessInstanz).where(ProzessInstanz.vorgang_id == v.id)).one()
+    assert instanz.version == 2
+    offene = db.session.scalars(select(ProzessAufgabe.task_id).where(ProzessAufgabe.instanz_id == instanz.id)).all()
+    assert aufgabe.task_id not in offene
+    assert sorted(offene) == sorted(a.task_id for a in runner.offene_aufgaben(vorgang=v))
+    aktionen = db.session.scalars(
+        select(HistorieEintrag.aktion).where(HistorieEintrag.vorgang_id == v.id).order_by(HistorieEintrag.id)
+    ).all()
+    erledigt = aktionen.index("Aufgabe erledigt")
+    assert aktionen.count("Aufgabe erledigt") == 1 and "Status geändert" in aktionen[erledigt + 1 :]
+
+
+def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreibt_nichts(app, amt, sabine, verfahren):
+    """If the instance row moved on between loading and writing (another completion won; on SQLite nothing locks
+    the row), the version check finds no row: Konflikt, and neither Historie nor task rows were written."""
+    from sqlalchemy import update
+
+    from tests.engine.conftest import neuer_vorgang
+
+    v = neuer_vorgang(amt)
+    [aufgabe] = runner.offene_aufgaben(sabine)
+    historie_vorher = db.session.query(HistorieEintrag).filter_by(vorgang_id=v.id).count()
+    original = runner._speichern
+
+    def dazwischen(lauf):
+        """Another writer bumps the version right before this completion writes."""
+        db.session.execute(update(ProzessInstanz).where(ProzessInstanz.id == lauf.instanz.id)
+                           .values(version=ProzessInstanz.version + 1)
+                           .execution_options(synchronize_session=False))  # fmt: skip
+        return original(lauf)
+
+    runner._speichern = dazwischen
+    try:
+        runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, sabine)
+    except runner.Konflikt:
+        pass
+    else:
+        raise AssertionError("Konflikt erwartet")
+    finally:
+        runner._speichern = original
+    assert db.session.query(HistorieEintrag).filter_by(vorgang_id=v.id).count() == historie_vorher
+    assert [a.task_id for a in runner.offene_aufgaben(vorgang=v)] == [aufgabe.task_id]
