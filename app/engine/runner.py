@@ -2,9 +2,11 @@
 
 Every function works in the caller's session. `start` only flushes (the intake commits); `abschliessen` commits
 because it is the whole unit of work of a request. Concurrency: the instance row is locked with
-`SELECT … FOR UPDATE` (PostgreSQL) and carries a version counter (SQLAlchemy `version_id_col`), so of two
-concurrent completions of one task exactly one wins and the other gets `Konflikt` — also on SQLite, where the
-version check catches what the missing row lock lets through.
+`SELECT … FOR UPDATE` (PostgreSQL) and carries a version counter (SQLAlchemy `version_id_col`; the compiled
+write-back `_zurueckschreiben` checks it the same way), so of two concurrent completions of one task exactly one
+wins and the other gets `Konflikt` — also on SQLite, where the version check catches what the missing row lock
+lets through. The hot writes (start, write-back after a run) bypass the ORM's flush with statements compiled once;
+Historie entries and Vorgang changes always go through the session.
 """
 
 from __future__ import annotations
