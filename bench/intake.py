@@ -153,15 +153,15 @@ def _roh_rate(ozg: list[tuple[bytes, str]], soap: list[bytes], uri: str, instanz
 class Server:
     """gunicorn with 2 sync workers on a free port."""
 
-    def __init__(self, uri: str, instanz: Path, workers: int = 2, threads: int = 1) -> None:
-        """Start and wait until it answers."""
+    def __init__(self, uri: str, instanz: Path, workers: int = 2, threads: int = 1, app: str = "wsgi:app") -> None:
+        """Start `app` and wait until it answers."""
         self.port = _freier_port()
         env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench", SCHEDULER_ENABLED="false",
                    AMTSFLUSS_INSTANCE=str(instanz), PYTHONPATH=str(ROOT))  # fmt: skip
         self.log = open(instanz / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--threads", str(threads), "--log-level", "warning", "--timeout", "120", "wsgi:app"],
+             "--threads", str(threads), "--log-level", "warning", "--timeout", "120", app],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         frist = time.monotonic() + 60
@@ -169,7 +169,7 @@ class Server:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/anmelden")
-                if conn.getresponse().status == 200:
+                if conn.getresponse().status < 500:
                     return
             except OSError:
                 time.sleep(0.2)
@@ -288,6 +288,18 @@ def _datenbank(art: str, basis: Path) -> tuple[str, callable]:
     return uri, aufraeumen
 
 
+def _boden(ozg: list[tuple[bytes, str]], clients: int, threads: int) -> dict:
+    """The same OZG requests against gunicorn serving `bench/leerlauf.py` (no Flask, no database)."""
+    print("gunicorn allein (bench/leerlauf.py) …", flush=True)
+    basis = Path(tempfile.mkdtemp(prefix="intake-bench-leer-"))
+    server = Server("", basis, threads=threads, app="bench.leerlauf:app")
+    try:
+        return _gemessen(server, "", "/antrag", [(b, t, "Bearer -") for b, t in ozg], clients)
+    finally:
+        server.stop()
+        shutil.rmtree(basis, ignore_errors=True)
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -306,6 +318,7 @@ def main() -> None:
 
     zeilen = []
     roh = None
+    boden = _boden(ozg, args.clients, args.threads)
     for art in args.db.split(","):
         basis = Path(tempfile.mkdtemp(prefix=f"intake-bench-{art}-"))
         uri, aufraeumen = _datenbank(art, basis)
@@ -350,6 +363,11 @@ def main() -> None:
         print(f"{art:<11} {name:<17} {r['rate']:>15.1f} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
               f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7} "
               f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f}")  # fmt: skip
+    print(f"{'–':<11} {'gunicorn allein':<17} {boden['rate']:>15.1f} {boden['median_ms']:>10.1f} "
+          f"{boden['p95_ms']:>8.1f} {'':>8} {'':>7} {len(boden['fehler']):>7} {boden['server_cpu_ms']:>15.2f} "
+          f"{'':>5} {boden['last_cpu_ms']:>5.2f}")  # fmt: skip
+    print("gunicorn allein = die OZG-Anfragen an bench/leerlauf.py (liest den Körper, antwortet 201): der Boden "
+          "unter jeder Lieferung.")  # fmt: skip
     print(f"Last vorher {last_vorher}, nachher {os.getloadavg()[0]:.2f} (1-min-Mittel). CPU ms = CPU-Zeit je Anfrage "
           "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators")  # fmt: skip
 
