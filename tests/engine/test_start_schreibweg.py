@@ -1,5 +1,6 @@
 """Starting a procedure writes instance, open tasks and Historie in few statements — in the right order."""
 
+import pytest
 from sqlalchemy import select
 
 from app.engine import runner
@@ -67,7 +68,9 @@ def test_abschluss_schreibt_instanz_aufgaben_und_historie_einmal_in_der_reihenfo
     assert aktionen.count("Aufgabe erledigt") == 1 and "Status geändert" in aktionen[erledigt + 1 :]
 
 
-def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreibt_nichts(app, amt, sabine, verfahren):
+def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreibt_nichts(
+    app, amt, sabine, verfahren, monkeypatch
+):
     """If the instance row moved on between loading and writing (another completion won; on SQLite nothing locks
     the row), the version check finds no row: Konflikt, and neither Historie nor task rows were written."""
     from sqlalchemy import update
@@ -86,14 +89,8 @@ def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreib
                            .execution_options(synchronize_session=False))  # fmt: skip
         return original(lauf)
 
-    runner._speichern = dazwischen
-    try:
+    monkeypatch.setattr(runner, "_speichern", dazwischen)
+    with pytest.raises(runner.Konflikt):
         runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, sabine)
-    except runner.Konflikt:
-        pass
-    else:
-        raise AssertionError("Konflikt erwartet")
-    finally:
-        runner._speichern = original
     assert db.session.query(HistorieEintrag).filter_by(vorgang_id=v.id).count() == historie_vorher
     assert [a.task_id for a in runner.offene_aufgaben(vorgang=v)] == [aufgabe.task_id]
