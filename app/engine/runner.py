@@ -309,8 +309,9 @@ _AUFGABE_SPALTEN = (
 def _zurueckschreiben(lauf: _Lauf) -> None:
     """Save one loaded instance after a run (`_speichern`) and write it back with its open-task rows, checking its
     version: on PostgreSQL one statement (UPDATE … WHERE version = v, DELETE and INSERT of task rows as CTEs), on
-    SQLite three compiled statements. Instead of the ORM's flush, which needs a round trip per statement (4
-    instead of 1 for a completed task); the values are then marked as the object's committed state. Historie
+    SQLite three compiled statements. Instead of the ORM's flush, which needs a round trip per statement (UPDATE,
+    DELETE, INSERT: 3 instead of 1 for a completed task); the values are then marked as the object's committed
+    state. Historie
     and Vorgang changes go with the session, in the order they were made. Raises `StaleDataError` when the
     version moved on, as the ORM would.
     """
