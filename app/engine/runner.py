@@ -311,15 +311,13 @@ def _zurueckschreiben(lauf: _Lauf) -> None:
     version: on PostgreSQL one statement (UPDATE … WHERE version = v, DELETE and INSERT of task rows as CTEs), on
     SQLite three compiled statements. Instead of the ORM's flush, which needs a round trip per statement (UPDATE,
     DELETE, INSERT: 3 instead of 1 for a completed task); the values are then marked as the object's committed
-    state. Historie
-    and Vorgang changes go with the session, in the order they were made. Raises `StaleDataError` when the
-    version moved on, as the ORM would.
+    state. Historie and Vorgang changes go with the session, in the order they were made. Raises
+    `StaleDataError` when the version moved on, as the ORM would.
     """
     weg, neu = _speichern(lauf)
     instanz = lauf.instanz
     jetzt = utcnow()
-    werte = {f"i_{spalte}": getattr(instanz, spalte) for spalte in _AENDERBAR}
-    werte.update(i_geaendert_am=jetzt, b_id=instanz.id, b_version=instanz.version)
+    werte = instanz_werte(instanz, jetzt)
     for zeile in neu:
         zeile["erstellt_am"] = jetzt
     if is_postgres():
@@ -328,19 +326,30 @@ def _zurueckschreiben(lauf: _Lauf) -> None:
             werte.update({f"a{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
         geschrieben = _aktualisieren_anweisung(len(neu)).ausfuehren(werte).wert is not None
     else:
-        aktualisieren, loeschen = _sqlite_aktualisieren()
-        geschrieben = aktualisieren.ausfuehren(werte).anzahl == 1
+        geschrieben = instanz_aktualisieren().ausfuehren(werte).anzahl == 1
         if geschrieben and weg:
-            loeschen.ausfuehren([{"task_id": task_id} for task_id in sorted(weg)])
+            _sqlite_aufgabe_loeschen().ausfuehren([{"task_id": task_id} for task_id in sorted(weg)])
         if geschrieben and neu:
             _sqlite_aufgabe_einfuegen().ausfuehren([{**zeile, "instanz_id": instanz.id} for zeile in neu])
     if not geschrieben:
         raise StaleDataError(f"Prozessinstanz {instanz.id}: Version {instanz.version} ist nicht mehr aktuell")
-    for spalte in _AENDERBAR:
-        set_committed_value(instanz, spalte, werte[f"i_{spalte}"])
+    als_geschrieben(instanz, werte)
     set_committed_value(instanz, "modell_version", instanz.modell_version)  # a migration set it with the id
-    set_committed_value(instanz, "geaendert_am", jetzt)
-    set_committed_value(instanz, "version", instanz.version + 1)
+
+
+def instanz_werte(instanz: ProzessInstanz, jetzt: datetime) -> dict:
+    """The bind values of `instanz_aktualisieren` for one instance: its changeable columns, id and version."""
+    werte = {f"i_{spalte}": getattr(instanz, spalte) for spalte in _AENDERBAR}
+    werte.update(i_geaendert_am=jetzt, b_id=instanz.id, b_version=instanz.version)
+    return werte
+
+
+def als_geschrieben(instanz: ProzessInstanz, werte: dict) -> None:
+    """Mark the values written with `werte` (and the new version) as the object's committed state, so the ORM's
+    next flush does not write them again."""
+    for spalte in (*_AENDERBAR, "geaendert_am"):
+        set_committed_value(instanz, spalte, werte[f"i_{spalte}"])
+    set_committed_value(instanz, "version", werte["b_version"] + 1)
 
 
 def _instanz_aenderung():
@@ -354,6 +363,13 @@ def _instanz_aenderung():
         .values({**{s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in (*_AENDERBAR, "geaendert_am")},
                  "version": ti.c.version + 1})  # fmt: skip
     )
+
+
+@functools.cache
+def instanz_aktualisieren() -> KompilierteAnweisung:
+    """The version-checked instance UPDATE alone, compiled once: SQLite's write-back and the timer batch (as
+    executemany with `instanz_werte` per instance; the row count says how many versions matched)."""
+    return KompilierteAnweisung(_instanz_aenderung())
 
 
 @functools.lru_cache(maxsize=16)
@@ -390,11 +406,10 @@ def _aufgaben_aus(quelle, anzahl: int):
 
 
 @functools.cache
-def _sqlite_aktualisieren() -> tuple[KompilierteAnweisung, KompilierteAnweisung]:
-    """SQLite: the instance UPDATE and the DELETE of one task row, compiled once."""
+def _sqlite_aufgabe_loeschen() -> KompilierteAnweisung:
+    """SQLite: the DELETE of one open-task row (run as executemany), compiled once."""
     ta = ProzessAufgabe.__table__
-    loeschen = delete(ta).where(ta.c.task_id == bindparam("task_id", type_=ta.c.task_id.type))
-    return KompilierteAnweisung(_instanz_aenderung()), KompilierteAnweisung(loeschen)
+    return KompilierteAnweisung(delete(ta).where(ta.c.task_id == bindparam("task_id", type_=ta.c.task_id.type)))
 
 
 @functools.cache

@@ -11,10 +11,9 @@ rolled back (nothing fired) and the same instances are run again one by one, eac
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.engine import uhr
@@ -87,39 +86,23 @@ def faellige_timer_ausfuehren(jetzt: datetime, limit: int = 100) -> int:
         return _einzeln(jetzt, ids)
 
 
-#: The columns a timer run may change on an instance (besides the version counter).
-_SPALTEN = ("zustand", "zustand_art", "next_timer_due", "vorfall_element", "vorfall_text", "vorfall_seit")
-
-
 def _zurueckschreiben(instanzen: list[ProzessInstanz]) -> None:
     """Write the instances of a batch back in one executemany UPDATE, checking each row's version.
 
     The ORM would send one UPDATE per row (it does not batch updates of versioned rows); here every row is
-    matched on id and version and the summed row count must equal the batch size, else `StaleDataError` —
-    another process fired one of them (SQLite) and the batch is rolled back. The values are then marked as
-    the committed state on the objects, so the flush that follows does not write them again.
+    matched on id and version (the runner's compiled UPDATE) and the summed row count must equal the batch size,
+    else `StaleDataError` — another process fired one of them (SQLite) and the batch is rolled back. The values
+    are then marked as the committed state on the objects, so the flush that follows does not write them again.
     """
-    tabelle = ProzessInstanz.__table__
+    from app.engine.runner import als_geschrieben, instanz_aktualisieren, instanz_werte
+
     jetzt = utcnow()
-    zeilen = []
-    for instanz in instanzen:
-        zeile = {f"n_{spalte}": getattr(instanz, spalte) for spalte in _SPALTEN}
-        zeile.update(b_id=instanz.id, b_version=instanz.version, n_geaendert_am=jetzt)
-        zeilen.append(zeile)
-    stmt = (
-        tabelle.update()
-        .where(tabelle.c.id == bindparam("b_id"), tabelle.c.version == bindparam("b_version"))
-        .values({**{spalte: bindparam(f"n_{spalte}") for spalte in (*_SPALTEN, "geaendert_am")},
-                 "version": tabelle.c.version + 1})  # fmt: skip
-    )
-    ergebnis = db.session.connection().execute(stmt, zeilen)
-    if ergebnis.rowcount != len(zeilen):
-        raise StaleDataError(f"Timer-Charge: {ergebnis.rowcount} von {len(zeilen)} Instanzen aktualisiert")
+    zeilen = [instanz_werte(instanz, jetzt) for instanz in instanzen]
+    anzahl = instanz_aktualisieren().ausfuehren(zeilen).anzahl
+    if anzahl != len(zeilen):
+        raise StaleDataError(f"Timer-Charge: {anzahl} von {len(zeilen)} Instanzen aktualisiert")
     for instanz, zeile in zip(instanzen, zeilen, strict=True):
-        for spalte in _SPALTEN:
-            set_committed_value(instanz, spalte, zeile[f"n_{spalte}"])
-        set_committed_value(instanz, "geaendert_am", jetzt)
-        set_committed_value(instanz, "version", zeile["b_version"] + 1)
+        als_geschrieben(instanz, zeile)
 
 
 def _einzeln(jetzt: datetime, ids: list[int]) -> int:

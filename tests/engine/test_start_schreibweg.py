@@ -1,13 +1,14 @@
 """Starting a procedure writes instance, open tasks and Historie in few statements — in the right order."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from app.engine import runner
 from app.engine.models import ProzessAufgabe, ProzessInstanz
 from app.extensions import db
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import HistorieEintrag
+from tests.engine.conftest import neuer_vorgang
 from tests.factories import vorgang
 
 
@@ -37,10 +38,6 @@ def test_abschluss_schreibt_instanz_aufgaben_und_historie_einmal_in_der_reihenfo
 ):
     """Completing a task writes the instance once (version + 1, nothing left for the ORM to write), swaps the
     open-task rows, and logs „Aufgabe erledigt“ before what the run did (here the status change)."""
-    from sqlalchemy import event
-
-    from tests.engine.conftest import neuer_vorgang
-
     v = neuer_vorgang(amt)
     [aufgabe] = runner.offene_aufgaben(sabine)
     instanz_updates = []
@@ -73,10 +70,6 @@ def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreib
 ):
     """If the instance row moved on between loading and writing (another completion won; on SQLite nothing locks
     the row), the version check finds no row: Konflikt, and neither Historie nor task rows were written."""
-    from sqlalchemy import update
-
-    from tests.engine.conftest import neuer_vorgang
-
     v = neuer_vorgang(amt)
     [aufgabe] = runner.offene_aufgaben(sabine)
     historie_vorher = db.session.query(HistorieEintrag).filter_by(vorgang_id=v.id).count()
