@@ -41,12 +41,13 @@ assets:  ## front-end assets from npm (bpmn-js), copied into app/static/vendor
 	  node scripts/vendor-assets.mjs; fi
 
 db: setup  ## migrate to the newest schema, deploy the shipped procedures, load demo data once
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) processes deploy
 	$(FLASK) seed-demo
 
-lint:
+lint: setup-dev  ## ruff lint and format check
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup-dev
 	$(BIN)/python -m bench

@@ -50,11 +50,48 @@ GEFAEHRLICHE_MIME_TYPEN = frozenset(
 #: File name extensions that are dangerous whatever the content says.
 GEFAEHRLICHE_ENDUNGEN = frozenset(
     {
-        "htm", "html", "xhtml", "shtml", "svg", "svgz", "js", "mjs", "jse", "vbs", "vbe", "wsf", "wsh",
-        "hta", "exe", "dll", "com", "scr", "pif", "msi", "msp", "bat", "cmd", "ps1", "psm1", "sh", "bash",
-        "jar", "class", "php", "phtml", "py", "pl", "rb", "cpl", "lnk", "reg", "swf", "appimage", "apk",
+        "htm",
+        "html",
+        "xhtml",
+        "shtml",
+        "svg",
+        "svgz",
+        "js",
+        "mjs",
+        "jse",
+        "vbs",
+        "vbe",
+        "wsf",
+        "wsh",
+        "hta",
+        "exe",
+        "dll",
+        "com",
+        "scr",
+        "pif",
+        "msi",
+        "msp",
+        "bat",
+        "cmd",
+        "ps1",
+        "psm1",
+        "sh",
+        "bash",
+        "jar",
+        "class",
+        "php",
+        "phtml",
+        "py",
+        "pl",
+        "rb",
+        "cpl",
+        "lnk",
+        "reg",
+        "swf",
+        "appimage",
+        "apk",
     }
-)  # fmt: skip
+)
 
 # Aliases that name the same format; compared after normalizing.
 _MIME_ALIASE = {
@@ -68,12 +105,16 @@ _MIME_ALIASE = {
 
 # Container formats whose sniffed type is generic while the declared one is more specific.
 _CONTAINER = {
-    "application/zip": ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument",
-                        "application/epub+zip", "application/java-archive"),
+    "application/zip": (
+        "application/vnd.openxmlformats",
+        "application/vnd.oasis.opendocument",
+        "application/epub+zip",
+        "application/java-archive",
+    ),
     "application/x-ole-storage": ("application/msword", "application/vnd.ms-"),
     "application/xml": ("application/", "image/svg+xml", "text/"),
     "text/plain": ("text/", "application/json", "application/csv", "application/x-"),
-}  # fmt: skip
+}
 
 _RESERVIERT_WINDOWS = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 _VERBOTENE_ZEICHEN = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')

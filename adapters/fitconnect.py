@@ -37,8 +37,12 @@ def _objekt(wert: Any, pfad: str) -> Mapping[str, Any]:
 
 def _postfach(antwortkanal: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The preferred reply channel as (address, type): FINK mailbox, De-Mail, ELSTER, e-mail."""
-    kandidaten = (("fink", "mailboxUri", "FINK"), ("deMail", "address", "De-Mail"),
-                  ("elster", "accountId", "ELSTER"), ("eMail", "address", "E-Mail"))  # fmt: skip
+    kandidaten = (
+        ("fink", "mailboxUri", "FINK"),
+        ("deMail", "address", "De-Mail"),
+        ("elster", "accountId", "ELSTER"),
+        ("eMail", "address", "E-Mail"),
+    )
     for kanal, schluessel, typ in kandidaten:
         wert = _objekt(antwortkanal.get(kanal), f"replyChannel.{kanal}").get(schluessel)
         if isinstance(wert, str) and wert.strip():
@@ -58,8 +62,9 @@ def kopf_aus_metadaten(
     ``transaktions_id`` is the FIT-Connect ``submission_id`` (unique per delivery), else the
     ``senderReference``. ``destination_id`` (the receiving Zustellpunkt) becomes ``zustaendige_stelle``.
     """
-    dokument = _objekt(json_laden(metadaten, "Metadaten") if isinstance(metadaten, bytes | str) else metadaten,
-                       "Metadaten")  # fmt: skip
+    dokument = _objekt(
+        json_laden(metadaten, "Metadaten") if isinstance(metadaten, bytes | str) else metadaten, "Metadaten"
+    )
     referenz = _objekt(dokument.get("additionalReferenceInfo"), "additionalReferenceInfo")
     dienst = _objekt(dokument.get("publicServiceType"), "publicServiceType")
     transaktions_id = submission_id or referenz.get("senderReference")
@@ -147,8 +152,11 @@ def anhaenge_pruefen(
             raise AdapterFehler(f"Anhang {name!r} ({anhang_id}) ist deklariert, aber nicht geliefert", "anhang_fehlt")
         _hash_pruefen(eintrag.get("hash"), dateien[anhang_id], f"Anhang {name!r}")
         gesehen.add(anhang_id)
-        ergebnis.append(anhang_erstellen(str(name), eintrag.get("mimeType"), dateien[anhang_id],
-                                         verweis_id=anhang_id, max_bytes=max_anhang_bytes))  # fmt: skip
+        ergebnis.append(
+            anhang_erstellen(
+                str(name), eintrag.get("mimeType"), dateien[anhang_id], verweis_id=anhang_id, max_bytes=max_anhang_bytes
+            )
+        )
     unerwartet = sorted(set(dateien) - gesehen)
     if unerwartet:
         raise AdapterFehler(f"Nicht in den Metadaten deklarierte Anhänge: {', '.join(unerwartet)}", "anhang_unerwartet")
@@ -195,8 +203,9 @@ def parse_fitconnect(
     """A decrypted FIT-Connect submission as Antrag: header from the metadata, the data (JSON or XML per
     ``contentStructure.data.submissionSchema.mimeType``, hash-checked) as form data, the attachments checked
     against their declared hashes, the Antragsteller found in the data by name patterns."""
-    dokument = _objekt(json_laden(metadaten, "Metadaten") if isinstance(metadaten, bytes | str) else metadaten,
-                       "Metadaten")  # fmt: skip
+    dokument = _objekt(
+        json_laden(metadaten, "Metadaten") if isinstance(metadaten, bytes | str) else metadaten, "Metadaten"
+    )
     kopf = kopf_aus_metadaten(dokument, submission_id=submission_id, case_id=case_id, destination_id=destination_id)
     felder: list[Feld] = []
     if daten is not None:

@@ -216,9 +216,7 @@ def _erster(objekt: Mapping[str, Any], schluessel: Iterable[str]) -> Any:
     return None
 
 
-def _anhaenge_lesen(
-    roh: Any, trans_id: str, optionen: FormSolutionsOptionen, max_bytes: int
-) -> list[Anhang]:  # fmt: skip
+def _anhaenge_lesen(roh: Any, trans_id: str, optionen: FormSolutionsOptionen, max_bytes: int) -> list[Anhang]:
     """``attachments`` in any of the tolerated shapes: list of objects, list of base64 strings, a
     ``{name: content}`` mapping or a single object."""
     if roh in (None, "", []):
@@ -528,9 +526,10 @@ class FormSolutionsClient:
         except (urllib.error.URLError, TimeoutError, OSError) as fehler:
             grund = getattr(fehler, "reason", fehler)
             raise FormSolutionsFehler(
-                f"Form-Server nicht erreichbar ({methode} {url}): {grund}", "formsolutions_verbindung",
+                f"Form-Server nicht erreichbar ({methode} {url}): {grund}",
+                "formsolutions_verbindung",
                 voruebergehend=True,
-            ) from fehler  # fmt: skip
+            ) from fehler
         if len(daten) > self.optionen.max_antwort_bytes:
             raise FormSolutionsFehler(
                 f"Antwort des Form-Servers größer als {self.optionen.max_antwort_bytes} Bytes ({url})",
@@ -551,8 +550,9 @@ class FormSolutionsClient:
         else:
             query = [("status", s) for s in werte]
         kopfzeilen = {self.optionen.zeitfilter_header: self._zeit_format(seit)} if seit else None
-        roh = self._anfrage("GET", self._url("submission", self.mandant, formularnummer, query=query),
-                            kopfzeilen=kopfzeilen)  # fmt: skip
+        roh = self._anfrage(
+            "GET", self._url("submission", self.mandant, formularnummer, query=query), kopfzeilen=kopfzeilen
+        )
         return parse_submission_liste(roh, self.optionen)
 
     def fetch(self, formularnummer: str, trans_id: str) -> bytes:
@@ -570,8 +570,12 @@ class FormSolutionsClient:
         status = (status or self.optionen.status_nach_import).upper()
         if status not in STATUS_WERTE:
             raise ValueError(f"Unbekannter Status {status!r}; erlaubt: {', '.join(STATUS_WERTE)}")
-        platzhalter = {"mandant": self.mandant, "formularnummer": formularnummer, "trans_id": trans_id,
-                       "status": status}  # fmt: skip
+        platzhalter = {
+            "mandant": self.mandant,
+            "formularnummer": formularnummer,
+            "trans_id": trans_id,
+            "status": status,
+        }
         pfad = "/".join(
             urllib.parse.quote(teil.format(**platzhalter), safe="")
             for teil in self.optionen.status_pfad.strip("/").split("/")

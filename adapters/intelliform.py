@@ -48,9 +48,20 @@ STANDARD_STELLEN_PARAMETER: tuple[str, ...] = (
 )
 
 _DEPOSIT_FELDER = (
-    "caller", "client", "clientId", "customer", "customerId", "form", "formId", "id",
-    "primaryDataAttachmentId", "primaryFormAttachmentId", "sender", "timestamp", "username",
-)  # fmt: skip
+    "caller",
+    "client",
+    "clientId",
+    "customer",
+    "customerId",
+    "form",
+    "formId",
+    "id",
+    "primaryDataAttachmentId",
+    "primaryFormAttachmentId",
+    "sender",
+    "timestamp",
+    "username",
+)
 
 
 @dataclass
@@ -77,9 +88,10 @@ def _kind(element: etree._Element, name: str) -> etree._Element | None:
 def _kinder(element: etree._Element, name: str) -> list[etree._Element]:
     """All children named ``name`` (unqualified or backend namespace)."""
     return [
-        k for k in kind_elemente(element)
+        k
+        for k in kind_elemente(element)
         if etree.QName(k).localname == name and etree.QName(k).namespace in (None, BACKEND_NS)
-    ]  # fmt: skip
+    ]
 
 
 def _eintraege(elemente: Iterable[etree._Element]) -> dict[str, str]:
@@ -413,8 +425,12 @@ def deposit_bauen(
     umschlag, body = _umschlag()
     deposit = etree.SubElement(body, f"{{{BACKEND_NS}}}deposit", nsmap={"ns2": BACKEND_NS})
     daten = etree.SubElement(deposit, "data")
-    alle = [DepositAnhang(primaer_id, "XML-Daten.xml", "text/xml", myform_xml, None,
-                          {"X-IntelliForm-Original-Name": "XML-Daten.xml"}), *anhaenge]  # fmt: skip
+    alle = [
+        DepositAnhang(
+            primaer_id, "XML-Daten.xml", "text/xml", myform_xml, None, {"X-IntelliForm-Original-Name": "XML-Daten.xml"}
+        ),
+        *anhaenge,
+    ]
     for anhang in alle:
         element = etree.SubElement(daten, "attachments")
         for schluessel, wert in anhang.attribute.items():

@@ -124,8 +124,12 @@ def _feld_lesen(roh: Any, pfad: str, tiefe: int) -> Feld:
     if not werte:
         return Feld(name=name, label=label, wert=None, typ="string")
     schluessel = werte[0]
-    return Feld(name=name, label=label, wert=_wert_pruefen(objekt[schluessel], schluessel, f"{pfad}.{schluessel}"),
-                typ=WERT_SCHLUESSEL[schluessel])  # type: ignore[arg-type]  # fmt: skip
+    return Feld(
+        name=name,
+        label=label,
+        wert=_wert_pruefen(objekt[schluessel], schluessel, f"{pfad}.{schluessel}"),
+        typ=WERT_SCHLUESSEL[schluessel],
+    )  # type: ignore[arg-type]
 
 
 def _wert_pruefen(wert: Any, schluessel: str, pfad: str) -> str | int | float | bool | date | None:
@@ -264,8 +268,9 @@ def felder_aus_dict(werte: Mapping[str, Any]) -> list[Feld]:
         elif isinstance(wert, int | float):
             ergebnis.append(Feld(name=name, label=name, wert=wert, typ="number"))
         elif isinstance(wert, date):
-            ergebnis.append(Feld(name=name, label=name, wert=wert if not isinstance(wert, datetime) else wert.date(),
-                                 typ="date"))  # fmt: skip
+            ergebnis.append(
+                Feld(name=name, label=name, wert=wert if not isinstance(wert, datetime) else wert.date(), typ="date")
+            )
         else:
             ergebnis.append(Feld(name=name, label=name, wert=None if wert is None else str(wert)))
     return ergebnis
@@ -290,8 +295,11 @@ def ozgcloud_json_bauen(
     """
     liste = felder_aus_dict(felder) if isinstance(felder, Mapping) else list(felder)
     control: dict[str, Any] = {"transactionId": transaktions_id, "leikaIds": list(leika_ids)}
-    for schluessel, wert in (("zustaendigeStelle", zustaendige_stelle), ("formId", formular_id),
-                             ("name", formular_name)):  # fmt: skip
+    for schluessel, wert in (
+        ("zustaendigeStelle", zustaendige_stelle),
+        ("formId", formular_id),
+        ("name", formular_name),
+    ):
         if wert is not None:
             control[schluessel] = wert
     if konto_typ or vertrauensniveau or postfach_adresse:

@@ -20,6 +20,8 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    # Argon2id parameters: a profile of argon2-cffi (`argon2.profiles`); hashes are upgraded at the next login.
+    ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
     # Fallback Vorgangsnummer prefix when an OE has none.
     VORGANGSNUMMER_PREFIX = "31005"
     # Background scheduler in the web process (off in tests unless a test enables it).

@@ -123,7 +123,14 @@ class KompilierteAnweisung:
             getrennt = dialect.is_disconnect(error, connection.connection, cursor)
             if getrennt:
                 connection.invalidate(error)
-            raise DBAPIError.instance(sql, werte, error, dialect.loaded_dbapi.Error, dialect=dialect,
-                                      connection_invalidated=getrennt, ismulti=viele) from error  # fmt: skip
+            raise DBAPIError.instance(
+                sql,
+                werte,
+                error,
+                dialect.loaded_dbapi.Error,
+                dialect=dialect,
+                connection_invalidated=getrennt,
+                ismulti=viele,
+            ) from error
         finally:
             cursor.close()

@@ -46,8 +46,12 @@ MODELLE = {
 def _config(url: str, instanz: str) -> dict:
     """App config: no scheduler, no deployment on start."""
     return {
-        "TESTING": True, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False, "DEPLOY_PROCESSES_ON_START": False,
-        "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instanz,
+        "TESTING": True,
+        "SECRET_KEY": "bench",
+        "SCHEDULER_ENABLED": False,
+        "DEPLOY_PROCESSES_ON_START": False,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": instanz,
     }
 
 
@@ -193,8 +197,10 @@ def boden_messen(zustand: str, n: int) -> dict:
         roh.commit()
     finally:
         roh.close()
-    return {"boden_insert_ms": statistics.median(einfuegen) * 1000,
-            "boden_commit_ms": statistics.median(festschreiben) * 1000}  # fmt: skip
+    return {
+        "boden_insert_ms": statistics.median(einfuegen) * 1000,
+        "boden_commit_ms": statistics.median(festschreiben) * 1000,
+    }
 
 
 def produkt_messen(url: str, n: int) -> dict:
@@ -215,8 +221,9 @@ def produkt_messen(url: str, n: int) -> dict:
         for pfad, _daten in MODELLE.values():
             deploy_xml(pfad.read_bytes(), str(pfad))
         amt = oe_anlegen("Bench-Amt", f"b{uuid.uuid4().hex[:6]}", "31005")
-        benutzer = benutzer_anlegen(f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "x" * 16, ["sachbearbeitung"],
-                                    [amt])
+        benutzer = benutzer_anlegen(
+            f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "x" * 16, ["sachbearbeitung"], [amt]
+        )
         db.session.commit()
         benutzer_id, amt_id = benutzer.id, amt.id
         for key, (pfad, daten) in MODELLE.items():
@@ -321,8 +328,9 @@ def main() -> None:
     logging.disable(logging.WARNING)
     argumente = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     argumente.add_argument("--n", type=int, default=300, help="instances per model and database")
-    argumente.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL",
-                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    argumente.add_argument(
+        "--pg", default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    )
     args = argumente.parse_args()
 
     datenbanken = {}
@@ -335,27 +343,33 @@ def main() -> None:
         finally:
             postgres_loeschen(args.pg, pg_url)
 
-    print(f"\nEngine-Benchmark, {args.n} Instanzen je Modell und Datenbank, ein Thread. Basis A = roh im Speicher "
-          "ohne Serialisierung (Issue 3), Basis B = roh + zustand_speichern (dieselbe Serialisierung wie im "
-          f"Produkt); Start in {RUNDEN} Runden abwechselnd roh A, roh B, roh+JSON, Produkt gemessen, jeder Start "
-          "einzeln: Rate einer Runde = 1 / Median der Startdauer; Raten und Anteile sind Mediane über die Runden "
-          "(jeder Anteil vergleicht Läufe unter derselben Last). 'Durchsatz' = Starts / Gesamtzeit, "
-          "Stockungen durch Fremdlast eingeschlossen. 'Boden' = INSERT des gespeicherten Zustands in eine nackte "
-          "Tabelle + COMMIT über die DBAPI-Verbindung: das Mindeste, was ein dauerhafter Start kostet.\n")
-    print("| Modell | DB | roh Start/s (A) | roh+SpiffWorkflow-JSON Start/s | roh+Zustand Start/s (B) | "
-          "Produkt Start/s | Produkt/A | Produkt/B | Produkt/A Durchsatz | Runde Median ms | Runde p95 ms | "
-          "Zustand Bytes (Start / nach 1 Aufgabe) | SpiffWorkflow-JSON Bytes | "
-          "Laden ms (deserialize_json / Zustand + Spec-Cache) | Boden ms (INSERT + COMMIT) |")
+    print(
+        f"\nEngine-Benchmark, {args.n} Instanzen je Modell und Datenbank, ein Thread. Basis A = roh im Speicher "
+        "ohne Serialisierung (Issue 3), Basis B = roh + zustand_speichern (dieselbe Serialisierung wie im "
+        f"Produkt); Start in {RUNDEN} Runden abwechselnd roh A, roh B, roh+JSON, Produkt gemessen, jeder Start "
+        "einzeln: Rate einer Runde = 1 / Median der Startdauer; Raten und Anteile sind Mediane über die Runden "
+        "(jeder Anteil vergleicht Läufe unter derselben Last). 'Durchsatz' = Starts / Gesamtzeit, "
+        "Stockungen durch Fremdlast eingeschlossen. 'Boden' = INSERT des gespeicherten Zustands in eine nackte "
+        "Tabelle + COMMIT über die DBAPI-Verbindung: das Mindeste, was ein dauerhafter Start kostet.\n"
+    )
+    print(
+        "| Modell | DB | roh Start/s (A) | roh+SpiffWorkflow-JSON Start/s | roh+Zustand Start/s (B) | "
+        "Produkt Start/s | Produkt/A | Produkt/B | Produkt/A Durchsatz | Runde Median ms | Runde p95 ms | "
+        "Zustand Bytes (Start / nach 1 Aufgabe) | SpiffWorkflow-JSON Bytes | "
+        "Laden ms (deserialize_json / Zustand + Spec-Cache) | Boden ms (INSERT + COMMIT) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key in MODELLE:
         for db_name, werte in datenbanken.items():
             w = werte[key]
-            print(f"| {key} | {db_name} | {w['roh']:.0f} | {w['roh_mit_json']:.0f} | {w['roh_mit_zustand']:.0f} | "
-                  f"{w['start']:.0f} | {w['anteil_a']:.0%} | {w['anteil_b']:.0%} | {w['anteil_a_durchsatz']:.0%} | "
-                  f"{w['rt_median']:.2f} | {w['rt_p95']:.2f} | "
-                  f"{w['bytes_start']:.0f} / {w['bytes_nach']:.0f} | {w['roh_bytes']} | "
-                  f"{w['laden_roh_ms']:.2f} / {w['laden_ms']:.2f} | "
-                  f"{w['boden_insert_ms']:.2f} + {w['boden_commit_ms']:.2f} |")
+            print(
+                f"| {key} | {db_name} | {w['roh']:.0f} | {w['roh_mit_json']:.0f} | {w['roh_mit_zustand']:.0f} | "
+                f"{w['start']:.0f} | {w['anteil_a']:.0%} | {w['anteil_b']:.0%} | {w['anteil_a_durchsatz']:.0%} | "
+                f"{w['rt_median']:.2f} | {w['rt_p95']:.2f} | "
+                f"{w['bytes_start']:.0f} / {w['bytes_nach']:.0f} | {w['roh_bytes']} | "
+                f"{w['laden_roh_ms']:.2f} / {w['laden_ms']:.2f} | "
+                f"{w['boden_insert_ms']:.2f} + {w['boden_commit_ms']:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -46,44 +46,208 @@ PASSWORT = "bench-passwort-lang-genug"
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the Vorgangsnummer alphabet (no 0/O/1/I)
 
 VORNAMEN = [
-    "Anna", "Mehmet", "Jürgen", "Sophie", "Lukas", "Olga", "Maria", "Thomas", "Fatma", "Stefan", "Julia", "Andreas",
-    "Katharina", "Michael", "Laura", "Peter", "Lea", "Klaus", "Emma", "Ahmet", "Sabine", "Ralf", "Hannah", "Uwe",
-    "Mia", "Frank", "Leonie", "Dieter", "Elif", "Jan", "Sarah", "Markus", "Zeynep", "Tobias", "Nina", "Wolfgang",
-    "Paula", "Bernd", "Ida", "Günter", "Marie", "Sven", "Clara", "Holger", "Ella", "Jörg", "Greta", "Heike",
+    "Anna",
+    "Mehmet",
+    "Jürgen",
+    "Sophie",
+    "Lukas",
+    "Olga",
+    "Maria",
+    "Thomas",
+    "Fatma",
+    "Stefan",
+    "Julia",
+    "Andreas",
+    "Katharina",
+    "Michael",
+    "Laura",
+    "Peter",
+    "Lea",
+    "Klaus",
+    "Emma",
+    "Ahmet",
+    "Sabine",
+    "Ralf",
+    "Hannah",
+    "Uwe",
+    "Mia",
+    "Frank",
+    "Leonie",
+    "Dieter",
+    "Elif",
+    "Jan",
+    "Sarah",
+    "Markus",
+    "Zeynep",
+    "Tobias",
+    "Nina",
+    "Wolfgang",
+    "Paula",
+    "Bernd",
+    "Ida",
+    "Günter",
+    "Marie",
+    "Sven",
+    "Clara",
+    "Holger",
+    "Ella",
+    "Jörg",
+    "Greta",
+    "Heike",
 ]
 NACHNAMEN = [
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-    "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
-    "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
-    "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber",
-    "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Schubert", "Vogel",
-    "Friedrich", "Keller", "Günther", "Frank", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Baumann",
-    "Franke", "Albrecht", "Schuster", "Simon", "Ludwig", "Böhm", "Winter", "Kraus", "Martin", "Schumacher",
-    "Krämer", "Vogt", "Stein", "Jäger", "Otto", "Sommer", "Groß", "Seidel", "Heinrich", "Yılmaz", "Nowak",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Schmitz",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Schmid",
+    "Schulze",
+    "Maier",
+    "Köhler",
+    "Herrmann",
+    "König",
+    "Walter",
+    "Mayer",
+    "Huber",
+    "Kaiser",
+    "Fuchs",
+    "Peters",
+    "Lang",
+    "Scholz",
+    "Möller",
+    "Weiß",
+    "Jung",
+    "Hahn",
+    "Schubert",
+    "Vogel",
+    "Friedrich",
+    "Keller",
+    "Günther",
+    "Frank",
+    "Berger",
+    "Winkler",
+    "Roth",
+    "Beck",
+    "Lorenz",
+    "Baumann",
+    "Franke",
+    "Albrecht",
+    "Schuster",
+    "Simon",
+    "Ludwig",
+    "Böhm",
+    "Winter",
+    "Kraus",
+    "Martin",
+    "Schumacher",
+    "Krämer",
+    "Vogt",
+    "Stein",
+    "Jäger",
+    "Otto",
+    "Sommer",
+    "Groß",
+    "Seidel",
+    "Heinrich",
+    "Yılmaz",
+    "Nowak",
 ]
 FORMULARE = [
-    ("gewerbeanmeldung", "Gewerbeanmeldung", "taetigkeit", "Angemeldete Tätigkeit",
-     ["Onlinehandel mit Holzspielzeug", "Hausmeisterservice", "Friseursalon", "Softwareentwicklung", "Imbiss"]),
-    ("hundesteuer", "Hundesteuer-Anmeldung", "hunderasse", "Hunderasse",
-     ["Labrador Retriever", "Dackel", "Schäferhund", "Pudel", "Beagle", "Mischling"]),
+    (
+        "gewerbeanmeldung",
+        "Gewerbeanmeldung",
+        "taetigkeit",
+        "Angemeldete Tätigkeit",
+        ["Onlinehandel mit Holzspielzeug", "Hausmeisterservice", "Friseursalon", "Softwareentwicklung", "Imbiss"],
+    ),
+    (
+        "hundesteuer",
+        "Hundesteuer-Anmeldung",
+        "hunderasse",
+        "Hunderasse",
+        ["Labrador Retriever", "Dackel", "Schäferhund", "Pudel", "Beagle", "Mischling"],
+    ),
     ("baumfaellung", "Antrag auf Baumfällung", "baumart", "Baumart", ["Rotbuche", "Stieleiche", "Bergahorn", "Linde"]),
-    ("strassensperrung", "Antrag auf Straßensperrung", "grund", "Grund der Sperrung",
-     ["Umzug mit Möbelwagen", "Kranarbeiten", "Straßenfest", "Baustelleneinrichtung"]),
-    ("filmaufnahmen", "Antrag auf Filmaufnahmen im öffentlichen Raum", "produktion", "Produktion",
-     ["Kurzfilm Morgenlicht", "Werbespot Bäckerei", "Dokumentation Altstadt"]),
-    ("sondernutzung", "Sondernutzungserlaubnis für Außengastronomie", "flaeche", "Fläche in m²",
-     ["12", "24", "36", "48"]),
+    (
+        "strassensperrung",
+        "Antrag auf Straßensperrung",
+        "grund",
+        "Grund der Sperrung",
+        ["Umzug mit Möbelwagen", "Kranarbeiten", "Straßenfest", "Baustelleneinrichtung"],
+    ),
+    (
+        "filmaufnahmen",
+        "Antrag auf Filmaufnahmen im öffentlichen Raum",
+        "produktion",
+        "Produktion",
+        ["Kurzfilm Morgenlicht", "Werbespot Bäckerei", "Dokumentation Altstadt"],
+    ),
+    (
+        "sondernutzung",
+        "Sondernutzungserlaubnis für Außengastronomie",
+        "flaeche",
+        "Fläche in m²",
+        ["12", "24", "36", "48"],
+    ),
 ]
 ORTE = ["München", "Nürnberg", "Augsburg", "Regensburg", "Würzburg", "Ingolstadt", "Fürth", "Erlangen", "Bamberg"]
 #: Status mix of an office that has run for two years: most cases are closed.
 STATUS_MIX = [
-    ("Abgeschlossen", 0.62), ("In Bearbeitung", 0.10), ("Neu", 0.06), ("Angenommen", 0.05), ("Beschieden", 0.06),
-    ("Verworfen", 0.07), ("Weitergeleitet", 0.03), ("Zu Löschen", 0.01),
+    ("Abgeschlossen", 0.62),
+    ("In Bearbeitung", 0.10),
+    ("Neu", 0.06),
+    ("Angenommen", 0.05),
+    ("Beschieden", 0.06),
+    ("Verworfen", 0.07),
+    ("Weitergeleitet", 0.03),
+    ("Zu Löschen", 0.01),
 ]
 SPALTEN = [
-    "id", "nummer", "aktenzeichen", "status", "vorheriger_status", "status_seit", "eingangsdatum", "formular_id",
-    "formular_name", "leika_ids", "oe_id", "bearbeiter_id", "antragsteller_name", "antragsteller", "formulardaten",
-    "zustaendigkeit_pruefen", "loeschung_beantragt_von_id", "version",
+    "id",
+    "nummer",
+    "aktenzeichen",
+    "status",
+    "vorheriger_status",
+    "status_seit",
+    "eingangsdatum",
+    "formular_id",
+    "formular_name",
+    "leika_ids",
+    "oe_id",
+    "bearbeiter_id",
+    "antragsteller_name",
+    "antragsteller",
+    "formulardaten",
+    "zustaendigkeit_pruefen",
+    "loeschung_beantragt_von_id",
+    "version",
 ]
 
 
@@ -104,8 +268,15 @@ def _fold(text: str) -> str:
 class Generator:
     """Deterministic rows for Vorgang and its search text."""
 
-    def __init__(self, anzahl: int, oe_ids: list[int], prefixe: list[str], bearbeiter: dict[int, list[int]],
-                 kennungen: list[str], seed: int = 7):
+    def __init__(
+        self,
+        anzahl: int,
+        oe_ids: list[int],
+        prefixe: list[str],
+        bearbeiter: dict[int, list[int]],
+        kennungen: list[str],
+        seed: int = 7,
+    ):
         """Remember the OEs and their caseworkers."""
         self.anzahl, self.oe_ids, self.prefixe, self.bearbeiter = anzahl, oe_ids, prefixe, bearbeiter
         self.kennungen = kennungen
@@ -136,29 +307,73 @@ class Generator:
             nummer = _nummer(self.prefixe[k], i)
             antragsteller = {"vorname": vorname, "nachname": nachname, "anschrift": {"ort": ort}}
             daten = [
-                {"name": "antragsteller", "label": "Antragsteller", "typ": "group", "wert": None, "kinder": [
-                    {"name": "vorname", "label": "Vorname", "typ": "string", "wert": vorname, "kinder": []},
-                    {"name": "nachname", "label": "Nachname", "typ": "string", "wert": nachname, "kinder": []},
-                    {"name": "ort", "label": "Ort", "typ": "string", "wert": ort, "kinder": []},
-                ]},
-                {"name": "angaben", "label": "Angaben zum Antrag", "typ": "group", "wert": None, "kinder": [
-                    {"name": feld, "label": label, "typ": "string", "wert": wert, "kinder": []},
-                ]},
+                {
+                    "name": "antragsteller",
+                    "label": "Antragsteller",
+                    "typ": "group",
+                    "wert": None,
+                    "kinder": [
+                        {"name": "vorname", "label": "Vorname", "typ": "string", "wert": vorname, "kinder": []},
+                        {"name": "nachname", "label": "Nachname", "typ": "string", "wert": nachname, "kinder": []},
+                        {"name": "ort", "label": "Ort", "typ": "string", "wert": ort, "kinder": []},
+                    ],
+                },
+                {
+                    "name": "angaben",
+                    "label": "Angaben zum Antrag",
+                    "typ": "group",
+                    "wert": None,
+                    "kinder": [
+                        {"name": feld, "label": label, "typ": "string", "wert": wert, "kinder": []},
+                    ],
+                },
             ]
             name = f"{vorname} {nachname}"
             zeile = {
-                "id": i + 1, "nummer": nummer, "aktenzeichen": aktenzeichen, "status": status,
-                "vorheriger_status": None, "status_seit": eingang, "eingangsdatum": eingang, "formular_id": fid,
-                "formular_name": fname, "leika_ids": "[]", "oe_id": oe_id, "bearbeiter_id": bearbeiter,
-                "antragsteller_name": name, "antragsteller": json.dumps(antragsteller, ensure_ascii=False),
-                "formulardaten": json.dumps(daten, ensure_ascii=False), "zustaendigkeit_pruefen": False,
-                "loeschung_beantragt_von_id": None, "version": 1,
+                "id": i + 1,
+                "nummer": nummer,
+                "aktenzeichen": aktenzeichen,
+                "status": status,
+                "vorheriger_status": None,
+                "status_seit": eingang,
+                "eingangsdatum": eingang,
+                "formular_id": fid,
+                "formular_name": fname,
+                "leika_ids": "[]",
+                "oe_id": oe_id,
+                "bearbeiter_id": bearbeiter,
+                "antragsteller_name": name,
+                "antragsteller": json.dumps(antragsteller, ensure_ascii=False),
+                "formulardaten": json.dumps(daten, ensure_ascii=False),
+                "zustaendigkeit_pruefen": False,
+                "loeschung_beantragt_von_id": None,
+                "version": 1,
             }
             # Same content as app.vorgaenge.suche.suchtext (OE token, ids, applicant, form name, form values).
-            text = " ".join(WORT.findall(_fold(" ".join(
-                t for t in (oe_marke(oe_id), nummer, aktenzeichen or "", name, fname, vorname, nachname, ort,
-                            vorname, nachname, ort, wert) if t
-            ))))
+            text = " ".join(
+                WORT.findall(
+                    _fold(
+                        " ".join(
+                            t
+                            for t in (
+                                oe_marke(oe_id),
+                                nummer,
+                                aktenzeichen or "",
+                                name,
+                                fname,
+                                vorname,
+                                nachname,
+                                ort,
+                                vorname,
+                                nachname,
+                                ort,
+                                wert,
+                            )
+                            if t
+                        )
+                    )
+                )
+            )
             yield zeile, text
 
 
@@ -169,11 +384,17 @@ def _app(uri: str, instance: Path):
     """The app on this database (no scheduler, no deploy; CSRF off for the scripted login)."""
     from app import create_app
 
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench",
-        "SCHEDULER_ENABLED": False, "DEPLOY_PROCESSES_ON_START": False, "WTF_CSRF_ENABLED": False,
-        "TESTING": False,
-    })
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "bench",
+            "SCHEDULER_ENABLED": False,
+            "DEPLOY_PROCESSES_ON_START": False,
+            "WTF_CSRF_ENABLED": False,
+            "TESTING": False,
+        }
+    )
 
 
 def _stammdaten(app) -> tuple[list[int], list[str], list[str], dict[int, list[int]], str]:
@@ -197,8 +418,15 @@ def _stammdaten(app) -> tuple[list[int], list[str], list[str], dict[int, list[in
                     erster = benutzer_anlegen(login, f"Sach Bearbeiter {k}{j}", PASSWORT, ["sachbearbeitung"], [oe])
                     b = erster
                 else:
-                    b = Benutzer(login=login, name=f"Sach Bearbeiter {k}{j}", kuerzel=f"S{k}{j}", email="",
-                                 password_hash=erster.password_hash, rollen=["sachbearbeitung"], oes=[oe])
+                    b = Benutzer(
+                        login=login,
+                        name=f"Sach Bearbeiter {k}{j}",
+                        kuerzel=f"S{k}{j}",
+                        email="",
+                        password_hash=erster.password_hash,
+                        rollen=["sachbearbeitung"],
+                        oes=[oe],
+                    )
                     db.session.add(b)
                     db.session.flush()
                 bearbeiter[oe.id].append(b.id)
@@ -311,6 +539,7 @@ def _laden_postgres(engine: sa.Engine, gen: Generator, block: int) -> None:
 
 def _szenarien(oe_id: int, benutzer_id: int, rnd: random.Random, nummern: list[str], aktenzeichen: list[str]):
     """(group, name, function returning a URL) per scenario."""
+
     def fest(url):
         return lambda: url
 
@@ -322,8 +551,11 @@ def _szenarien(oe_id: int, benutzer_id: int, rnd: random.Random, nummern: list[s
         ("Liste", "Status Abgeschlossen", fest("/?status=abgeschlossen")),
         ("Liste", "Formular Hundesteuer", fest("/?formular=hundesteuer")),
         ("Liste", "Sachbearbeitung + Zeitraum", fest(f"/?bearbeiter={benutzer_id}&von=2026-01-01&bis=2026-06-30")),
-        ("Liste", "Status + Formular + Zeitraum", fest("/?status=in_bearbeitung&formular=gewerbeanmeldung"
-                                                       "&von=2025-06-01&bis=2026-11-30")),
+        (
+            "Liste",
+            "Status + Formular + Zeitraum",
+            fest("/?status=in_bearbeitung&formular=gewerbeanmeldung&von=2025-06-01&bis=2026-11-30"),
+        ),
         ("Liste", "Eingang älteste zuerst", fest("/?sortierung=eingang_auf")),
         ("Liste", "Seite 20 (Cursor)", None),  # filled in by the runner: follows 19 "next" links once
         ("Liste", "sortiert nach Antragsteller", fest("/?sortierung=antragsteller")),
@@ -332,8 +564,11 @@ def _szenarien(oe_id: int, benutzer_id: int, rnd: random.Random, nummern: list[s
         ("Suche", "Nachname", lambda: "/?q=" + rnd.choice(NACHNAMEN)),
         ("Suche", "Vor- und Nachname", lambda: f"/?q={rnd.choice(VORNAMEN)}+{rnd.choice(NACHNAMEN)}"),
         ("Suche", "Wortanfang (Präfix)", lambda: "/?q=" + rnd.choice(NACHNAMEN)[:4]),
-        ("Suche", "Formulardaten-Wert", lambda: "/?q=" + rnd.choice(["Labrador", "Rotbuche", "Kranarbeiten",
-                                                                      "Friseursalon", "Dackel"])),
+        (
+            "Suche",
+            "Formulardaten-Wert",
+            lambda: "/?q=" + rnd.choice(["Labrador", "Rotbuche", "Kranarbeiten", "Friseursalon", "Dackel"]),
+        ),
         ("Suche", "Formularname (sehr häufig)", fest("/?q=Hundesteuer")),
         ("Detail", "Vorgang-Detailseite", lambda: "/vorgang/" + rnd.choice(nummern)),
     ]
@@ -399,8 +634,9 @@ def _messen(app, login: str, oe_id: int, benutzer_id: int, wiederholungen: int) 
             t = time.perf_counter()
             liste.zaehler_pro_status(ich)
             zeiten.append((time.perf_counter() - t) * 1000)
-        ergebnisse.append(("Zähler", "Anzahl je Status (1 Abfrage)", statistics.median(zeiten), _p95(zeiten),
-                           len(zeiten)))
+        ergebnisse.append(
+            ("Zähler", "Anzahl je Status (1 Abfrage)", statistics.median(zeiten), _p95(zeiten), len(zeiten))
+        )
         median = statistics.median(zeiten)
         print(f"  Zähler  {'Anzahl je Status':32} median {median:7.1f} ms   p95 {_p95(zeiten):7.1f} ms")
     return ergebnisse
@@ -469,9 +705,11 @@ def tabelle(ergebnisse: dict[str, list[tuple]], anzahl: int) -> str:
             ok = "" if gruppe == "Detail" else (" ✓" if median <= 50 and p95 <= 150 else " ✗")
             zellen.append(f"{median:.1f} ms | {p95:.1f} ms{ok}")
         zeilen.append(f"| {gruppe} | {name} | " + " | ".join(zellen) + " |")
-    return f"{anzahl:,} Vorgänge in {ANZAHL_OE} OEs; ".replace(",", ".") + \
-        "Zeiten pro Anfrage (Server, ohne Netz); ✓ = Ziel erreicht (Median ≤ 50 ms, p95 ≤ 150 ms).\n\n" + \
-        "\n".join(zeilen)
+    return (
+        f"{anzahl:,} Vorgänge in {ANZAHL_OE} OEs; ".replace(",", ".")
+        + "Zeiten pro Anfrage (Server, ohne Netz); ✓ = Ziel erreicht (Median ≤ 50 ms, p95 ≤ 150 ms).\n\n"
+        + "\n".join(zeilen)
+    )
 
 
 def main() -> None:

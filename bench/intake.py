@@ -64,8 +64,15 @@ def _app(uri: str, instanz: Path):
     """An app on the bench database (no scheduler)."""
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(instanz), "SECRET_KEY": "bench",
-                       "SCHEDULER_ENABLED": False, "DEPLOY_PROCESSES_ON_START": False})  # fmt: skip
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "INSTANCE_PATH": str(instanz),
+            "SECRET_KEY": "bench",
+            "SCHEDULER_ENABLED": False,
+            "DEPLOY_PROCESSES_ON_START": False,
+        }
+    )
 
 
 def _vorbereiten(uri: str, instanz: Path) -> tuple[str, str]:
@@ -131,8 +138,13 @@ def _roh_rate(ozg: list[tuple[bytes, str]], soap: list[bytes], uri: str, instanz
             antrag = antrag_parsen(art, body, typ)
             key = verfahren_fuer(antrag.kopf.formular_id or "", antrag.kopf.leika_ids)
             spec, subs = modelle[key]
-            vorgang = Vorgang(nummer="31005-BENCH1", status="Neu", formular_id=antrag.kopf.formular_id or "",
-                              formulardaten=[f.to_dict() for f in antrag.formulardaten], leika_ids=[])  # fmt: skip
+            vorgang = Vorgang(
+                nummer="31005-BENCH1",
+                status="Neu",
+                formular_id=antrag.kopf.formular_id or "",
+                formulardaten=[f.to_dict() for f in antrag.formulardaten],
+                leika_ids=[],
+            )
             workflow = BpmnWorkflow(spec, subs)
             workflow.script_engine = script_engine(Kontext(vorgang, None))
             workflow.do_engine_steps()
@@ -156,14 +168,35 @@ class Server:
     def __init__(self, uri: str, instanz: Path, workers: int = 2, threads: int = 1, app: str = "wsgi:app") -> None:
         """Start `app` and wait until it answers."""
         self.port = _freier_port()
-        env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench", SCHEDULER_ENABLED="false",
-                   AMTSFLUSS_INSTANCE=str(instanz), PYTHONPATH=str(ROOT))  # fmt: skip
+        env = dict(
+            os.environ,
+            DATABASE_URL=uri,
+            SECRET_KEY="bench",
+            SCHEDULER_ENABLED="false",
+            AMTSFLUSS_INSTANCE=str(instanz),
+            PYTHONPATH=str(ROOT),
+        )
         self.log = open(instanz / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--threads", str(threads), "--log-level", "warning", "--timeout", "120", app],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--threads",
+                str(threads),
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         frist = time.monotonic() + 60
         while time.monotonic() < frist:
             try:
@@ -189,8 +222,10 @@ class Server:
 
 def _anfrage_bytes(port: int, pfad: str, body: bytes, typ: str, auth: str) -> bytes:
     """One complete HTTP/1.1 request (head and body) as bytes, built before the clock starts."""
-    kopf = (f"POST {pfad} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {typ}\r\nAuthorization: {auth}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+    kopf = (
+        f"POST {pfad} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {typ}\r\nAuthorization: {auth}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
     return kopf.encode("latin-1") + body
 
 
@@ -253,8 +288,15 @@ def _pg_backends(uri: str) -> list[int]:
         return []
     engine = sa.create_engine(uri)
     with engine.connect() as conn:
-        pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND pid <> pg_backend_pid()")).scalars().all()  # fmt: skip
+        pids = (
+            conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(pids)
 
@@ -313,8 +355,11 @@ def main() -> None:
     last_vorher = f"{os.getloadavg()[0]:.2f}"
     print(f"Erzeuge {args.anzahl} OZG- und {args.anzahl} SOAP-Lieferungen …", flush=True)
     ozg, soap = _lieferungen(args.anzahl, args.seed)
-    print(f"  OZG-Körper {statistics.mean(len(b) for b, _ in ozg) / 1024:.0f} KB, "
-          f"SOAP-Umschlag {statistics.mean(len(b) for b in soap) / 1024:.0f} KB", flush=True)  # fmt: skip
+    print(
+        f"  OZG-Körper {statistics.mean(len(b) for b, _ in ozg) / 1024:.0f} KB, "
+        f"SOAP-Umschlag {statistics.mean(len(b) for b in soap) / 1024:.0f} KB",
+        flush=True,
+    )
 
     zeilen = []
     roh = None
@@ -337,8 +382,9 @@ def main() -> None:
                 print(f"[{art}] OZG multipart …", flush=True)
                 r_ozg = _gemessen(server, uri, "/antrag", [(b, t, ozg_auth) for b, t in ozg], args.clients)
                 print(f"[{art}] intelliForm SOAP …", flush=True)
-                r_soap = _gemessen(server, uri, "/intelliform/deposit", [(b, SOAP, if_auth) for b in soap],
-                                   args.clients)  # fmt: skip
+                r_soap = _gemessen(
+                    server, uri, "/intelliform/deposit", [(b, SOAP, if_auth) for b in soap], args.clients
+                )
             finally:
                 server.stop()
             vorgaenge = _vorgaenge_zaehlen(uri, basis)
@@ -355,21 +401,33 @@ def main() -> None:
 
     print()
     worker = "sync" if args.threads == 1 else f"gthread × {args.threads}"
-    print(f"{args.anzahl} Lieferungen je Art, {args.clients} Client-Threads, gunicorn 2 Worker ({worker}), "
-          f"{os.cpu_count()} Kerne")  # fmt: skip
-    print(f"{'Datenbank':<11} {'Lieferung':<17} {'Ende-zu-Ende/s':>15} {'Median ms':>10} {'p95 ms':>8} "
-          f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7} {'CPU ms: Worker':>15} {'PG':>5} {'Last':>5}")  # fmt: skip
+    print(
+        f"{args.anzahl} Lieferungen je Art, {args.clients} Client-Threads, gunicorn 2 Worker ({worker}), "
+        f"{os.cpu_count()} Kerne"
+    )
+    print(
+        f"{'Datenbank':<11} {'Lieferung':<17} {'Ende-zu-Ende/s':>15} {'Median ms':>10} {'p95 ms':>8} "
+        f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7} {'CPU ms: Worker':>15} {'PG':>5} {'Last':>5}"
+    )
     for art, name, r, roh_rate in zeilen:
-        print(f"{art:<11} {name:<17} {r['rate']:>15.1f} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
-              f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7} "
-              f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f}")  # fmt: skip
-    print(f"{'–':<11} {'gunicorn allein':<17} {boden['rate']:>15.1f} {boden['median_ms']:>10.1f} "
-          f"{boden['p95_ms']:>8.1f} {'':>8} {'':>7} {len(boden['fehler']):>7} {boden['server_cpu_ms']:>15.2f} "
-          f"{'':>5} {boden['last_cpu_ms']:>5.2f}")  # fmt: skip
-    print("gunicorn allein = die OZG-Anfragen an bench/leerlauf.py (liest den Körper, antwortet 201): der Boden "
-          "unter jeder Lieferung.")  # fmt: skip
-    print(f"Last vorher {last_vorher}, nachher {os.getloadavg()[0]:.2f} (1-min-Mittel). CPU ms = CPU-Zeit je Anfrage "
-          "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators")  # fmt: skip
+        print(
+            f"{art:<11} {name:<17} {r['rate']:>15.1f} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
+            f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7} "
+            f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f}"
+        )
+    print(
+        f"{'–':<11} {'gunicorn allein':<17} {boden['rate']:>15.1f} {boden['median_ms']:>10.1f} "
+        f"{boden['p95_ms']:>8.1f} {'':>8} {'':>7} {len(boden['fehler']):>7} {boden['server_cpu_ms']:>15.2f} "
+        f"{'':>5} {boden['last_cpu_ms']:>5.2f}"
+    )
+    print(
+        "gunicorn allein = die OZG-Anfragen an bench/leerlauf.py (liest den Körper, antwortet 201): der Boden "
+        "unter jeder Lieferung."
+    )
+    print(
+        f"Last vorher {last_vorher}, nachher {os.getloadavg()[0]:.2f} (1-min-Mittel). CPU ms = CPU-Zeit je Anfrage "
+        "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators"
+    )
 
 
 if __name__ == "__main__":

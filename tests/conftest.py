@@ -26,14 +26,15 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "SCHEDULER_ENABLED": False,
     "DEPLOY_PROCESSES_ON_START": False,
+    "ARGON2_PROFILE": "CHEAPEST",
 }
 
 
 def _migrate(uri: str, instance: Path) -> None:
-    """Run all migrations (every branch head) against an empty database."""
+    """Run the linear migration chain against an empty database."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(instance)})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
 
 

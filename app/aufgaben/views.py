@@ -70,8 +70,11 @@ def erledigen(nummer: str, task_id: str):
         db.session.rollback()
         return (
             render_template(
-                "aufgaben/formular.html", vorgang=vorgang_oder_404(current_user, nummer), aufgabe=aufgabe,
-                eingaben=eingaben, fehler=fehler.fehler,
+                "aufgaben/formular.html",
+                vorgang=vorgang_oder_404(current_user, nummer),
+                aufgabe=aufgabe,
+                eingaben=eingaben,
+                fehler=fehler.fehler,
             ),
             422,
         )

@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from app.auth.models import ROLLEN, Benutzer, LoginFehlversuch
-from app.auth.passwords import hash_password, verify_password
+from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
@@ -25,6 +25,8 @@ def anmelden(login: str, password: str, adresse: str) -> Benutzer | None:
     ok = verify_password(benutzer.password_hash if benutzer else None, password)
     if ok and benutzer is not None and benutzer.aktiv:
         db.session.execute(delete(LoginFehlversuch).where(LoginFehlversuch.login == login))
+        if needs_rehash(benutzer.password_hash):
+            benutzer.password_hash = hash_password(password)
         db.session.commit()
         return benutzer
     db.session.add(LoginFehlversuch(login=login, adresse=adresse))

@@ -24,9 +24,9 @@ def diagramm_daten(vorgang) -> dict:
     if instanz is None:
         return {"xml": None, "erledigt": [], "aktiv": [], "vorfall": None}
     version = db.session.scalars(
-        select(ProzessModellVersion).where(ProzessModellVersion.id == instanz.modell_version_id).options(
-            undefer(ProzessModellVersion.xml)
-        )
+        select(ProzessModellVersion)
+        .where(ProzessModellVersion.id == instanz.modell_version_id)
+        .options(undefer(ProzessModellVersion.xml))
     ).one()
     modell = registry.modell(version)
     workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
@@ -45,6 +45,11 @@ def diagramm_daten(vorgang) -> dict:
     if instanz.zustand_art == VORFALL:
         vorfall = {"element": instanz.vorfall_element, "text": instanz.vorfall_text, "seit": instanz.vorfall_seit}
     return {
-        "xml": version.xml, "erledigt": erledigt, "aktiv": aktiv, "vorfall": vorfall,
-        "verfahren": version.name, "version": version.version, "zustand": instanz.zustand_art,
+        "xml": version.xml,
+        "erledigt": erledigt,
+        "aktiv": aktiv,
+        "vorfall": vorfall,
+        "verfahren": version.name,
+        "version": version.version,
+        "zustand": instanz.zustand_art,
     }

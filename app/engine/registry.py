@@ -118,8 +118,13 @@ def aktuelle_version(key: str) -> VersionInfo | None:
     if eintrag is not None and eintrag[1] > jetzt:
         return eintrag[0]
     zeile = db.session.execute(
-        select(ProzessModellVersion.id, ProzessModellVersion.key, ProzessModellVersion.name,
-               ProzessModellVersion.version, ProzessModellVersion.sha256)  # fmt: skip
+        select(
+            ProzessModellVersion.id,
+            ProzessModellVersion.key,
+            ProzessModellVersion.name,
+            ProzessModellVersion.version,
+            ProzessModellVersion.sha256,
+        )
         .where(ProzessModellVersion.key == key)
         .order_by(ProzessModellVersion.version.desc())
         .limit(1)
@@ -156,8 +161,14 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         # our insert collides on (key, version) and the next round finds its version
         nummer = (aktuell.version if aktuell is not None else 0) + 1
         version = ProzessModellVersion(
-            key=key, name=name, version=nummer, dateiname=Path(datei).name, xml=xml.decode("utf-8"), sha256=sha,
-            spec=spec_dict, deployed_von=von,
+            key=key,
+            name=name,
+            version=nummer,
+            dateiname=Path(datei).name,
+            xml=xml.decode("utf-8"),
+            sha256=sha,
+            spec=spec_dict,
+            deployed_von=von,
         )
         try:
             with db.session.begin_nested():

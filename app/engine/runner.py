@@ -280,11 +280,17 @@ def _speichern(lauf: _Lauf) -> tuple[set[str], list[dict]]:
             continue
         info = _element_info(lauf.modell, task.task_spec)
         faellig = task.internal_data.get("faellig")
-        neu.append({
-            "task_id": task_id, "vorgang_id": lauf.vorgang.id, "element_id": task.task_spec.name,
-            "titel": info["titel"][:300], "kandidatengruppen": info["kandidatengruppen"],
-            "zugewiesen_an": info["assignee"], "faellig": datetime.fromisoformat(faellig) if faellig else None,
-        })  # fmt: skip
+        neu.append(
+            {
+                "task_id": task_id,
+                "vorgang_id": lauf.vorgang.id,
+                "element_id": task.task_spec.name,
+                "titel": info["titel"][:300],
+                "kandidatengruppen": info["kandidatengruppen"],
+                "zugewiesen_an": info["assignee"],
+                "faellig": datetime.fromisoformat(faellig) if faellig else None,
+            }
+        )
     return vorhanden - offen.keys(), neu
 
 
@@ -298,11 +304,24 @@ def _aufgaben_abgleichen(instanz: ProzessInstanz, weg: set[str], neu: list[dict]
 
 #: The columns of an instance that running it may change (besides `geaendert_am` and the version counter).
 _AENDERBAR = (
-    "zustand", "zustand_art", "next_timer_due", "vorfall_element", "vorfall_text", "vorfall_seit", "modell_version_id",
+    "zustand",
+    "zustand_art",
+    "next_timer_due",
+    "vorfall_element",
+    "vorfall_text",
+    "vorfall_seit",
+    "modell_version_id",
 )
 #: The columns of an open-task row as `_speichern` builds it, plus those the writers add.
 _AUFGABE_SPALTEN = (
-    "task_id", "vorgang_id", "element_id", "titel", "kandidatengruppen", "zugewiesen_an", "faellig", "erstellt_am",
+    "task_id",
+    "vorgang_id",
+    "element_id",
+    "titel",
+    "kandidatengruppen",
+    "zugewiesen_an",
+    "faellig",
+    "erstellt_am",
 )
 
 
@@ -358,10 +377,16 @@ def _instanz_aenderung():
     ti = ProzessInstanz.__table__
     return (
         update(ti)
-        .where(ti.c.id == bindparam("b_id", type_=ti.c.id.type),
-               ti.c.version == bindparam("b_version", type_=ti.c.version.type))  # fmt: skip
-        .values({**{s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in (*_AENDERBAR, "geaendert_am")},
-                 "version": ti.c.version + 1})  # fmt: skip
+        .where(
+            ti.c.id == bindparam("b_id", type_=ti.c.id.type),
+            ti.c.version == bindparam("b_version", type_=ti.c.version.type),
+        )
+        .values(
+            {
+                **{s: bindparam(f"i_{s}", type_=ti.c[s].type) for s in (*_AENDERBAR, "geaendert_am")},
+                "version": ti.c.version + 1,
+            }
+        )
     )
 
 
@@ -397,8 +422,10 @@ def _aufgaben_aus(quelle, anzahl: int):
     ta = ProzessAufgabe.__table__
     zeilen = union_all(
         *(
-            select(*(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in _AUFGABE_SPALTEN),
-                   quelle.c.id.label("instanz_id"))  # fmt: skip
+            select(
+                *(bindparam(f"a{n}_{s}", type_=ta.c[s].type).label(s) for s in _AUFGABE_SPALTEN),
+                quelle.c.id.label("instanz_id"),
+            )
             for n in range(anzahl)
         )
     )
@@ -474,14 +501,24 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     jetzt = utcnow()
     # transient until its row exists: the ORM must not insert it (nor cascade it from the task rows)
     instanz = ProzessInstanz(
-        vorgang_id=vorgang.id, modell_version_id=version.id, zustand="", zustand_art=AKTIV, next_timer_due=None,
-        vorfall_element=None, vorfall_text=None, vorfall_seit=None, gestartet_am=jetzt, geaendert_am=jetzt, version=1,
+        vorgang_id=vorgang.id,
+        modell_version_id=version.id,
+        zustand="",
+        zustand_art=AKTIV,
+        next_timer_due=None,
+        vorfall_element=None,
+        vorfall_text=None,
+        vorfall_seit=None,
+        gestartet_am=jetzt,
+        geaendert_am=jetzt,
+        version=1,
     )
     # What the caller has pending (e.g. the intake's Historie) goes first, so the Historie keeps its order; no
     # statement when nothing is pending.
     db.session.flush()
-    eintrag = protokolliere(vorgang, "Verfahren gestartet",
-                            nachher={"verfahren": version.name, "version": version.version})  # fmt: skip
+    eintrag = protokolliere(
+        vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version}
+    )
     historie = _historie_zeile(eintrag, jetzt)  # written with the instance row below
     lauf = _Lauf(instanz, vorgang, None, modell, workflow, vorher_offen=set())
     _weiterlaufen(lauf)
@@ -516,10 +553,20 @@ def _historie_einfuegen(praefix: str = ""):
     th = HistorieEintrag.__table__
     return insert(th).values({s: bindparam(f"{praefix}{s}", type_=th.c[s].type) for s in _HISTORIE_SPALTEN})
 
+
 #: The columns of a new instance row (all given explicitly, so the ORM object matches the row).
 _INSTANZ_SPALTEN = (
-    "vorgang_id", "modell_version_id", "zustand_art", "zustand", "next_timer_due", "vorfall_element", "vorfall_text",
-    "vorfall_seit", "gestartet_am", "geaendert_am", "version",
+    "vorgang_id",
+    "modell_version_id",
+    "zustand_art",
+    "zustand",
+    "next_timer_due",
+    "vorfall_element",
+    "vorfall_text",
+    "vorfall_seit",
+    "gestartet_am",
+    "geaendert_am",
+    "version",
 )
 
 
@@ -582,9 +629,15 @@ def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgab
     spec = modell.spec.task_specs[zeile.element_id]
     info = _element_info(modell, spec)
     return Aufgabe(
-        task_id=zeile.task_id, vorgang_id=zeile.vorgang_id, element_id=zeile.element_id, titel=zeile.titel,
-        felder=info["felder"], kandidatengruppen=list(zeile.kandidatengruppen or []),
-        zugewiesen_an=zeile.zugewiesen_an, faellig=zeile.faellig, dokumentation=info["dokumentation"],
+        task_id=zeile.task_id,
+        vorgang_id=zeile.vorgang_id,
+        element_id=zeile.element_id,
+        titel=zeile.titel,
+        felder=info["felder"],
+        kandidatengruppen=list(zeile.kandidatengruppen or []),
+        zugewiesen_an=zeile.zugewiesen_an,
+        faellig=zeile.faellig,
+        dokumentation=info["dokumentation"],
     )
 
 
@@ -699,7 +752,10 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
     task.set_data(**werte)
     # through the session, not with the instance: the run may autoflush its own entries, which must follow this one
     protokolliere(
-        vorgang, "Aufgabe erledigt", benutzer, nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
+        vorgang,
+        "Aufgabe erledigt",
+        benutzer,
+        nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
         notiz=info["titel"],
     )
     _weiterlaufen(lauf, aktion=task.run)

@@ -32,10 +32,45 @@ if TYPE_CHECKING:
 ZEITZONE = ZoneInfo("Europe/Berlin")
 
 _ERLAUBTE_BUILTINS = [
-    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "format", "frozenset",
-    "int", "isinstance", "len", "list", "map", "max", "min", "pow", "range", "repr", "reversed", "round",
-    "set", "sorted", "str", "sum", "tuple", "zip", "ArithmeticError", "Exception", "KeyError", "IndexError",
-    "TypeError", "ValueError", "ZeroDivisionError", "True", "False", "None",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "pow",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "ArithmeticError",
+    "Exception",
+    "KeyError",
+    "IndexError",
+    "TypeError",
+    "ValueError",
+    "ZeroDivisionError",
+    "True",
+    "False",
+    "None",
 ]
 SICHERE_BUILTINS = {name: getattr(builtins, name) for name in _ERLAUBTE_BUILTINS}
 
@@ -118,8 +153,11 @@ class Kontext:
         """Number, status, form id, Aktenzeichen and applicant name of the Vorgang."""
         v = self.vorgang
         return {
-            "nummer": v.nummer, "status": v.status, "formular_id": v.formular_id,
-            "aktenzeichen": v.aktenzeichen, "antragsteller_name": v.antragsteller_name,
+            "nummer": v.nummer,
+            "status": v.status,
+            "formular_id": v.formular_id,
+            "aktenzeichen": v.aktenzeichen,
+            "antragsteller_name": v.antragsteller_name,
         }
 
     def status_setzen(self, status: str) -> None:
@@ -143,13 +181,19 @@ class Kontext:
             raise SkriptFehler("Das Aktenzeichen muss 1 bis 100 Zeichen lang sein.")
         vorher = self.vorgang.aktenzeichen
         self.vorgang.aktenzeichen = aktenzeichen
-        protokolliere(self.vorgang, "Aktenzeichen gesetzt", self.benutzer, {"aktenzeichen": vorher},
-                      {"aktenzeichen": aktenzeichen})
+        protokolliere(
+            self.vorgang,
+            "Aktenzeichen gesetzt",
+            self.benutzer,
+            {"aktenzeichen": vorher},
+            {"aktenzeichen": aktenzeichen},
+        )
 
     def wiedervorlage_anlegen(self, betreff: str, frist, beschreibung: str = ""):
         """Create a Wiedervorlage (through the Wiedervorlagen service when installed; else a Historie note)."""
-        return wiedervorlage_anlegen(self.vorgang, str(betreff), frist_berechnen(frist), str(beschreibung),
-                                     self.benutzer)
+        return wiedervorlage_anlegen(
+            self.vorgang, str(betreff), frist_berechnen(frist), str(beschreibung), self.benutzer
+        )
 
     def historie_notiz(self, text: str) -> None:
         """Write a note into the Vorgang's Historie."""
@@ -167,8 +211,13 @@ def wiedervorlage_anlegen(vorgang: Vorgang, betreff: str, frist: datetime, besch
     except ImportError:
         anlegen = None
     if anlegen is None:
-        protokolliere(vorgang, "Wiedervorlage vorgemerkt", benutzer,
-                      nachher={"betreff": betreff, "frist": frist.isoformat()}, notiz=beschreibung)
+        protokolliere(
+            vorgang,
+            "Wiedervorlage vorgemerkt",
+            benutzer,
+            nachher={"betreff": betreff, "frist": frist.isoformat()},
+            notiz=beschreibung,
+        )
         return None
     return anlegen(vorgang, betreff, frist, beschreibung=beschreibung, erstellt_von=benutzer)
 

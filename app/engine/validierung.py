@@ -127,9 +127,7 @@ def _dialekt_pruefen(root, datei: str) -> list[Fehler]:
     prozesse = root.findall(f"{{{BPMN_NS}}}process")
     ausfuehrbar = [p for p in prozesse if p.get("isExecutable") == "true"]
     if len(ausfuehrbar) != 1:
-        fehler.append(
-            Fehler(datei, "Die Datei muss genau einen ausführbaren Prozess enthalten (isExecutable=\"true\").")
-        )
+        fehler.append(Fehler(datei, 'Die Datei muss genau einen ausführbaren Prozess enthalten (isExecutable="true").'))
     ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
     for prozess in prozesse:
         fehler.extend(_prozess_pruefen(prozess, datei, ids))
@@ -187,8 +185,10 @@ def _iso_literal_pruefen(text: str) -> str | None:
     if isinstance(baum.body, ast.Constant) and not isinstance(baum.body.value, str):
         return "Eine ISO-8601-Dauer muss in Anführungszeichen stehen, z. B. 'P14D'."
     if isinstance(baum.body, ast.Name) and re.fullmatch(r"P[0-9TYMWDHS.]+|R\d*/.*", baum.body.id):
-        return f"„{baum.body.id}“ sieht aus wie eine ISO-8601-Dauer; schreiben Sie sie in Anführungszeichen: " \
+        return (
+            f"„{baum.body.id}“ sieht aus wie eine ISO-8601-Dauer; schreiben Sie sie in Anführungszeichen: "
             f"'{baum.body.id}'."
+        )
     return None
 
 

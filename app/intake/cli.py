@@ -34,8 +34,9 @@ def intake() -> None:
 def add_source(name, art, benutzername, password, ips) -> None:
     """Create a source; prints its token or password once."""
     try:
-        quelle, geheimnis = quelle_anlegen(name, art, benutzername=benutzername, passwort=password,
-                                           ip_erlaubt=list(ips))  # fmt: skip
+        quelle, geheimnis = quelle_anlegen(
+            name, art, benutzername=benutzername, passwort=password, ip_erlaubt=list(ips)
+        )
     except QuellenFehler as fehler:
         raise click.ClickException(str(fehler)) from None
     db.session.commit()
@@ -90,9 +91,17 @@ def add_mandant(quelle_name, base_url, mandant, api_key, formulare, interval, op
             werte[schluessel] = json.loads(roh)
         except ValueError:
             werte[schluessel] = roh
-    db.session.add(FormSolutionsMandant(quelle_id=quelle.id, base_url=base_url.rstrip("/"), mandant=mandant,
-                                        api_key=api_key, formularnummern=list(formulare), optionen=werte,
-                                        intervall_sekunden=interval))  # fmt: skip
+    db.session.add(
+        FormSolutionsMandant(
+            quelle_id=quelle.id,
+            base_url=base_url.rstrip("/"),
+            mandant=mandant,
+            api_key=api_key,
+            formularnummern=list(formulare),
+            optionen=werte,
+            intervall_sekunden=interval,
+        )
+    )
     db.session.commit()
     click.echo(f"Mandant {mandant} ({', '.join(formulare)}) wird alle {interval} s abgerufen.")
 
@@ -120,8 +129,9 @@ def replay(datei: Path, quelle_name: str, content_type: str | None) -> None:
         raise click.ClickException(f"Keine Quelle {quelle_name!r}.")
     inhalt = datei.read_bytes()
     try:
-        ergebnis = service.annehmen(quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt),
-                                    {"replay": str(datei)})  # fmt: skip
+        ergebnis = service.annehmen(
+            quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt), {"replay": str(datei)}
+        )
     except service.Abgelehnt as abgelehnt:
         raise click.ClickException(f"Abgelehnt, nichts gespeichert: {abgelehnt.fehler}") from None
     if ergebnis.vorgang is not None:

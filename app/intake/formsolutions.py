@@ -97,8 +97,9 @@ def mandant_abrufen(mandant_id: int, jetzt: datetime) -> int:
         return 0
     muster = current_app.config.get("INTAKE_ANTRAGSTELLER_MUSTER")
     optionen = optionen_aus(mandant.optionen, muster)
-    client = FormSolutionsClient(mandant.base_url, mandant.mandant, mandant.api_key, optionen,
-                                 timeout=float(mandant.optionen.get("timeout", 30)))  # fmt: skip
+    client = FormSolutionsClient(
+        mandant.base_url, mandant.mandant, mandant.api_key, optionen, timeout=float(mandant.optionen.get("timeout", 30))
+    )
     fehler: list[str] = []
     importiert = 0
     for nummer in mandant.formularnummern:
@@ -135,8 +136,12 @@ def _eintrag_importieren(client, service, quelle, mandant, nummer: str, trans_id
         return 0
     db.session.rollback()
     roh = client.fetch(nummer, trans_id)
-    metadaten = {"mandant": mandant.mandant, "formularnummer": nummer, "mandant_id": mandant.id,
-                 "optionen": mandant.optionen or {}}  # fmt: skip
+    metadaten = {
+        "mandant": mandant.mandant,
+        "formularnummer": nummer,
+        "mandant_id": mandant.id,
+        "optionen": mandant.optionen or {},
+    }
     try:
         ergebnis = service.annehmen(quelle, roh, "application/json", metadaten, transaktions_id=trans_id)
     except service.Abgelehnt as abgelehnt:

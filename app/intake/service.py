@@ -90,8 +90,16 @@ class EingangKurz:
 
 
 #: Columns of an Eingang without the raw bytes.
-_OHNE_INHALT = (Eingang.id, Eingang.quelle, Eingang.transaktions_id, Eingang.eingegangen_am, Eingang.zustand,
-                Eingang.fehler_code, Eingang.fehler, Eingang.vorgang_id)  # fmt: skip
+_OHNE_INHALT = (
+    Eingang.id,
+    Eingang.quelle,
+    Eingang.transaktions_id,
+    Eingang.eingegangen_am,
+    Eingang.zustand,
+    Eingang.fehler_code,
+    Eingang.fehler,
+    Eingang.vorgang_id,
+)
 
 
 @dataclass
@@ -149,8 +157,13 @@ def annehmen(
         antrag = antrag_parsen(quelle.art, inhalt, content_type, metadaten)
     except AdapterFehler as af:
         if af.code in NICHT_SPEICHERN or af.http_status == 413:
-            log.warning("Lieferung von %s abgelehnt, nichts gespeichert (%s Bytes, %s): %s", quelle.name,
-                        len(inhalt), metadaten.get("adresse"), af)  # fmt: skip
+            log.warning(
+                "Lieferung von %s abgelehnt, nichts gespeichert (%s Bytes, %s): %s",
+                quelle.name,
+                len(inhalt),
+                metadaten.get("adresse"),
+                af,
+            )
             raise Abgelehnt(af) from af
         fehler = af
     transaktions_id = antrag.kopf.transaktions_id if antrag else (transaktions_id or f"sha256:{sha}")
@@ -179,8 +192,9 @@ def annehmen(
     kurz = EingangKurz(eingang_id, werte["quelle"], werte["transaktions_id"], werte["eingegangen_am"])
     if fehler:
         log.info("Eingang %s (%s) fehlerhaft: %s", eingang_id, quelle.name, fehler)
-        return Ergebnis(eingang_id, transaktions_id, FEHLERHAFT, True, fehler.http_status, None, fehler.code,
-                        fehler.message)  # fmt: skip
+        return Ergebnis(
+            eingang_id, transaktions_id, FEHLERHAFT, True, fehler.http_status, None, fehler.code, fehler.message
+        )
     return _ergebnis_nach_verarbeitung(kurz, antrag)
 
 
@@ -206,8 +220,16 @@ def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
         return Ergebnis(eingang_id, transaktions_id, VERARBEITET, True, 201, vorgang)
     eingang = db.session.execute(select(*_OHNE_INHALT).where(Eingang.id == eingang_id)).one()
     if eingang.zustand == FEHLERHAFT:
-        return Ergebnis(eingang_id, transaktions_id, FEHLERHAFT, True, _status_fuer_fehler(eingang.fehler_code),
-                        None, eingang.fehler_code, eingang.fehler)  # fmt: skip
+        return Ergebnis(
+            eingang_id,
+            transaktions_id,
+            FEHLERHAFT,
+            True,
+            _status_fuer_fehler(eingang.fehler_code),
+            None,
+            eingang.fehler_code,
+            eingang.fehler,
+        )
     # someone else (the scheduler) claimed it in between: answer like a repetition
     return _wiederholung(eingang.quelle, eingang.transaktions_id)
 
@@ -299,7 +321,7 @@ def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
             fehler=text,
             bearbeitet_am=utcnow(),
             versuche=Eingang.versuche + 1,
-        )  # fmt: skip
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -368,7 +390,7 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
                 "beschreibung": "; ".join(hinweise),
                 "hochgeladen_von_id": None,
                 "hochgeladen_am": jetzt,
-            }  # fmt: skip
+            }
         )
     protokolliere(
         vorgang,
@@ -379,7 +401,7 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
             "eingang_id": eingang.id,
             "verfahren": verfahren,
             "anhaenge": len(antrag.anhaenge),
-        },  # fmt: skip
+        },
     )
     if pruefen:
         protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
@@ -405,8 +427,9 @@ def _historie_abholen(vorgang: Vorgang, jetzt: datetime) -> list[dict]:
     return zeilen
 
 
-def _zeilen_schreiben_und_beanspruchen(eingang_id: int, vorgang_id: int, anhaenge: list[dict],
-                                       historie: list[dict]) -> bool:  # fmt: skip
+def _zeilen_schreiben_und_beanspruchen(
+    eingang_id: int, vorgang_id: int, anhaenge: list[dict], historie: list[dict]
+) -> bool:
     """Insert the Anhang and Historie rows and mark the Eingang ``verarbeitet`` if it is still ``ausstehend``;
     True when this transaction claimed it.
 
@@ -424,8 +447,9 @@ def _zeilen_schreiben_und_beanspruchen(eingang_id: int, vorgang_id: int, anhaeng
     for praefix, zeilen in (("a", anhaenge), ("h", historie)):
         for nummer, zeile in enumerate(zeilen):
             parameter.update({f"{praefix}{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
-    stmt = _cte_anweisung(tuple(anhaenge[0]) if anhaenge else (), len(anhaenge),
-                          tuple(historie[0]) if historie else (), len(historie))  # fmt: skip
+    stmt = _cte_anweisung(
+        tuple(anhaenge[0]) if anhaenge else (), len(anhaenge), tuple(historie[0]) if historie else (), len(historie)
+    )
     return stmt.ausfuehren(parameter).wert == 1
 
 
@@ -449,7 +473,7 @@ def _beanspruchen_anweisung():
             fehler_code="",
             bearbeitet_am=bindparam("e_jetzt", type_=tabelle.c.bearbeitet_am.type),
             versuche=tabelle.c.versuche + 1,
-        )  # fmt: skip
+        )
     )
 
 
@@ -460,18 +484,21 @@ def _cte_anweisung(anhang_spalten: tuple, anhaenge: int, historie_spalten: tuple
     ``e_…``; it returns the number of claimed Eingänge (0 or 1)."""
     beansprucht = _beanspruchen_anweisung().returning(Eingang.__table__.c.id).cte("beansprucht")
     ctes = []
-    for name, modell, praefix, spalten, anzahl in (("neue_anhaenge", Anhang, "a", anhang_spalten, anhaenge),
-                                                   ("neue_historie", HistorieEintrag, "h", historie_spalten,
-                                                    eintraege)):  # fmt: skip
+    for name, modell, praefix, spalten, anzahl in (
+        ("neue_anhaenge", Anhang, "a", anhang_spalten, anhaenge),
+        ("neue_historie", HistorieEintrag, "h", historie_spalten, eintraege),
+    ):
         if not anzahl:
             continue
         tabelle = modell.__table__
         # INSERT … SELECT … UNION ALL rather than a multi-row VALUES (which SQLAlchemy renders per call, so it could
         # not be compiled once); the rows keep their order, so the Historie ids do too
         zeilen = union_all(
-            *(select(*(bindparam(f"{praefix}{n}_{s}", type_=tabelle.c[s].type).label(s) for s in spalten))
-              for n in range(anzahl))
-        )  # fmt: skip
+            *(
+                select(*(bindparam(f"{praefix}{n}_{s}", type_=tabelle.c[s].type).label(s) for s in spalten))
+                for n in range(anzahl)
+            )
+        )
         einfuegen = insert(tabelle).from_select(spalten, zeilen, include_defaults=False)  # all values are given
         ctes.append(einfuegen.returning(tabelle.c.id).cte(name))
     return KompilierteAnweisung(select(func.count()).select_from(beansprucht).add_cte(*ctes))
@@ -542,7 +569,7 @@ def _oe_abfragen(paare: list[tuple[str, str]], stelle: str) -> tuple[Organisatio
                 IntakeRouting.art.in_(arten),
                 IntakeRouting.schluessel.in_(schluessel),
             ),
-        )  # fmt: skip
+        )
         .where(or_(IntakeRouting.id.is_not(None), Organisationseinheit.kennung == stelle if stelle else false()))
     ).all()
     tabelle = {(art, wert): oe for oe, art, wert in zeilen if art}

@@ -14,16 +14,51 @@ from datetime import date, timedelta
 from adapters.intelliform import DepositAnhang, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 
-VORNAMEN = ["Anna", "Lukas", "Mia", "Jonas", "Emilia", "Leon", "Sofia", "Paul", "Hannah", "Felix", "Marie", "Ömer",
-            "Jürgen", "Zeynep", "Björn", "Katarzyna"]  # fmt: skip
-NACHNAMEN = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-             "Yılmaz", "Nowak", "Krüger", "Schäfer"]  # fmt: skip
+VORNAMEN = [
+    "Anna",
+    "Lukas",
+    "Mia",
+    "Jonas",
+    "Emilia",
+    "Leon",
+    "Sofia",
+    "Paul",
+    "Hannah",
+    "Felix",
+    "Marie",
+    "Ömer",
+    "Jürgen",
+    "Zeynep",
+    "Björn",
+    "Katarzyna",
+]
+NACHNAMEN = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Yılmaz",
+    "Nowak",
+    "Krüger",
+    "Schäfer",
+]
 STRASSEN = ["Hauptstraße", "Bahnhofstraße", "Lindenweg", "Am Marktplatz", "Schillerstraße", "Goethestraße", "Gartenweg"]
 ORTE = [("80331", "München"), ("01067", "Dresden"), ("50667", "Köln"), ("20095", "Hamburg"), ("04109", "Leipzig")]
 HUNDERASSEN = ["Mischling", "Labrador Retriever", "Dackel", "Deutscher Schäferhund", "Beagle", "Pudel"]
 BAUMARTEN = ["Eiche", "Buche", "Ahorn", "Linde", "Birke", "Kastanie"]
-TAETIGKEITEN = ["Einzelhandel mit Backwaren", "IT-Dienstleistungen", "Gastronomie (Café)", "Friseursalon",
-                "Handel mit Gebrauchtwagen"]  # fmt: skip
+TAETIGKEITEN = [
+    "Einzelhandel mit Backwaren",
+    "IT-Dienstleistungen",
+    "Gastronomie (Café)",
+    "Friseursalon",
+    "Handel mit Gebrauchtwagen",
+]
 
 #: Shipped forms: form id, name, LeiKa id.
 FORMULARE = [

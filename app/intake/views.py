@@ -128,8 +128,12 @@ def intelliform_deposit():
         return _fault(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
     if ergebnis.vorgang is not None:
         v = ergebnis.vorgang
-        parameter = {"transaktionsId": ergebnis.transaktions_id, "vorgangId": str(v.id),
-                     "vorgangNummer": v.nummer, "status": v.status}  # fmt: skip
+        parameter = {
+            "transaktionsId": ergebnis.transaktions_id,
+            "vorgangId": str(v.id),
+            "vorgangNummer": v.nummer,
+            "status": v.status,
+        }
         return _soap(deposit_antwort_bauen(parameter), 200)
     if ergebnis.zustand == FEHLERHAFT:
         return _fault(ergebnis.http_status, ergebnis.fehler_code, ergebnis.fehler)
@@ -153,8 +157,17 @@ def admin_eingaenge():
         zustand = FEHLERHAFT
     seite = max(request.args.get("seite", 1, type=int), 1)
     groesse = current_app.config["PAGE_SIZE"]
-    spalten = (Eingang.id, Eingang.quelle, Eingang.transaktions_id, Eingang.eingegangen_am, Eingang.zustand,
-               Eingang.fehler_code, Eingang.fehler, Eingang.versuche, Eingang.vorgang_id)  # fmt: skip
+    spalten = (
+        Eingang.id,
+        Eingang.quelle,
+        Eingang.transaktions_id,
+        Eingang.eingegangen_am,
+        Eingang.zustand,
+        Eingang.fehler_code,
+        Eingang.fehler,
+        Eingang.versuche,
+        Eingang.vorgang_id,
+    )
     zeilen = db.session.execute(
         select(*spalten, Vorgang.nummer)
         .outerjoin(Vorgang, Vorgang.id == Eingang.vorgang_id)
@@ -182,8 +195,9 @@ def admin_eingang(eingang_id: int):
     eingang = db.get_or_404(Eingang, eingang_id)
     vorschau = eingang.inhalt[:20000].decode("utf-8", "replace")
     vorgang = db.session.get(Vorgang, eingang.vorgang_id) if eingang.vorgang_id else None
-    return render_template("intake/eingang.html", eingang=eingang, vorschau=vorschau, vorgang=vorgang,
-                           zustaende=ZUSTAENDE)  # fmt: skip
+    return render_template(
+        "intake/eingang.html", eingang=eingang, vorschau=vorschau, vorgang=vorgang, zustaende=ZUSTAENDE
+    )
 
 
 @bp.get("/admin/eingaenge/<int:eingang_id>/roh")
@@ -262,9 +276,11 @@ def admin_quelle_neu():
     if form.validate_on_submit():
         try:
             quelle, geheimnis = quelle_anlegen(
-                form.name.data, form.art.data, benutzername=form.benutzername.data or None,
+                form.name.data,
+                form.art.data,
+                benutzername=form.benutzername.data or None,
                 ip_erlaubt=(form.ip_erlaubt.data or "").splitlines(),
-            )  # fmt: skip
+            )
         except QuellenFehler as fehler:
             db.session.rollback()
             form.name.errors.append(str(fehler))
@@ -358,7 +374,7 @@ def admin_mandant_neu():
                 formularnummern=nummern,
                 optionen={},
                 intervall_sekunden=form.intervall_sekunden.data,
-            )  # fmt: skip
+            )
         )
         db.session.commit()
         flash("Mandant gespeichert; er wird beim nächsten Scheduler-Lauf abgerufen.", "erfolg")

@@ -135,8 +135,9 @@ def loeschen_beantragen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) 
     """Ask for deletion (status Zu Löschen); a second person must confirm it."""
     _pruefen(vorgang, benutzer, offen=False)
     if vorgang.status_enum not in {Status.ABGESCHLOSSEN, Status.VERWORFEN, Status.WEITERGELEITET}:
-        raise AktionNichtErlaubt("Löschen kann nur für abgeschlossene, verworfene oder weitergeleitete Vorgänge "
-                                 "beantragt werden.")
+        raise AktionNichtErlaubt(
+            "Löschen kann nur für abgeschlossene, verworfene oder weitergeleitete Vorgänge beantragt werden."
+        )
     status_setzen(vorgang, Status.ZU_LOESCHEN, benutzer, _text(begruendung, "eine Begründung"))
     vorgang.loeschung_beantragt_von_id = benutzer.id
 
@@ -146,8 +147,12 @@ def loeschung_ablehnen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str = 
     _pruefen(vorgang, benutzer, offen=False)
     if vorgang.status_enum is not Status.ZU_LOESCHEN or not vorgang.vorheriger_status:
         raise AktionNichtErlaubt("Für diesen Vorgang ist keine Löschung beantragt.")
-    status_setzen(vorgang, Status(vorgang.vorheriger_status), benutzer,
-                  _text(begruendung, "eine Begründung", pflicht=False) or "Löschung abgelehnt")
+    status_setzen(
+        vorgang,
+        Status(vorgang.vorheriger_status),
+        benutzer,
+        _text(begruendung, "eine Begründung", pflicht=False) or "Löschung abgelehnt",
+    )
 
 
 def loeschung_bestaetigen(vorgang: Vorgang, benutzer: Benutzer) -> str:
@@ -162,8 +167,12 @@ def loeschung_bestaetigen(vorgang: Vorgang, benutzer: Benutzer) -> str:
     if vorgang.loeschung_beantragt_von_id in (None, benutzer.id):
         raise AktionNichtErlaubt("Die Löschung muss eine zweite Person bestätigen, nicht die antragstellende.")
     nummer = vorgang.nummer
-    log.info("Vorgang %s gelöscht von %s (beantragt von Benutzer-ID %s)", nummer, benutzer.login,
-             vorgang.loeschung_beantragt_von_id)
+    log.info(
+        "Vorgang %s gelöscht von %s (beantragt von Benutzer-ID %s)",
+        nummer,
+        benutzer.login,
+        vorgang.loeschung_beantragt_von_id,
+    )
     db.session.delete(vorgang)
     db.session.flush()
     return nummer
@@ -194,16 +203,19 @@ def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:
     _pruefen(vorgang, benutzer)
     aktuell = vorgang.bearbeiter_id
     if an is not None and (vorgang.oe_id not in an.oe_ids or not darf_bearbeiten(an) or not an.aktiv):
-        raise AktionNichtErlaubt("Diese Person kann den Vorgang nicht übernehmen (andere Organisationseinheit "
-                                 "oder keine Sachbearbeitung).")
+        raise AktionNichtErlaubt(
+            "Diese Person kann den Vorgang nicht übernehmen (andere Organisationseinheit oder keine Sachbearbeitung)."
+        )
     ist_leitung = benutzer.hat_rolle("leitung")
     if not ist_leitung:
         if aktuell not in (None, benutzer.id):
-            raise AktionNichtErlaubt("Der Vorgang ist einer anderen Person zugewiesen. Nur die Leitung kann ihn "
-                                     "umverteilen.")
+            raise AktionNichtErlaubt(
+                "Der Vorgang ist einer anderen Person zugewiesen. Nur die Leitung kann ihn umverteilen."
+            )
         if aktuell is None and an is not None and an.id != benutzer.id:
-            raise AktionNichtErlaubt("Nicht zugewiesene Vorgänge können Sie nur selbst übernehmen; die Leitung "
-                                     "verteilt sie an andere.")
+            raise AktionNichtErlaubt(
+                "Nicht zugewiesene Vorgänge können Sie nur selbst übernehmen; die Leitung verteilt sie an andere."
+            )
     if (an.id if an else None) == aktuell:
         return
     _zuweisung_schreiben(vorgang, benutzer, an)
@@ -254,9 +266,7 @@ def aktenzeichen_erzeugen(oe: Organisationseinheit, jetzt: datetime | None = Non
     for _ in range(1000):
         laufnr = _naechste_laufnr(oe.id, jahr)
         wert = _PLATZHALTER.sub(lambda m, n=laufnr: _ersetzen(m, oe, jahr, n), muster)
-        belegt = db.session.scalar(
-            select(exists().where(Vorgang.oe_id == oe.id, Vorgang.aktenzeichen == wert))
-        )
+        belegt = db.session.scalar(select(exists().where(Vorgang.oe_id == oe.id, Vorgang.aktenzeichen == wert)))
         if not belegt:
             return wert
     raise AktionNichtErlaubt("Es konnte kein freies Aktenzeichen erzeugt werden.")
@@ -319,8 +329,14 @@ def weiterleiten(vorgang: Vorgang, benutzer: Benutzer, ziel: Organisationseinhei
     vorgang.oe = ziel
     vorgang.bearbeiter_id = None
     vorgang.bearbeiter = None
-    protokolliere(vorgang, "Weitergeleitet an Organisationseinheit", benutzer, vorher,
-                  {"oe": ziel.name, "bearbeiter": None}, _text(notiz, "eine Notiz", pflicht=False))
+    protokolliere(
+        vorgang,
+        "Weitergeleitet an Organisationseinheit",
+        benutzer,
+        vorher,
+        {"oe": ziel.name, "bearbeiter": None},
+        _text(notiz, "eine Notiz", pflicht=False),
+    )
 
 
 def weiterleitungsziele(vorgang: Vorgang) -> list[Organisationseinheit]:

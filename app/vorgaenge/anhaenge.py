@@ -122,8 +122,9 @@ def hochladen(
             "Dieser Dateityp ist nicht erlaubt. Erlaubt sind PDF, Bilder (PNG, JPEG, GIF, WebP, TIFF), "
             "Text, CSV, E-Mails und Office-Dokumente."
         )
-    anhang = anhang_anlegen(vorgang, name, daten, mime, herkunft="bearbeitung", beschreibung=beschreibung,
-                            benutzer=benutzer)
+    anhang = anhang_anlegen(
+        vorgang, name, daten, mime, herkunft="bearbeitung", beschreibung=beschreibung, benutzer=benutzer
+    )
     protokolliere(vorgang, "Anhang hinzugefügt", benutzer, None, {"datei": name, "groesse": len(daten)}, beschreibung)
     return anhang
 
@@ -159,8 +160,10 @@ def anhang_anlegen(
 
 def darf_inline(anhang: Anhang) -> bool:
     """Inline preview only for PDF and raster images that are not flagged dangerous."""
-    return anhang.mime_typ in INLINE_TYPEN and not anhang.ist_gefaehrlich and not ist_gefaehrlich(
-        anhang.mime_typ, anhang.dateiname
+    return (
+        anhang.mime_typ in INLINE_TYPEN
+        and not anhang.ist_gefaehrlich
+        and not ist_gefaehrlich(anhang.mime_typ, anhang.dateiname)
     )
 
 

@@ -66,8 +66,9 @@ class ZuweisenForm(FlaskForm):
 class WeiterleitenForm(FlaskForm):
     """Forward to another OE."""
 
-    ziel = SelectField("Organisationseinheit", coerce=int,
-                       validators=[DataRequired("Bitte wählen Sie eine Organisationseinheit aus.")])
+    ziel = SelectField(
+        "Organisationseinheit", coerce=int, validators=[DataRequired("Bitte wählen Sie eine Organisationseinheit aus.")]
+    )
     notiz = TextAreaField("Notiz (optional)", validators=[Optional(), Length(max=10_000)])
 
     def __init__(self, *args, **kwargs):

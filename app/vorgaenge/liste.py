@@ -282,4 +282,3 @@ def sachbearbeitende(benutzer: Benutzer) -> list[Benutzer]:
             .order_by(Benutzer.name)
         )
     )
-

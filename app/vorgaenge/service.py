@@ -96,8 +96,11 @@ def _einfuegen(vorgang: Vorgang) -> int | None:
     from app.vorgaenge.suche import suchtext
 
     # the values set on the object; columns it leaves unset get their defaults from the table
-    werte = {spalte.key: vorgang.__dict__[spalte.key] for spalte in Vorgang.__table__.columns
-             if spalte.key in vorgang.__dict__}  # fmt: skip
+    werte = {
+        spalte.key: vorgang.__dict__[spalte.key]
+        for spalte in Vorgang.__table__.columns
+        if spalte.key in vorgang.__dict__
+    }
     dialekt = db.session.get_bind().dialect.name
     stmt, such = _einfuege_anweisungen(dialekt, tuple(werte))
     parameter = {f"v_{spalte}": wert for spalte, wert in werte.items()}

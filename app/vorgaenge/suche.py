@@ -19,7 +19,13 @@ from app.vorgaenge.webapp_models import VorgangSuchtext
 
 #: The Vorgang fields whose change requires re-indexing.
 SUCHFELDER = (
-    "nummer", "aktenzeichen", "antragsteller_name", "antragsteller", "formular_name", "formulardaten", "oe_id",
+    "nummer",
+    "aktenzeichen",
+    "antragsteller_name",
+    "antragsteller",
+    "formular_name",
+    "formulardaten",
+    "oe_id",
 )
 #: Words of a query: letters and digits (any script); everything else separates words.
 _WORT = re.compile(r"\w+", re.UNICODE)
@@ -123,8 +129,9 @@ def suchen(query: Select, anfrage: str, dialekt: str, oe_ids: list[int]) -> tupl
         if marken:
             tsquery += " & (" + " | ".join(marken) + ")"
         treffer = select(VorgangSuchtext.vorgang_id).where(
-            text("to_tsvector('german'::regconfig, vorgang_suchtext.text) @@ to_tsquery('german'::regconfig, :tsq)")
-            .bindparams(tsq=tsquery)
+            text(
+                "to_tsvector('german'::regconfig, vorgang_suchtext.text) @@ to_tsquery('german'::regconfig, :tsq)"
+            ).bindparams(tsq=tsquery)
         )
         return query.where(Vorgang.id.in_(treffer)), Vorgang.id
     # FTS5: each word quoted (no operator can slip in) and made a prefix query.

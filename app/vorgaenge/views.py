@@ -268,8 +268,9 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
         if not form.validate_on_submit():
             return {"anhang": form}
         datei = form.datei.data
-        anhaenge.hochladen(vorgang, datei.filename or "anhang", datei.read(), ich, form.beschreibung.data or "",
-                           datei.mimetype)
+        anhaenge.hochladen(
+            vorgang, datei.filename or "anhang", datei.read(), ich, form.beschreibung.data or "", datei.mimetype
+        )
         return f"Datei „{anhaenge.sicherer_dateiname(datei.filename or 'anhang')}“ angehängt."
     if name == "kommentar":
         form = KommentarForm()
@@ -311,9 +312,7 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
 def anhang(nummer: str, anhang_id: int):
     """Download (or, with `?ansicht=1`, preview PDF/images inline) one Anhang of a visible Vorgang."""
     vorgang = vorgang_oder_404(current_user, nummer)
-    datei = db.session.scalars(
-        select(Anhang).where(Anhang.id == anhang_id, Anhang.vorgang_id == vorgang.id)
-    ).first()
+    datei = db.session.scalars(select(Anhang).where(Anhang.id == anhang_id, Anhang.vorgang_id == vorgang.id)).first()
     if datei is None:
         abort(404)
     try:
@@ -326,10 +325,25 @@ def anhang(nummer: str, anhang_id: int):
 
 _ISO_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _FELDNAMEN = {
-    "vorname": "Vorname", "nachname": "Nachname", "name": "Name", "firma": "Firma", "strasse": "Straße",
-    "hausnummer": "Hausnummer", "plz": "PLZ", "ort": "Ort", "email": "E-Mail", "telefon": "Telefon",
-    "anschrift": "Anschrift", "postfach": "Postfach", "postfach_id": "Postfach", "geburtsdatum": "Geburtsdatum",
-    "art": "Art", "typ": "Art", "anrede": "Anrede", "titel": "Titel", "land": "Land",
+    "vorname": "Vorname",
+    "nachname": "Nachname",
+    "name": "Name",
+    "firma": "Firma",
+    "strasse": "Straße",
+    "hausnummer": "Hausnummer",
+    "plz": "PLZ",
+    "ort": "Ort",
+    "email": "E-Mail",
+    "telefon": "Telefon",
+    "anschrift": "Anschrift",
+    "postfach": "Postfach",
+    "postfach_id": "Postfach",
+    "geburtsdatum": "Geburtsdatum",
+    "art": "Art",
+    "typ": "Art",
+    "anrede": "Anrede",
+    "titel": "Titel",
+    "land": "Land",
 }
 
 

@@ -66,4 +66,3 @@ class UngeleseneNachricht(db.Model):
 
     vorgang_id: Mapped[int] = mapped_column(ForeignKey("vorgang.id", ondelete="CASCADE"), primary_key=True)
     seit: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-

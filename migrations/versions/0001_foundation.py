@@ -14,7 +14,7 @@ import app.dbtypes
 # revision identifiers, used by Alembic.
 revision = '0001_foundation'
 down_revision = None
-branch_labels = ('foundation',)
+branch_labels = None
 depends_on = None
 
 

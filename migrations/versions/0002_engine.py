@@ -14,7 +14,7 @@ import app.dbtypes
 # revision identifiers, used by Alembic.
 revision = '0002_engine'
 down_revision = '0001_foundation'
-branch_labels = ('engine',)
+branch_labels = None
 depends_on = None
 
 

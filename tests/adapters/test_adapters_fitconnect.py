@@ -37,11 +37,16 @@ def _eigene_metadaten(daten: bytes, mime: str = "application/json") -> dict:
         "contentStructure": {
             "data": {"submissionSchema": {"schemaUri": "urn:x", "mimeType": mime}, "hash": _hash(daten)},
             "attachments": [
-                {"attachmentId": ANHANG_ID, "purpose": "form", "mimeType": "application/pdf", "hash": _hash(PDF),
-                 "filename": "../antrag.pdf"}
+                {
+                    "attachmentId": ANHANG_ID,
+                    "purpose": "form",
+                    "mimeType": "application/pdf",
+                    "hash": _hash(PDF),
+                    "filename": "../antrag.pdf",
+                }
             ],
         },
-    }  # fmt: skip
+    }
 
 
 def test_shared_metadata_sample_maps_to_header(metadaten_roh):
@@ -74,10 +79,16 @@ def test_declared_attachment_of_the_sample_must_be_delivered_with_matching_hash(
 
 def test_full_submission_with_json_data_gives_antrag():
     """LeiKa id from the URN, FINK mailbox preferred, JSON data typed, applicant found, file name sanitized."""
-    daten = json.dumps({"antragsteller": {"vorname": "Erika", "nachname": "Muster", "geburtsdatum": "1964-08-12"},
-                        "hunde": [{"name": "Bello", "alter": 3}], "steuerbefreit": False}).encode()  # fmt: skip
-    antrag = parse_fitconnect(json.dumps(_eigene_metadaten(daten)).encode(), daten, {ANHANG_ID: PDF},
-                              submission_id="sub-2")  # fmt: skip
+    daten = json.dumps(
+        {
+            "antragsteller": {"vorname": "Erika", "nachname": "Muster", "geburtsdatum": "1964-08-12"},
+            "hunde": [{"name": "Bello", "alter": 3}],
+            "steuerbefreit": False,
+        }
+    ).encode()
+    antrag = parse_fitconnect(
+        json.dumps(_eigene_metadaten(daten)).encode(), daten, {ANHANG_ID: PDF}, submission_id="sub-2"
+    )
     assert antrag.kopf.leika_ids == ["99108008252000"]
     assert (antrag.kopf.postfach_adresse, antrag.kopf.postfach_typ) == ("fink://postfach/123", "FINK")
     assert antrag.kopf.konto_typ == "identificationReport"

@@ -247,9 +247,24 @@ XXE = b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd"
         ({"transID": "t", "xml": _b64(XXE)}, "xml_doctype", "Formulardaten-XML"),
         ({"transID": "t", "xml": _b64(b"<f><a>abgeschnitten")}, "xml_ungueltig", "Formulardaten-XML"),
     ],
-    ids=["json", "array", "ohne-transid", "transid-typ", "pdf-base64", "pdf-typ", "anhang-base64", "anhaenge-typ",
-         "anhang-eintrag", "securedata", "options", "datum", "datum-ueberlauf", "xxe", "xml-abgeschnitten"],
-)  # fmt: skip
+    ids=[
+        "json",
+        "array",
+        "ohne-transid",
+        "transid-typ",
+        "pdf-base64",
+        "pdf-typ",
+        "anhang-base64",
+        "anhaenge-typ",
+        "anhang-eintrag",
+        "securedata",
+        "options",
+        "datum",
+        "datum-ueberlauf",
+        "xxe",
+        "xml-abgeschnitten",
+    ],
+)
 def test_malformed_submission_gets_a_clear_error(daten, code, meldung):
     """Each broken detail object ends in AdapterFehler with its own code and a message naming the problem."""
     fehler = _fehler(daten)
@@ -398,9 +413,14 @@ def test_wrong_api_key_is_a_permanent_auth_error(standin):
 
 @pytest.mark.parametrize(
     ("status", "code", "voruebergehend"),
-    [(500, "formsolutions_http", True), (503, "formsolutions_http", True), (429, "formsolutions_http", True),
-     (400, "formsolutions_http", False), (404, "formsolutions_nicht_gefunden", False)],
-)  # fmt: skip
+    [
+        (500, "formsolutions_http", True),
+        (503, "formsolutions_http", True),
+        (429, "formsolutions_http", True),
+        (400, "formsolutions_http", False),
+        (404, "formsolutions_nicht_gefunden", False),
+    ],
+)
 def test_server_errors_are_classified_transient_or_permanent(standin, status, code, voruebergehend):
     """5xx and 429 are worth a retry; other 4xx need a configuration fix."""
     zustand, url = standin

@@ -144,10 +144,24 @@ def test_overlong_file_name_is_shortened_keeping_its_extension():
         (bytes(range(256)) * 4, "application/octet-stream"),
         (b"", "application/octet-stream"),
     ],
-    ids=["pdf", "pdf-vorspann", "png", "exe", "elf", "html", "html-ohne-doctype", "svg", "xml", "text",
-         "text-mitten-im-zeichen-abgeschnitten", "text-cp1252",
-         "json", "binaer", "leer"],
-)  # fmt: skip
+    ids=[
+        "pdf",
+        "pdf-vorspann",
+        "png",
+        "exe",
+        "elf",
+        "html",
+        "html-ohne-doctype",
+        "svg",
+        "xml",
+        "text",
+        "text-mitten-im-zeichen-abgeschnitten",
+        "text-cp1252",
+        "json",
+        "binaer",
+        "leer",
+    ],
+)
 def test_mime_type_is_sniffed_from_content(inhalt, erwartet):
     """filetype magic numbers first, then heuristics for PDF, HTML, SVG, XML, JSON and text."""
     assert mime_erkennen(inhalt) == erwartet
@@ -168,9 +182,20 @@ def test_mime_type_is_sniffed_from_content(inhalt, erwartet):
         ("daten.xml", "text/xml", b'<?xml version="1.0"?><a onload="x()"/>'),
         ("bericht.txt", "text/plain", b"Hallo <script>alert(1)</script>"),
     ],
-    ids=["html", "html-als-pdf", "svg", "svg-als-png", "js", "js-mime", "exe-als-pdf", "elf",
-         "xml-mit-script", "xml-mit-handler", "text-mit-script"],
-)  # fmt: skip
+    ids=[
+        "html",
+        "html-als-pdf",
+        "svg",
+        "svg-als-png",
+        "js",
+        "js-mime",
+        "exe-als-pdf",
+        "elf",
+        "xml-mit-script",
+        "xml-mit-handler",
+        "text-mit-script",
+    ],
+)
 def test_dangerous_attachments_are_flagged(name, mime, inhalt):
     """HTML, SVG, JavaScript, executables and XML with scripts are marked ist_gefaehrlich."""
     assert anhang_erstellen(name, mime, inhalt).ist_gefaehrlich is True

@@ -313,8 +313,10 @@ def test_envelope_with_doctype_is_refused_before_any_expansion(boese):
 
 def test_xxe_inside_the_base64_myform_attachment_is_refused(pdf_bytes):
     """The inner myForm XML goes through the same hardened parser."""
-    boese = b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><myForm t:id="1" ' \
-            b'xmlns:t="http://xmlns.cit.de/intelliform/transaction">&x;</myForm>'  # fmt: skip
+    boese = (
+        b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><myForm t:id="1" '
+        b'xmlns:t="http://xmlns.cit.de/intelliform/transaction">&x;</myForm>'
+    )
     envelope = deposit_bauen(b"<myForm/>", transaktions_id="1").replace(
         base64.b64encode(b"<myForm/>"), base64.b64encode(boese)
     )

@@ -48,14 +48,14 @@ def test_detail_page_shows_the_open_task_form_from_the_procedure(app, client, au
     assert "Vorgang annehmen" not in seite  # the procedure models accepting: no separate case action
 
 
-def test_invalid_input_shows_german_errors_per_field_with_a_linked_summary(app, client, auth, ordnungsamt,
-                                                                        verfahren):
+def test_invalid_input_shows_german_errors_per_field_with_a_linked_summary(app, client, auth, ordnungsamt, verfahren):
     """Server-side validation; nothing saved; the typed values come back."""
     v = vorgang_mit_verfahren(ordnungsamt)
     [aufgabe] = _offen(v)
     auth.login()
-    antwort = client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
-                          data={"entscheidung": "", "begruendung": "meine Notiz"})
+    antwort = client.post(
+        f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}", data={"entscheidung": "", "begruendung": "meine Notiz"}
+    )
     seite = antwort.get_data(as_text=True)
     assert antwort.status_code == 422
     assert "ist ein Pflichtfeld" in seite
@@ -93,16 +93,21 @@ def test_completing_the_tasks_moves_the_vorgang_to_abgeschlossen(app, client, au
     assert "Keine offenen Aufgaben" in seite and "Abgeschlossen" in seite
 
 
-def test_a_task_completed_by_someone_else_gives_a_conflict_page_that_keeps_the_input(app, client, auth, ordnungsamt,
-                                                                                   verfahren):
+def test_a_task_completed_by_someone_else_gives_a_conflict_page_that_keeps_the_input(
+    app, client, auth, ordnungsamt, verfahren
+):
     """Two people submit the same task: the second sees a clear message and what they typed."""
     v = vorgang_mit_verfahren(ordnungsamt)
     [aufgabe] = _offen(v)
     auth.login()
-    assert client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
-                       data={"entscheidung": "annehmen"}).status_code == 302
-    antwort = client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
-                          data={"entscheidung": "verwerfen", "begruendung": "Mein langer Vermerk"})
+    assert (
+        client.post(f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}", data={"entscheidung": "annehmen"}).status_code
+        == 302
+    )
+    antwort = client.post(
+        f"/vorgang/{v.nummer}/aufgabe/{aufgabe.task_id}",
+        data={"entscheidung": "verwerfen", "begruendung": "Mein langer Vermerk"},
+    )
     seite = antwort.get_data(as_text=True)
     assert antwort.status_code == 409
     assert "nicht mehr offen" in seite
@@ -110,7 +115,7 @@ def test_a_task_completed_by_someone_else_gives_a_conflict_page_that_keeps_the_i
 
 
 def test_task_inbox_lists_tasks_of_my_oe_only(app, client, auth, ordnungsamt, verfahren):
-    """"Meine Aufgaben" shows open tasks I may complete, with a link to the form page."""
+    """ "Meine Aufgaben" shows open tasks I may complete, with a link to the form page."""
     from tests import factories
 
     bauamt = factories.oe("Bauamt", "197009", "31006")

@@ -88,3 +88,21 @@ def test_open_redirect_after_login_is_prevented(app, client, ordnungsamt):
     )
     assert antwort.headers["Location"] == "/"
     db.session.remove()
+
+
+def test_a_hash_made_with_other_parameters_is_upgraded_at_the_next_login(app, client, auth, ordnungsamt):
+    """Raising ARGON2_PROFILE takes effect for each user at their next successful login."""
+    from argon2 import PasswordHasher, profiles
+
+    from app.auth.models import Benutzer
+    from tests.factories import PASSWORT
+
+    sabine = db.session.query(Benutzer).filter_by(login="sabine").one()
+    alt = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(PASSWORT)
+    sabine.password_hash = alt
+    db.session.commit()
+
+    assert auth.login().status_code == 302
+    db.session.refresh(sabine)
+    assert sabine.password_hash != alt
+    assert "m=8," in sabine.password_hash  # the CHEAPEST profile the tests configure

@@ -64,17 +64,20 @@ def _live_app_bauen(tmp_path):
     """A migrated SQLite database with the shipped procedures deployed; CSRF on, as in production."""
     from flask_migrate import upgrade
 
-    app = create_app({
-        "TESTING": False,
-        "SECRET_KEY": "e2e-test",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'amtsfluss.db'}",
-        "INSTANCE_PATH": str(tmp_path),
-        "SCHEDULER_ENABLED": False,
-        "DEPLOY_PROCESSES_ON_START": False,
-        "WTF_CSRF_ENABLED": True,
-    })
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "e2e-test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'amtsfluss.db'}",
+            "INSTANCE_PATH": str(tmp_path),
+            "SCHEDULER_ENABLED": False,
+            "DEPLOY_PROCESSES_ON_START": False,
+            "WTF_CSRF_ENABLED": True,
+            "ARGON2_PROFILE": "CHEAPEST",
+        }
+    )
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         from app.engine.registry import deploy_pfad
 
         _ergebnisse, fehler = deploy_pfad(ROOT / "processes")
@@ -132,10 +135,22 @@ def page(browser):
     seite = context.new_page()
     seite.konsolenfehler = []
     # A 4xx of the page itself (e.g. 422 for a form with errors) is intended; anything else is a fault.
-    seite.on("console", lambda m: seite.konsolenfehler.append(m.text)
-             if m.type == "error" and "Failed to load resource" not in m.text else None)
-    seite.on("response", lambda r: seite.konsolenfehler.append(f"{r.status} {r.url}")
-             if r.status >= 400 and r.request.resource_type != "document" else None)
+    seite.on(
+        "console",
+        lambda m: (
+            seite.konsolenfehler.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    seite.on(
+        "response",
+        lambda r: (
+            seite.konsolenfehler.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
     seite.on("pageerror", lambda e: seite.konsolenfehler.append(str(e)))
     seite.set_default_timeout(15_000)
     yield seite

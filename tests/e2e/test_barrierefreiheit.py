@@ -53,8 +53,12 @@ def daten(live_app_modul) -> Daten:
         amt = factories.oe("Ordnungsamt", "197008", "31005")
         sabine = factories.benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
         factories.benutzer("anton", "Anton Richter", ["administration"], [amt])
-        v = factories.vorgang(amt, formular_id="unbekannt", formular_name="Antrag auf Sondernutzung",
-                              antragsteller={"vorname": "Anna", "nachname": "Schäfer"})
+        v = factories.vorgang(
+            amt,
+            formular_id="unbekannt",
+            formular_name="Antrag auf Sondernutzung",
+            antragsteller={"vorname": "Anna", "nachname": "Schäfer"},
+        )
         v2 = factories.vorgang(amt, formular_id="unbekannt", formular_name="Gewerbeanmeldung")
         db.session.flush()
         runner.start(v)
@@ -65,26 +69,67 @@ def daten(live_app_modul) -> Daten:
         instanz.vorfall_element = "pruefen"
         instanz.vorfall_text = "ZeroDivisionError: division by zero"
         instanz.vorfall_seit = utcnow()
-        wv = wiedervorlage_anlegen(v, "Unterlagen nachfordern", date.today() - timedelta(days=1),
-                                   beschreibung="Lageplan fehlt", zugewiesen_an=sabine, erstellt_von=sabine)
+        wv = wiedervorlage_anlegen(
+            v,
+            "Unterlagen nachfordern",
+            date.today() - timedelta(days=1),
+            beschreibung="Lageplan fehlt",
+            zugewiesen_an=sabine,
+            erstellt_von=sabine,
+        )
         wiedervorlage_anlegen(v, "Stellungnahme anfordern", date.today() + timedelta(days=7), erstellt_von=sabine)
         db.session.flush()
-        db.session.add(Benachrichtigung(empfaenger_id=sabine.id, vorgang_id=v.id, wiedervorlage_id=wv.id,
-                                        titel="Wiedervorlage fällig: Unterlagen nachfordern", text="Lageplan fehlt",
-                                        link=f"/vorgang/{v.nummer}"))
-        db.session.add(Mailausgang(art="erinnerung", empfaenger="sabine@example.org", empfaenger_id=sabine.id,
-                                   betreff="Wiedervorlage fällig", text="Unterlagen nachfordern",
-                                   status="fehlgeschlagen", versuche=5, letzter_fehler="550 Mailbox unavailable"))
+        db.session.add(
+            Benachrichtigung(
+                empfaenger_id=sabine.id,
+                vorgang_id=v.id,
+                wiedervorlage_id=wv.id,
+                titel="Wiedervorlage fällig: Unterlagen nachfordern",
+                text="Lageplan fehlt",
+                link=f"/vorgang/{v.nummer}",
+            )
+        )
+        db.session.add(
+            Mailausgang(
+                art="erinnerung",
+                empfaenger="sabine@example.org",
+                empfaenger_id=sabine.id,
+                betreff="Wiedervorlage fällig",
+                text="Unterlagen nachfordern",
+                status="fehlgeschlagen",
+                versuche=5,
+                letzter_fehler="550 Mailbox unavailable",
+            )
+        )
         quelle_anlegen("amt24", "ozgcloud", benutzername="amt24", passwort="ein-langes-passwort-fuer-amt24")
         quelle_anlegen("intelliform", "intelliform", ip_erlaubt=["10.0.0.0/8"])
         kaputt = b'{"kaputt":'
-        eingang = Eingang(quelle="amt24", art="ozgcloud", transaktions_id="tx-kaputt", content_type="application/json",
-                          inhalt=kaputt, sha256=hashlib.sha256(kaputt).hexdigest(), zustand=FEHLERHAFT,
-                          fehler="JSON nicht lesbar", fehler_code="format", metadaten={"adresse": "10.0.0.7"})
+        eingang = Eingang(
+            quelle="amt24",
+            art="ozgcloud",
+            transaktions_id="tx-kaputt",
+            content_type="application/json",
+            inhalt=kaputt,
+            sha256=hashlib.sha256(kaputt).hexdigest(),
+            zustand=FEHLERHAFT,
+            fehler="JSON nicht lesbar",
+            fehler_code="format",
+            metadaten={"adresse": "10.0.0.7"},
+        )
         gut = b'{"ok": true}'
-        db.session.add(Eingang(quelle="amt24", art="ozgcloud", transaktions_id="tx-gut",
-                               content_type="application/json", inhalt=gut, sha256=hashlib.sha256(gut).hexdigest(),
-                               zustand=VERARBEITET, vorgang_id=v.id, metadaten={}))
+        db.session.add(
+            Eingang(
+                quelle="amt24",
+                art="ozgcloud",
+                transaktions_id="tx-gut",
+                content_type="application/json",
+                inhalt=gut,
+                sha256=hashlib.sha256(gut).hexdigest(),
+                zustand=VERARBEITET,
+                vorgang_id=v.id,
+                metadaten={},
+            )
+        )
         db.session.add(eingang)
         db.session.flush()
         aufgaben = runner.offene_aufgaben(vorgang=v)
@@ -190,8 +235,7 @@ def _verstoesse(page) -> list[dict]:
 
 
 @pytest.mark.parametrize(("name", "login", "pfad", "aktion"), SEITEN, ids=[s[0] for s in SEITEN])
-def test_every_page_type_has_no_serious_accessibility_violations(server_modul, daten, page, name, login, pfad,
-                                                                 aktion):
+def test_every_page_type_has_no_serious_accessibility_violations(server_modul, daten, page, name, login, pfad, aktion):
     """A user of the right role opens the page (and, where given, puts it into its error state); axe-core finds
     no serious or critical violation."""
     if login:
@@ -215,4 +259,5 @@ def test_every_page_type_has_no_serious_accessibility_violations(server_modul, d
         page.screenshot(path=str(SCREENSHOTS / f"{name} (320 px).png"), full_page=True)
     breite = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert breite[0] <= breite[1], f"{name}: {breite[0]} px breit bei {breite[1]} px Fensterbreite: " + str(
-        page.evaluate(ZU_BREIT))
+        page.evaluate(ZU_BREIT)
+    )

@@ -26,13 +26,24 @@ def _daten(live_app) -> str:
         amt = factories.oe("Ordnungsamt", "197008", "31005")
         factories.benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
         daten = [
-            {"name": "antragsteller", "label": "Antragsteller", "typ": "group", "wert": None, "kinder": [
-                {"name": "name", "label": "Name", "typ": "string", "wert": "Anna Schäfer", "kinder": []},
-                {"name": "geburtstag", "label": "Geburtsdatum", "typ": "date", "wert": "1984-03-07", "kinder": []},
-            ]},
+            {
+                "name": "antragsteller",
+                "label": "Antragsteller",
+                "typ": "group",
+                "wert": None,
+                "kinder": [
+                    {"name": "name", "label": "Name", "typ": "string", "wert": "Anna Schäfer", "kinder": []},
+                    {"name": "geburtstag", "label": "Geburtsdatum", "typ": "date", "wert": "1984-03-07", "kinder": []},
+                ],
+            },
         ]
-        v = factories.vorgang(amt, formular_id="unbekannt", formular_name="Antrag auf Sondernutzung",
-                              antragsteller={"vorname": "Anna", "nachname": "Schäfer"}, formulardaten=daten)
+        v = factories.vorgang(
+            amt,
+            formular_id="unbekannt",
+            formular_name="Antrag auf Sondernutzung",
+            antragsteller={"vorname": "Anna", "nachname": "Schäfer"},
+            formulardaten=daten,
+        )
         db.session.flush()
         runner.start(v)
         db.session.commit()
@@ -53,8 +64,9 @@ def _anmelden(page, server) -> None:
     page.goto(server.url + "/")
     assert "/anmelden" in page.url
     _axe(page, "Anmeldung")
-    page.get_by_label("Benutzername").fill("sabine") if page.get_by_label("Benutzername").count() else \
-        page.locator("input[name=login]").fill("sabine")
+    page.get_by_label("Benutzername").fill("sabine") if page.get_by_label("Benutzername").count() else page.locator(
+        "input[name=login]"
+    ).fill("sabine")
     page.locator("input[name=password]").fill(PASSWORT)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(re.compile(r".*/$|.*/\?.*"))
@@ -127,8 +139,13 @@ def test_caseworker_works_a_new_vorgang_from_inbox_to_abgeschlossen(server, live
     assert "Abgeschlossen" in page.locator("#kopfdaten").inner_text()
 
     historie = _historie(page)
-    for erwartet in ("Zuweisung geändert", "Aufgabe erledigt", "Aktenzeichen gesetzt", "Anhang hinzugefügt",
-                     "Status: Beschieden → Abgeschlossen"):
+    for erwartet in (
+        "Zuweisung geändert",
+        "Aufgabe erledigt",
+        "Aktenzeichen gesetzt",
+        "Anhang hinzugefügt",
+        "Status: Beschieden → Abgeschlossen",
+    ):
         assert erwartet in historie, erwartet
     if VENDOR.exists():  # `make assets` copies bpmn-js; the diagram then renders with markers
         page.wait_for_selector("#diagramm.geladen")

@@ -33,13 +33,15 @@ def test_administration_sieht_vorfall_und_bricht_ab_sachbearbeitung_nicht(app, c
     assert seite.status_code == 200 and v.nummer in html and "ZeroDivisionError" in html and "teilen" in html
     instanz = db.session.scalars(db.select(ProzessInstanz).filter_by(vorgang_id=v.id)).one()
     antwort = client.post(
-        f"/admin/vorfaelle/{instanz.id}/wiederholen", data={"csrf_token": _csrf(html), "migrieren": "ja"},
+        f"/admin/vorfaelle/{instanz.id}/wiederholen",
+        data={"csrf_token": _csrf(html), "migrieren": "ja"},
         follow_redirects=True,
     )
     assert "erneut fehlgeschlagen" in antwort.get_data(as_text=True)
     html = client.get("/admin/vorfaelle").get_data(as_text=True)
     antwort = client.post(
-        f"/admin/vorfaelle/{instanz.id}/abbrechen", data={"csrf_token": _csrf(html), "grund": "Test"},
+        f"/admin/vorfaelle/{instanz.id}/abbrechen",
+        data={"csrf_token": _csrf(html), "grund": "Test"},
         follow_redirects=True,
     )
     assert "abgebrochen" in antwort.get_data(as_text=True)

@@ -77,9 +77,12 @@ def test_ein_abschluss_gegen_eine_veraltete_version_ist_ein_konflikt_und_schreib
 
     def dazwischen(lauf):
         """Another writer bumps the version right before this completion writes."""
-        db.session.execute(update(ProzessInstanz).where(ProzessInstanz.id == lauf.instanz.id)
-                           .values(version=ProzessInstanz.version + 1)
-                           .execution_options(synchronize_session=False))  # fmt: skip
+        db.session.execute(
+            update(ProzessInstanz)
+            .where(ProzessInstanz.id == lauf.instanz.id)
+            .values(version=ProzessInstanz.version + 1)
+            .execution_options(synchronize_session=False)
+        )
         return original(lauf)
 
     monkeypatch.setattr(runner, "_speichern", dazwischen)

@@ -99,7 +99,7 @@ def test_python_syntaxfehler_in_bedingung_skript_und_timer():
         '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/>'
         '<bpmn:scriptTask id="t"><bpmn:script>x = = 1</bpmn:script></bpmn:scriptTask>'
         '<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S'
-        '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
         '<bpmn:userTask id="u" camunda:dueDate="heute( + 1"/><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
         '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="t"><bpmn:conditionExpression>betrag &gt;'
@@ -197,14 +197,22 @@ def test_deployment_beim_start_ist_idempotent(app):
     from app.extensions import db
     from tests.conftest import TEST_CONFIG
 
-    konfiguration = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                     "INSTANCE_PATH": app.instance_path, "DEPLOY_PROCESSES_ON_START": True}
+    konfiguration = {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "INSTANCE_PATH": app.instance_path,
+        "DEPLOY_PROCESSES_ON_START": True,
+    }
     create_app(konfiguration)
     create_app(konfiguration)
     db.session.remove()
     versionen = db.session.scalars(db.select(ProzessModellVersion)).all()
-    assert sorted(v.key for v in versionen) == ["allgemeines_verfahren", "baumfaellung", "gewerbeanmeldung",
-                                                "hundesteuer"]
+    assert sorted(v.key for v in versionen) == [
+        "allgemeines_verfahren",
+        "baumfaellung",
+        "gewerbeanmeldung",
+        "hundesteuer",
+    ]
     assert {v.deployed_von for v in versionen} == {"Start"}
 
 

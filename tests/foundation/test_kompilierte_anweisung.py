@@ -13,9 +13,15 @@ from tests.factories import vorgang
 
 T = HistorieEintrag.__table__
 EINFUEGEN = KompilierteAnweisung(
-    insert(T).values({s: bindparam(s, type_=T.c[s].type) for s in ("vorgang_id", "akteur", "zeitpunkt", "aktion",
-                                                                    "nachher", "notiz")}).returning(T.c.id)
-)  # fmt: skip
+    insert(T)
+    .values(
+        {
+            s: bindparam(s, type_=T.c[s].type)
+            for s in ("vorgang_id", "akteur", "zeitpunkt", "aktion", "nachher", "notiz")
+        }
+    )
+    .returning(T.c.id)
+)
 
 
 def test_values_go_through_the_column_types_and_read_back_equal(ordnungsamt):
@@ -23,8 +29,14 @@ def test_values_go_through_the_column_types_and_read_back_equal(ordnungsamt):
     v = vorgang(ordnungsamt)
     db.session.flush()
     zeitpunkt = datetime(2026, 11, 28, 14, 30, tzinfo=UTC)
-    werte = {"vorgang_id": v.id, "akteur": "System", "zeitpunkt": zeitpunkt, "aktion": "Test",
-             "nachher": {"a": [1, "ä"]}, "notiz": ""}  # fmt: skip
+    werte = {
+        "vorgang_id": v.id,
+        "akteur": "System",
+        "zeitpunkt": zeitpunkt,
+        "aktion": "Test",
+        "nachher": {"a": [1, "ä"]},
+        "notiz": "",
+    }
     eintrag_id = EINFUEGEN.ausfuehren(werte).wert
     eintrag = db.session.get(HistorieEintrag, eintrag_id)
     assert (eintrag.nachher, eintrag.zeitpunkt) == ({"a": [1, "ä"]}, zeitpunkt)
@@ -35,7 +47,8 @@ def test_literals_of_the_statement_need_no_values(ordnungsamt):
     v = vorgang(ordnungsamt)
     db.session.flush()
     aendern = KompilierteAnweisung(
-        update(T).where(T.c.vorgang_id == bindparam("v", type_=T.c.vorgang_id.type), T.c.akteur == "niemand")
+        update(T)
+        .where(T.c.vorgang_id == bindparam("v", type_=T.c.vorgang_id.type), T.c.akteur == "niemand")
         .values(notiz="nie")
     )
     assert aendern.ausfuehren({"v": v.id}).anzahl == 0
@@ -44,8 +57,16 @@ def test_literals_of_the_statement_need_no_values(ordnungsamt):
 def test_a_constraint_violation_is_sqlalchemys_integrity_error(ordnungsamt):
     """Callers catch `sqlalchemy.exc.IntegrityError` (e.g. the intake's duplicate delivery) as with the ORM."""
     with pytest.raises(IntegrityError):
-        EINFUEGEN.ausfuehren({"vorgang_id": 10**9, "akteur": "System", "zeitpunkt": datetime.now(UTC),
-                              "aktion": "x", "nachher": None, "notiz": ""})  # fmt: skip
+        EINFUEGEN.ausfuehren(
+            {
+                "vorgang_id": 10**9,
+                "akteur": "System",
+                "zeitpunkt": datetime.now(UTC),
+                "aktion": "x",
+                "nachher": None,
+                "notiz": "",
+            }
+        )
     db.session.rollback()
 
 
@@ -55,8 +76,17 @@ def test_several_rows_at_once_report_how_many_were_written(ordnungsamt):
     db.session.flush()
     spalten = ("vorgang_id", "akteur", "zeitpunkt", "aktion", "nachher", "notiz")
     ohne_returning = KompilierteAnweisung(insert(T).values({s: bindparam(s, type_=T.c[s].type) for s in spalten}))
-    zeilen = [{"vorgang_id": v.id, "akteur": "System", "zeitpunkt": datetime.now(UTC), "aktion": f"Schritt {n}",
-               "nachher": None, "notiz": ""} for n in range(3)]  # fmt: skip
+    zeilen = [
+        {
+            "vorgang_id": v.id,
+            "akteur": "System",
+            "zeitpunkt": datetime.now(UTC),
+            "aktion": f"Schritt {n}",
+            "nachher": None,
+            "notiz": "",
+        }
+        for n in range(3)
+    ]
     ergebnis = ohne_returning.ausfuehren(zeilen)
     assert (ergebnis.wert, ergebnis.anzahl) == (None, 3)
     geschrieben = db.session.query(HistorieEintrag).filter(HistorieEintrag.aktion.like("Schritt %")).count()
@@ -77,8 +107,16 @@ def test_a_lost_connection_is_invalidated_and_the_next_transaction_works(ordnung
     with db.engine.connect() as andere:
         andere.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     with pytest.raises(OperationalError) as fehler:
-        EINFUEGEN.ausfuehren({"vorgang_id": v.id, "akteur": "System", "zeitpunkt": datetime.now(UTC),
-                              "aktion": "x", "nachher": None, "notiz": ""})  # fmt: skip
+        EINFUEGEN.ausfuehren(
+            {
+                "vorgang_id": v.id,
+                "akteur": "System",
+                "zeitpunkt": datetime.now(UTC),
+                "aktion": "x",
+                "nachher": None,
+                "notiz": "",
+            }
+        )
     assert fehler.value.connection_invalidated
     db.session.rollback()
     assert db.session.execute(text("SELECT 1")).scalar_one() == 1

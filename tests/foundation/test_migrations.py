@@ -33,8 +33,10 @@ def test_instance_state_is_compressed_with_lz4_on_postgresql(app):
     with db.engine.connect() as conn:
         if conn.dialect.name != "postgresql":
             return
-        methode = conn.execute(sa.text(
-            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'prozess_instanz'::regclass "
-            "AND attname = 'zustand'"
-        )).scalar_one()
+        methode = conn.execute(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'prozess_instanz'::regclass "
+                "AND attname = 'zustand'"
+            )
+        ).scalar_one()
     assert methode == "l"

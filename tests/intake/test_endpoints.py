@@ -27,18 +27,27 @@ def test_ozg_cloud_delivery_becomes_a_vorgang_with_attachments_in_the_responsibl
     """The OZG-Cloud contract: formData JSON + representation + attachment → 201 with the Vorgang."""
     form_data = ozgcloud_json_bauen(
         "tx-0815",
-        {"antragsteller": {"vorname": "Erika", "nachname": "Mustermann", "plz": "01067", "ort": "Dresden"},
-         "hund": {"rasse": "Dackel", "anzahl": 1, "listenhund": False}},
-        zustaendige_stelle="197008", leika_ids=["99104004001000"], formular_id="hundesteuer-anmeldung",
-        formular_name="Hundesteuer-Anmeldung", konto_typ="BUND_ID", vertrauensniveau="STORK-QAA-Level-3",
-        postfach_adresse="0b6b5b1e-postfach", postfach_typ="1",
-    )  # fmt: skip
+        {
+            "antragsteller": {"vorname": "Erika", "nachname": "Mustermann", "plz": "01067", "ort": "Dresden"},
+            "hund": {"rasse": "Dackel", "anzahl": 1, "listenhund": False},
+        },
+        zustaendige_stelle="197008",
+        leika_ids=["99104004001000"],
+        formular_id="hundesteuer-anmeldung",
+        formular_name="Hundesteuer-Anmeldung",
+        konto_typ="BUND_ID",
+        vertrauensniveau="STORK-QAA-Level-3",
+        postfach_adresse="0b6b5b1e-postfach",
+        postfach_typ="1",
+    )
     nachweis = pdf(5000, random.Random(1))
-    body, typ = multipart_bauen([
-        ("formData", None, "application/json", form_data),
-        ("representation", "antrag.pdf", "application/pdf", pdf(2000, random.Random(2))),
-        ("attachment", "../../etc/impfpass.pdf", "application/pdf", nachweis),
-    ])  # fmt: skip
+    body, typ = multipart_bauen(
+        [
+            ("formData", None, "application/json", form_data),
+            ("representation", "antrag.pdf", "application/pdf", pdf(2000, random.Random(2))),
+            ("attachment", "../../etc/impfpass.pdf", "application/pdf", nachweis),
+        ]
+    )
 
     antwort = _ozg(client, intake.ozg_auth, body, typ)
 
@@ -82,8 +91,14 @@ def test_repeated_ozg_delivery_names_the_existing_vorgang(client, intake):
 def _deposit_aus_beispiel(myform_xml: bytes, **kwargs) -> bytes:
     """The shared myForm sample in a full deposit envelope, with the PDF its `<file id>` references."""
     datei_id = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
-    anhang = DepositAnhang(datei_id, "sample.pdf", "application/pdf", pdf(6067, random.Random(4)), None,
-                           {"X-IntelliForm-Original-Name": "sample.pdf"})  # fmt: skip
+    anhang = DepositAnhang(
+        datei_id,
+        "sample.pdf",
+        "application/pdf",
+        pdf(6067, random.Random(4)),
+        None,
+        {"X-IntelliForm-Original-Name": "sample.pdf"},
+    )
     return deposit_bauen(myform_xml, [anhang], **kwargs)
 
 
@@ -93,8 +108,9 @@ def test_intelliform_deposit_of_the_shared_sample_answers_deposit_response(clien
     db.session.commit()
     envelope = _deposit_aus_beispiel(myform_xml)
 
-    antwort = client.post("/intelliform/deposit", data=envelope,
-                          headers={"Authorization": intake.if_auth, "Content-Type": SOAP})  # fmt: skip
+    antwort = client.post(
+        "/intelliform/deposit", data=envelope, headers={"Authorization": intake.if_auth, "Content-Type": SOAP}
+    )
 
     assert antwort.status_code == 200, antwort.get_data(as_text=True)
     assert antwort.content_type.startswith("text/xml")
@@ -169,8 +185,9 @@ def test_routing_is_cached_briefly_and_a_routing_change_in_this_process_applies_
 def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
     """The simulation's SOAP deposit (as used by `intake simulate` and the benchmark) is accepted."""
     envelope = intelliform_lieferung(random.Random(7), anhang_bytes=2000)
-    antwort = client.post("/intelliform/deposit", data=envelope,
-                          headers={"Authorization": intake.if_auth, "Content-Type": SOAP})  # fmt: skip
+    antwort = client.post(
+        "/intelliform/deposit", data=envelope, headers={"Authorization": intake.if_auth, "Content-Type": SOAP}
+    )
     assert antwort.status_code == 200, antwort.get_data(as_text=True)
     vorgang = db.session.scalars(select(Vorgang)).one()
     assert vorgang.oe_id == intake.ordnungsamt.id
@@ -190,11 +207,16 @@ def test_multipart_bodies_encoded_by_another_client_are_split_alike(app):
     from app.intake.parsen import multipart_teilen
 
     heikel = b"--\r\n--boundary-like\r\n\r\n" + bytes(range(256))
-    builder = EnvironBuilder(method="POST", data={
-        "formData": (io.BytesIO(b'{"control": {}}'), "form.json", "application/json"),
-        "attachment": [(io.BytesIO(heikel), "Lageplan Müller.bin", "application/octet-stream"),
-                       (io.BytesIO(b"zwei"), "zwei.txt", "text/plain")],
-    })  # fmt: skip
+    builder = EnvironBuilder(
+        method="POST",
+        data={
+            "formData": (io.BytesIO(b'{"control": {}}'), "form.json", "application/json"),
+            "attachment": [
+                (io.BytesIO(heikel), "Lageplan Müller.bin", "application/octet-stream"),
+                (io.BytesIO(b"zwei"), "zwei.txt", "text/plain"),
+            ],
+        },
+    )
     umgebung = builder.get_environ()
     body = umgebung["wsgi.input"].read()
     form_data, representation, attachments = multipart_teilen(body, umgebung["CONTENT_TYPE"])
@@ -209,8 +231,9 @@ def test_dangerous_or_mislabelled_attachments_are_kept_but_flagged(client, intak
     """An HTML file declared as PDF is stored with its sniffed type, flagged dangerous, the mismatch noted."""
     form_data = ozgcloud_json_bauen("tx-html", {"vorname": "Eva"}, zustaendige_stelle="197008")
     html = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
-    body, typ = multipart_bauen([("formData", None, "application/json", form_data),
-                                 ("attachment", "rechnung.pdf", "application/pdf", html)])  # fmt: skip
+    body, typ = multipart_bauen(
+        [("formData", None, "application/json", form_data), ("attachment", "rechnung.pdf", "application/pdf", html)]
+    )
     antwort = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
     assert antwort.status_code == 201
     anhang = db.session.scalars(select(Anhang)).one()

@@ -58,25 +58,49 @@ def _abgeschnitten() -> tuple[bytes, str]:
 OZG_FAELLE = [
     ("ungueltiges_json", lambda: _ozg_form(b'{"control": {"transactionId": "x",'), 400, True, "json_ungueltig"),
     ("falscher_typ", _falscher_typ, 400, True, "typ_ungueltig"),
-    ("transaktions_id_fehlt", lambda: _ozg_form(b'{"control": {"formId": "x"}, "formData": []}'), 400, True,
-     "transaktions_id_fehlt"),
+    (
+        "transaktions_id_fehlt",
+        lambda: _ozg_form(b'{"control": {"formId": "x"}, "formData": []}'),
+        400,
+        True,
+        "transaktions_id_fehlt",
+    ),
     ("abgeschnitten", _abgeschnitten, 400, True, "multipart_ungueltig"),
     ("ohne_form_data", lambda: multipart_bauen([("x", None, "text/plain", b"1")]), 400, True, "form_data_fehlt"),
     ("kein_multipart", lambda: (b'{"control": {}}', "application/json"), 400, True, "multipart_ungueltig"),
-]  # fmt: skip
+]
 
 SOAP_FAELLE = [
-    ("abgeschnittenes_xml", lambda: intelliform_lieferung(random.Random(3), anhang_bytes=0)[:400], 400, True,
-     "xml_ungueltig"),
-    ("falscher_namespace", lambda: intelliform_lieferung(random.Random(4), anhang_bytes=0).replace(
-        BACKEND_NS.encode(), b"http://example.org/falsch"), 400, True, "namespace_falsch"),
+    (
+        "abgeschnittenes_xml",
+        lambda: intelliform_lieferung(random.Random(3), anhang_bytes=0)[:400],
+        400,
+        True,
+        "xml_ungueltig",
+    ),
+    (
+        "falscher_namespace",
+        lambda: intelliform_lieferung(random.Random(4), anhang_bytes=0).replace(
+            BACKEND_NS.encode(), b"http://example.org/falsch"
+        ),
+        400,
+        True,
+        "namespace_falsch",
+    ),
     ("transaktions_id_fehlt", lambda: deposit_bauen(MYFORM_OHNE_ID), 400, True, "transaktions_id_fehlt"),
     ("ungueltiges_base64", _base64_kaputt, 400, True, "base64_ungueltig"),
-    ("soap_1_2", lambda: intelliform_lieferung(random.Random(5), anhang_bytes=0).replace(
-        SOAP11_NS.encode(), b"http://www.w3.org/2003/05/soap-envelope"), 400, True, "soap_version"),
+    (
+        "soap_1_2",
+        lambda: intelliform_lieferung(random.Random(5), anhang_bytes=0).replace(
+            SOAP11_NS.encode(), b"http://www.w3.org/2003/05/soap-envelope"
+        ),
+        400,
+        True,
+        "soap_version",
+    ),
     ("xxe", lambda: XXE, 400, False, "xml_doctype"),
     ("billion_laughs", lambda: LAUGHS, 400, False, "xml_doctype"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("fall", "bauen", "status", "gespeichert", "code"), OZG_FAELLE, ids=[f[0] for f in OZG_FAELLE])
@@ -90,13 +114,15 @@ def test_malformed_ozg_delivery_is_answered_with_the_problem(client, intake, fal
     _gespeichert_pruefen(gespeichert, body, code)
 
 
-@pytest.mark.parametrize(("fall", "bauen", "status", "gespeichert", "code"), SOAP_FAELLE,
-                         ids=[f[0] for f in SOAP_FAELLE])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fall", "bauen", "status", "gespeichert", "code"), SOAP_FAELLE, ids=[f[0] for f in SOAP_FAELLE]
+)
 def test_malformed_soap_deposit_gets_a_soap_fault(client, intake, fall, bauen, status, gespeichert, code):
     """Each malformed deposit: a SOAP Fault (Client) with faultId = the error code."""
     body = bauen()
-    antwort = client.post("/intelliform/deposit", data=body,
-                          headers={"Authorization": intake.if_auth, "Content-Type": SOAP})  # fmt: skip
+    antwort = client.post(
+        "/intelliform/deposit", data=body, headers={"Authorization": intake.if_auth, "Content-Type": SOAP}
+    )
     assert antwort.status_code == status, antwort.get_data(as_text=True)
     fault = etree.fromstring(antwort.data).find(f"{{{SOAP11_NS}}}Body/{{{SOAP11_NS}}}Fault")
     assert fault.findtext("faultcode") == "soap:Client"

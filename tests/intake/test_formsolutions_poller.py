@@ -106,10 +106,18 @@ def formserver():
 def _mandant_anlegen(intake, formserver, api_key: str = API_KEY) -> FormSolutionsMandant:
     """A Form-Solutions source with one Mandant polling FORMULAR, routed to the Ordnungsamt."""
     quelle, _ = quelle_anlegen("fs-server", "formsolutions")
-    mandant = FormSolutionsMandant(quelle_id=quelle.id, base_url=formserver.url, mandant=MANDANT, api_key=api_key,
-                                   formularnummern=[FORMULAR], optionen={}, intervall_sekunden=60)  # fmt: skip
-    db.session.add_all([mandant, IntakeRouting(art="formsolutions_mandant", schluessel=MANDANT,
-                                               oe_id=intake.ordnungsamt.id)])  # fmt: skip
+    mandant = FormSolutionsMandant(
+        quelle_id=quelle.id,
+        base_url=formserver.url,
+        mandant=MANDANT,
+        api_key=api_key,
+        formularnummern=[FORMULAR],
+        optionen={},
+        intervall_sekunden=60,
+    )
+    db.session.add_all(
+        [mandant, IntakeRouting(art="formsolutions_mandant", schluessel=MANDANT, oe_id=intake.ordnungsamt.id)]
+    )
     db.session.commit()
     return mandant
 
@@ -117,9 +125,13 @@ def _mandant_anlegen(intake, formserver, api_key: str = API_KEY) -> FormSolution
 def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one(app, intake, formserver):
     """Two NEW submissions: the good one becomes a Vorgang and is reported READ; the broken one is stored
     fehlerhaft under its transID and stays NEW; the next round imports nothing twice."""
-    gut = submission_bauen(f"{FORMULAR}-gut12345", formular_xml=FORMULAR_XML, pdf=pdf(3000),
-                           anhaenge=[("lageplan.pdf", "application/pdf", pdf(4000))],
-                           secure_data={"Origin": "BUNDID", "PostkorbId": "c0ffee00-postkorb"})  # fmt: skip
+    gut = submission_bauen(
+        f"{FORMULAR}-gut12345",
+        formular_xml=FORMULAR_XML,
+        pdf=pdf(3000),
+        anhaenge=[("lageplan.pdf", "application/pdf", pdf(4000))],
+        secure_data={"Origin": "BUNDID", "PostkorbId": "c0ffee00-postkorb"},
+    )
     kaputt = submission_bauen(f"{FORMULAR}-kaputt99", formular_xml=FORMULAR_XML)
     kaputt["pdf"] = "@@@ kein base64"
     formserver.submissions = {s["transID"]: s for s in (gut, kaputt)}

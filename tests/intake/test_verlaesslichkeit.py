@@ -58,8 +58,16 @@ def test_eight_concurrent_identical_soap_deposits_make_exactly_one_vorgang(app, 
 
 def _ausstehend_speichern(body: bytes, typ: str, transaktions_id: str) -> int:
     """The state a crash right after the raw store leaves behind: a committed, `ausstehend` Eingang."""
-    eingang = Eingang(quelle="amt24", art="ozgcloud", transaktions_id=transaktions_id, content_type=typ, inhalt=body,
-                      sha256=hashlib.sha256(body).hexdigest(), zustand=AUSSTEHEND, metadaten={})  # fmt: skip
+    eingang = Eingang(
+        quelle="amt24",
+        art="ozgcloud",
+        transaktions_id=transaktions_id,
+        content_type=typ,
+        inhalt=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        zustand=AUSSTEHEND,
+        metadaten={},
+    )
     db.session.add(eingang)
     db.session.commit()
     return eingang.id
@@ -109,9 +117,14 @@ def test_routing_failure_is_listed_for_administrators_and_reprocessed_after_the_
     seite = liste.get_data(as_text=True)
     assert "Fehlerhafte Eingänge" in seite and "unbekannt" in seite
     assert client.get(f"/admin/eingaenge/{eingang.id}").status_code == 200
-    neu = client.post("/admin/intake/routing",
-                      data={"routing-art": "zustaendige_stelle", "routing-schluessel": "unbekannt",
-                            "routing-oe_id": str(intake.ordnungsamt.id)})  # fmt: skip
+    neu = client.post(
+        "/admin/intake/routing",
+        data={
+            "routing-art": "zustaendige_stelle",
+            "routing-schluessel": "unbekannt",
+            "routing-oe_id": str(intake.ordnungsamt.id),
+        },
+    )
     assert neu.status_code == 302
     erneut = client.post(f"/admin/eingaenge/{eingang.id}/erneut", follow_redirects=True)
     assert "Vorgang" in erneut.get_data(as_text=True)

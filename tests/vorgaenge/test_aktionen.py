@@ -18,8 +18,12 @@ def _benutzer(login):
 
 def _aktionen_im_protokoll(vorgang):
     """The Historie actions of a Vorgang, oldest first."""
-    return [e.aktion for e in db.session.scalars(
-        select(HistorieEintrag).where(HistorieEintrag.vorgang_id == vorgang.id).order_by(HistorieEintrag.id))]
+    return [
+        e.aktion
+        for e in db.session.scalars(
+            select(HistorieEintrag).where(HistorieEintrag.vorgang_id == vorgang.id).order_by(HistorieEintrag.id)
+        )
+    ]
 
 
 def test_caseworker_takes_accepts_and_sets_a_generated_aktenzeichen(app, client, auth, ordnungsamt):
@@ -51,7 +55,7 @@ def test_generated_aktenzeichen_count_up_and_skip_numbers_typed_by_hand(app, ord
 
 
 def test_free_text_aktenzeichen_needs_a_value_and_shows_a_linked_error(app, client, auth, ordnungsamt):
-    """"Selbst eingeben" without text re-shows the page with an error summary linked to the field."""
+    """ "Selbst eingeben" without text re-shows the page with an error summary linked to the field."""
     v = factories.vorgang(ordnungsamt)
     db.session.commit()
     auth.login()
@@ -100,8 +104,7 @@ def test_comment_and_applicant_text_are_escaped(app, client, auth, ordnungsamt):
     """Applicant-supplied and typed text never becomes markup."""
     boese = "<script>alert(1)</script>"
     daten = [{"name": "x", "label": "<b>Label</b>", "typ": "string", "wert": boese, "kinder": []}]
-    v = factories.vorgang(ordnungsamt, antragsteller_name=boese, formulardaten=daten,
-                          antragsteller={"vorname": boese})
+    v = factories.vorgang(ordnungsamt, antragsteller_name=boese, formulardaten=daten, antragsteller={"vorname": boese})
     db.session.commit()
     auth.login()
     client.post(f"/vorgang/{v.nummer}/aktion/kommentar", data={"kommentar-text": boese})
@@ -120,8 +123,10 @@ def test_forwarding_moves_the_vorgang_to_the_other_oe(app, client, auth, ordnung
     db.session.commit()
     auth.login()
     client.post(f"/vorgang/{v.nummer}/aktion/uebernehmen")
-    client.post(f"/vorgang/{v.nummer}/aktion/weiterleiten",
-                data={"weiterleiten-ziel": str(bauamt.id), "weiterleiten-notiz": "Zuständig ist das Bauamt"})
+    client.post(
+        f"/vorgang/{v.nummer}/aktion/weiterleiten",
+        data={"weiterleiten-ziel": str(bauamt.id), "weiterleiten-notiz": "Zuständig ist das Bauamt"},
+    )
     assert client.get(f"/vorgang/{v.nummer}").status_code == 404
     db.session.expire_all()
     v = db.session.get(Vorgang, v.id)

@@ -18,7 +18,7 @@ def _benutzer(login="sabine"):
 
 
 def test_views_meine_and_nicht_zugewiesen_show_only_their_vorgaenge(app, client, auth, ordnungsamt):
-    """"Meine Vorgänge" lists mine, "Nicht zugewiesen" the unassigned ones, "Alle" both."""
+    """ "Meine Vorgänge" lists mine, "Nicht zugewiesen" the unassigned ones, "Alle" both."""
     sabine = _benutzer()
     meiner = factories.vorgang(ordnungsamt, antragsteller_name="Meine Antragstellerin")
     offener = factories.vorgang(ordnungsamt, antragsteller_name="Offener Antragsteller")
@@ -38,10 +38,15 @@ def test_views_meine_and_nicht_zugewiesen_show_only_their_vorgaenge(app, client,
 def test_filters_status_form_caseworker_and_date_range_live_in_the_url(app, client, auth, ordnungsamt):
     """Each filter narrows the list and survives in the links (bookmarkable)."""
     sabine = _benutzer()
-    alt = factories.vorgang(ordnungsamt, formular_name="Hundesteuer-Anmeldung", formular_id="hundesteuer",
-                            eingangsdatum=datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
-    neu = factories.vorgang(ordnungsamt, formular_name="Gewerbeanmeldung",
-                            eingangsdatum=datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
+    alt = factories.vorgang(
+        ordnungsamt,
+        formular_name="Hundesteuer-Anmeldung",
+        formular_id="hundesteuer",
+        eingangsdatum=datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
+    )
+    neu = factories.vorgang(
+        ordnungsamt, formular_name="Gewerbeanmeldung", eingangsdatum=datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    )
     aktionen.annehmen(neu, sabine)
     db.session.commit()
     auth.login()
@@ -106,8 +111,8 @@ def test_status_counts_and_unread_message_marker(app, client, auth, ordnungsamt)
     db.session.commit()
     auth.login()
     seite = client.get("/").get_data(as_text=True)
-    assert "Neu\n      <span class=\"anzahl\">1</span>" in seite
-    assert "Angenommen\n      <span class=\"anzahl\">1</span>" in seite
+    assert 'Neu\n      <span class="anzahl">1</span>' in seite
+    assert 'Angenommen\n      <span class="anzahl">1</span>' in seite
     assert seite.count("ungelesene Nachricht</span>") == 1
     client.get(f"/vorgang/{a.nummer}")  # opening the Vorgang reads the message
     assert "ungelesene Nachricht</span>" not in client.get("/").get_data(as_text=True)
@@ -118,17 +123,27 @@ def test_search_finds_by_number_aktenzeichen_applicant_form_and_form_data(app, c
     sabine = _benutzer()
     bauamt = factories.oe("Bauamt", "197009", "31006")
     daten = [{"name": "hund", "label": "Hunderasse", "typ": "string", "wert": "Labrador Retriever", "kinder": []}]
-    ziel = factories.vorgang(ordnungsamt, formular_name="Hundesteuer-Anmeldung", antragsteller_name="Jürgen Weiß",
-                             formulardaten=daten)
+    ziel = factories.vorgang(
+        ordnungsamt, formular_name="Hundesteuer-Anmeldung", antragsteller_name="Jürgen Weiß", formulardaten=daten
+    )
     anderer = factories.vorgang(ordnungsamt, formular_name="Gewerbeanmeldung", antragsteller_name="Olga Nowak")
-    fremder = factories.vorgang(bauamt, formular_name="Hundesteuer-Anmeldung", antragsteller_name="Jürgen Weiß",
-                                formulardaten=daten)
+    fremder = factories.vorgang(
+        bauamt, formular_name="Hundesteuer-Anmeldung", antragsteller_name="Jürgen Weiß", formulardaten=daten
+    )
     db.session.commit()
     aktionen.aktenzeichen_setzen(ziel, sabine, "OA-2026/4711")
     db.session.commit()
     auth.login()
-    for begriff in (ziel.nummer, ziel.nummer.lower(), "OA-2026/4711", "Weiß", "weiss jürgen", "Hundesteuer",
-                    "Labrador", "labra"):
+    for begriff in (
+        ziel.nummer,
+        ziel.nummer.lower(),
+        "OA-2026/4711",
+        "Weiß",
+        "weiss jürgen",
+        "Hundesteuer",
+        "Labrador",
+        "labra",
+    ):
         seite = client.get("/", query_string={"q": begriff}).get_data(as_text=True)
         assert ziel.nummer in seite, begriff
         assert anderer.nummer not in seite, begriff

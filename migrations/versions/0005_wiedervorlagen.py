@@ -1,7 +1,7 @@
 """wiedervorlagen: Wiedervorlage, Benachrichtigung, Mailausgang; Benutzer.digest_aktiv
 
-Revision ID: 0002_wiedervorlagen
-Revises: 0001_foundation
+Revision ID: 0005_wiedervorlagen
+Revises: 0004_webapp
 Create Date: 2026-11-28 12:05:00
 
 """
@@ -12,9 +12,9 @@ import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_wiedervorlagen'
-down_revision = '0001_foundation'
-branch_labels = ('wiedervorlagen',)
+revision = '0005_wiedervorlagen'
+down_revision = '0004_webapp'
+branch_labels = None
 depends_on = None
 
 

@@ -1,7 +1,7 @@
 """intake: source credentials, OE routing, Form-Solutions Mandanten, Eingang processing columns
 
-Revision ID: 0002_intake
-Revises: 0001_foundation
+Revision ID: 0003_intake
+Revises: 0002_engine
 Create Date: 2026-11-28 11:33:04.517925
 
 """
@@ -13,9 +13,9 @@ import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = "0002_intake"
-down_revision = "0001_foundation"
-branch_labels = ("intake",)
+revision = '0003_intake'
+down_revision = '0002_engine'
+branch_labels = None
 depends_on = None
 
 

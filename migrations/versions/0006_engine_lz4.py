@@ -1,7 +1,7 @@
 """engine: the instance state is TOAST-compressed with lz4 on PostgreSQL
 
-Revision ID: 0003_engine_lz4
-Revises: 0002_engine
+Revision ID: 0006_engine_lz4
+Revises: 0005_wiedervorlagen
 Create Date: 2026-11-28 14:30:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_engine_lz4'
-down_revision = '0002_engine'
+revision = '0006_engine_lz4'
+down_revision = '0005_wiedervorlagen'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """webapp: search text + full-text index, Aktenzeichen counters, unread-message markers, list indexes
 
-Revision ID: 0002_webapp
-Revises: 0001_foundation
+Revision ID: 0004_webapp
+Revises: 0003_intake
 Create Date: 2026-11-28 11:50:00
 
 """
@@ -12,9 +12,9 @@ import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_webapp'
-down_revision = '0001_foundation'
-branch_labels = ('webapp',)
+revision = '0004_webapp'
+down_revision = '0003_intake'
+branch_labels = None
 depends_on = None
 
 

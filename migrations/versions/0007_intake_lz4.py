@@ -1,7 +1,7 @@
 """intake: compress the raw Eingang bytes with lz4 instead of pglz (PostgreSQL 14+ built with lz4)
 
-Revision ID: 0003_intake_lz4
-Revises: 0002_intake
+Revision ID: 0007_intake_lz4
+Revises: 0006_engine_lz4
 Create Date: 2026-11-28 13:55:00
 
 Every delivery stores its raw body (≈ 120 KB for an OZG application with one attachment) in `eingang.inhalt`.
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_intake_lz4'
-down_revision = '0002_intake'
+revision = '0007_intake_lz4'
+down_revision = '0006_engine_lz4'
 branch_labels = None
 depends_on = None
 

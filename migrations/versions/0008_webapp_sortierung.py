@@ -1,7 +1,7 @@
 """webapp: index for sorting by applicant; OE tokens in the search text
 
-Revision ID: 0003_webapp_sortierung
-Revises: 0002_webapp
+Revision ID: 0008_webapp_sortierung
+Revises: 0007_intake_lz4
 Create Date: 2026-11-28 12:05:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_webapp_sortierung'
-down_revision = '0002_webapp'
+revision = '0008_webapp_sortierung'
+down_revision = '0007_intake_lz4'
 branch_labels = None
 depends_on = None
 
