@@ -45,9 +45,10 @@ db: setup  ## migrate to the newest schema, deploy the shipped procedures, load 
 	$(FLASK) processes deploy
 	$(FLASK) seed-demo
 
-lint: setup-dev  ## ruff lint and format check
+lint: setup-dev  ## ruff lint, format check, import-layer contracts (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: setup-dev
 	$(BIN)/python -m bench

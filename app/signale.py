@@ -1,0 +1,12 @@
+"""Signals through which a lower slice tells the higher ones what happened (blinker, as Flask uses).
+
+A slice sends; slices above it connect receivers in their `init_app`. Receivers run in the sender's
+transaction, so what they write commits or rolls back with it.
+"""
+
+from blinker import Namespace
+
+_signale = Namespace()
+
+#: A Vorgang was verworfen (sender: the Vorgang; kwargs: benutzer, grund).
+vorgang_verworfen = _signale.signal("vorgang-verworfen")
