@@ -4,7 +4,7 @@ Form-Solutions does not push; the receiving side polls ``<server>/submission/api
 ``GET submission/<Mandant>/<Formularnummer>?status=NEW`` lists submissions (metadata only),
 ``GET submission/<Mandant>/<Formularnummer>/<transID>`` fetches one with ``pdf``, ``xml`` and ``attachments``
 filled, and a processing status is reported back. Authentication is preemptive HTTP Basic
-(Mandantennummer / API key). See ``../shared/specs/formsolutions-submission-api.md``.
+(Mandantennummer / API key). See ``docs/adapters.md`` (Form-Solutions Submission-API).
 
 What the vendor documentation leaves open (content encoding, the status write-back request, the time-filter
 header format, pagination, the XML shape) is tolerated and configurable in :class:`FormSolutionsOptionen`.

@@ -1,6 +1,6 @@
 """Benchmark of the engine (issue 3, item 10): raw SpiffWorkflow vs. the product, SQLite and PostgreSQL.
 
-For the 20-task reference model (`../shared/bench/reference-20-tasks.bpmn`) and the shipped procedures:
+For the 20-task reference model (`bench/reference-20-tasks.bpmn`) and the shipped procedures:
 - raw: SpiffWorkflow in memory, start to the first user task (spec parsed once) — without serialization (the
   baseline issue 3 names), with `serialize_json` of the whole workflow (spec embedded, as SpiffWorkflow stores it
   by default), and with the engine's own state serialization `zustand_speichern` (exactly the serialization the
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-REFERENZ = ROOT.parent / "shared" / "bench" / "reference-20-tasks.bpmn"
+REFERENZ = ROOT / "bench" / "reference-20-tasks.bpmn"
 #: key → (file, data for the first user task)
 #: rounds of the start comparison (each: raw A, raw B, raw + JSON, product on n / RUNDEN instances)
 RUNDEN = 10

@@ -1,33 +1,20 @@
-"""Fixtures for the adapter tests: plain pytest, no Flask, no database.
-
-The shared samples live beside the repository (``<repo>/../shared/samples``); a missing folder fails the
-tests loudly instead of skipping them.
-"""
-
-from pathlib import Path
+"""Fixtures for the adapter tests: plain pytest, no Flask, no database; samples from tests/fixtures."""
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+from tests.fixtures import fitconnect_metadaten, myform_baumfaellung
 
 
 @pytest.fixture(scope="session")
-def samples() -> Path:
-    """Path of the shared samples folder; fails (not skips) when it is missing."""
-    pfad = SHARED / "samples"
-    if not pfad.is_dir():
-        pytest.fail(f"Gemeinsame Beispieldaten fehlen: {pfad} (erwartet neben dem Repository in ../shared)")
-    return pfad
+def myform_xml() -> bytes:
+    """The intelliForm myForm XML sample (primary data attachment of a deposit)."""
+    return myform_baumfaellung()
 
 
 @pytest.fixture(scope="session")
-def myform_xml(samples: Path) -> bytes:
-    """The shared intelliForm myForm XML (primary data attachment of a real deposit)."""
-    pfad = samples / "intelliform" / "myForm-support-request.xml"
-    if not pfad.is_file():
-        pytest.fail(f"Beispiel fehlt: {pfad}")
-    return pfad.read_bytes()
+def fitconnect_metadaten_roh() -> bytes:
+    """The decrypted FIT-Connect metadata sample."""
+    return fitconnect_metadaten()
 
 
 @pytest.fixture(scope="session")

@@ -10,16 +10,7 @@ from adapters import AdapterFehler
 from adapters.fitconnect import anhaenge_pruefen, kopf_aus_metadaten, parse_fitconnect
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-ANHANG_ID = "654bf3b3-787d-4606-8913-efd769f69db7"
-
-
-@pytest.fixture(scope="module")
-def metadaten_roh(samples) -> bytes:
-    """The shared decrypted metadata document of a GovOS/ThAVEL test submission."""
-    pfad = samples / "fitconnect" / "metadata-govos-thavel-test.json"
-    if not pfad.is_file():
-        pytest.fail(f"Beispiel fehlt: {pfad}")
-    return pfad.read_bytes()
+ANHANG_ID = "64118239-77d4-4089-8014-a4deaa1e4239"  # declared in the metadata sample
 
 
 def _hash(inhalt: bytes) -> dict:
@@ -49,26 +40,32 @@ def _eigene_metadaten(daten: bytes, mime: str = "application/json") -> dict:
     }
 
 
-def test_shared_metadata_sample_maps_to_header(metadaten_roh):
-    """Service identifier/name, sender reference, application date and sender land in the Kopf."""
-    kopf = kopf_aus_metadaten(metadaten_roh, submission_id="sub-1", destination_id="zp-9")
+def test_metadata_sample_maps_to_header(fitconnect_metadaten_roh):
+    """Service identifier/name, sender reference, application date, sender and e-mail reply channel land in the
+    Kopf; a service identifier that is no LeiKa URN gives no LeiKa id."""
+    kopf = kopf_aus_metadaten(fitconnect_metadaten_roh, submission_id="sub-1", destination_id="zp-9")
     assert (kopf.quelle, kopf.transaktions_id, kopf.zustaendige_stelle) == ("fitconnect", "sub-1", "zp-9")
-    assert (kopf.formular_id, kopf.formular_name) == ("urn:de:govos:parent:a3builder-7676-qs", "QS test")
+    assert (kopf.formular_id, kopf.formular_name) == (
+        "urn:de:musterland:antragsportal:hundesteuer-anmeldung-v3",
+        "Anmeldung eines Hundes zur Hundesteuer",
+    )
     assert kopf.leika_ids == []
-    assert kopf.extra["sender_reference"] == "ThAVEL-Test-9879"
-    assert kopf.extra["application_date"] == "2022-05-04"
-    assert kopf.extra["sender"]["name"] == "ThAVEL-Test"
+    assert (kopf.postfach_adresse, kopf.postfach_typ) == ("erika.mustermann@example.org", "E-Mail")
+    assert kopf.extra["sender_reference"] == "MLAP-HST-2026-004711"
+    assert kopf.extra["application_date"] == "2026-09-21"
+    assert kopf.extra["sender"]["name"] == "Antragsportal Musterland (Test)"
     assert kopf.extra["attachments"][0]["purpose"] == "form"
+    assert kopf.extra["attachments"][0]["filename"] == "hundesteuer-anmeldung.pdf"
 
 
-def test_sender_reference_is_the_fallback_transaction_id(metadaten_roh):
+def test_sender_reference_is_the_fallback_transaction_id(fitconnect_metadaten_roh):
     """Without a submission id the sender reference identifies the delivery."""
-    assert kopf_aus_metadaten(metadaten_roh).transaktions_id == "ThAVEL-Test-9879"
+    assert kopf_aus_metadaten(fitconnect_metadaten_roh).transaktions_id == "MLAP-HST-2026-004711"
 
 
-def test_declared_attachment_of_the_sample_must_be_delivered_with_matching_hash(metadaten_roh):
-    """Missing → anhang_fehlt; other bytes → hash_falsch (the sample's hash belongs to the real PDF)."""
-    metadaten = json.loads(metadaten_roh)
+def test_declared_attachment_of_the_sample_must_be_delivered_with_matching_hash(fitconnect_metadaten_roh):
+    """Missing → anhang_fehlt; other bytes → hash_falsch (the sample's hash belongs to a PDF not shipped)."""
+    metadaten = json.loads(fitconnect_metadaten_roh)
     with pytest.raises(AdapterFehler) as fehler:
         anhaenge_pruefen(metadaten, {})
     assert fehler.value.code == "anhang_fehlt"

@@ -1,4 +1,4 @@
-"""intelliForm SOAP deposit: full envelopes built from the shared myForm sample, answers, malformed input."""
+"""intelliForm SOAP deposit: full envelopes built from the myForm sample (tests/fixtures), answers, malformed input."""
 
 import base64
 import json
@@ -18,8 +18,9 @@ from adapters.intelliform import (
     soap_fault_aus_fehler,
     soap_fault_bauen,
 )
+from tests.fixtures import MYFORM_UPLOAD_ID
 
-UPLOAD_ID = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
+UPLOAD_ID = MYFORM_UPLOAD_ID
 
 # A myForm as the newer intelliForm versions send it: a:type/a:label per field, a nested <user> block.
 MYFORM_MIT_TYPEN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -42,8 +43,8 @@ MYFORM_MIT_TYPEN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _pdf_anhang(pdf_bytes: bytes) -> DepositAnhang:
-    """The upload the shared myForm references, as a deposit attachment."""
-    return DepositAnhang(UPLOAD_ID, "sample.pdf", "application/pdf", pdf_bytes)
+    """The upload the myForm sample references, as a deposit attachment."""
+    return DepositAnhang(UPLOAD_ID, "lageplan.pdf", "application/pdf", pdf_bytes)
 
 
 def _fehler(envelope: bytes, **optionen) -> AdapterFehler:
@@ -53,48 +54,49 @@ def _fehler(envelope: bytes, **optionen) -> AdapterFehler:
     return fehler.value
 
 
-def test_deposit_from_shared_sample_yields_header_from_transaction_attributes(myform_xml, pdf_bytes):
+def test_deposit_from_sample_yields_header_from_transaction_attributes(myform_xml, pdf_bytes):
     """t: attributes (id, form-id, form, timestamp, login level, customer) fill the Kopf."""
     antrag = parse_deposit(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]))
     json.dumps(antrag.to_dict())  # storable as is
     kopf = antrag.kopf
     assert kopf.quelle == "intelliform"
-    assert kopf.transaktions_id == "20230912293670444024"
-    assert kopf.formular_id == "01/supportformular"
-    assert kopf.formular_name == "Supportformular für Online-Dienste der Landeshauptstadt München"
-    assert kopf.eingegangen_am == datetime(2023, 9, 12, 6, 9, 27, 269000, tzinfo=UTC)
-    assert kopf.vertrauensniveau == "LOW"
-    assert kopf.mandant == "01"
-    assert kopf.extra["transaktion"]["uuid"] == "0a5648ba-94ba-444a-a43c-dda0c7127012"
+    assert kopf.transaktions_id == "20260914135539865875"
+    assert kopf.formular_id == "32/baumfaellgenehmigung"
+    assert kopf.formular_name == "Antrag auf Genehmigung zur Fällung geschützter Bäume"
+    assert kopf.eingegangen_am == datetime(2026, 9, 14, 8, 41, 5, 512000, tzinfo=UTC)
+    assert kopf.vertrauensniveau == "SUBSTANTIAL"
+    assert kopf.mandant == "32"
+    assert kopf.extra["transaktion"]["uuid"] == "e687203b-ba3c-4d13-8f9e-a1378819a8a2"
 
 
-def test_deposit_from_shared_sample_yields_applicant_and_postfach(myform_xml, pdf_bytes):
-    """u: account attributes (BayernID) give the Antragsteller and the Postfach address."""
+def test_deposit_from_sample_yields_applicant_and_postfach(myform_xml, pdf_bytes):
+    """u: account attributes (BayernID) give the Antragsteller and the Postfach address; the telephone number the
+    account lacks comes from the form field."""
     antrag = parse_deposit(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]))
     person = antrag.antragsteller
-    assert (person.art, person.vorname, person.nachname) == ("person", "Roland", "Werner")
-    assert (person.strasse, person.hausnummer, person.plz, person.ort) == (
-        "Agnes-Pockels-Bogen",
-        "21",
-        "80992",
-        "München",
-    )
-    assert person.geburtsdatum == date(1989, 2, 15)
-    assert person.email == "redacted@example.org"
+    assert (person.art, person.vorname, person.nachname) == ("person", "Erika", "Mustermann")
+    assert (person.strasse, person.hausnummer, person.plz, person.ort) == ("Lindenallee", "12", "12345", "Musterstadt")
+    assert person.geburtsdatum == date(1964, 8, 12)
+    assert person.email == "erika.mustermann@example.org"
+    assert person.telefon == "01234 567890"
     assert antrag.kopf.konto_typ == "BayernID"
-    assert antrag.kopf.postfach_adresse == "szzuLnrlsqpkw5-FJNqcp2JLiGxWgcF8spmEfwb1aEs"
+    assert antrag.kopf.postfach_adresse == "CI7ORMstu4_DITisrL5dO88a1VRM78b2IrvmcGA4G4M"
     assert antrag.kopf.postfach_typ == "BayernID"
 
 
-def test_deposit_from_shared_sample_keeps_form_fields_in_order_with_types(myform_xml, pdf_bytes):
-    """Child elements become the ordered field tree; true/false become booleans; codes stay strings."""
+def test_deposit_from_sample_keeps_form_fields_in_order_with_types(myform_xml, pdf_bytes):
+    """Child elements become the ordered field tree; true/false become booleans, YYYY-MM-DD dates; codes and
+    numbers stay strings."""
     antrag = parse_deposit(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]))
     namen = [f.name for f in antrag.formulardaten]
-    assert namen[:4] == ["test_parameter", "dienst", "problem", "problembeschreibung"]
-    assert namen[-1] == "datenschutz3"
+    assert namen[:4] == ["anliegen", "baumart", "stammumfang_cm", "grund"]
+    assert namen[-1] == "angaben_wahrheitsgemaess"
     felder = {f.name: f for f in antrag.formulardaten}
-    assert (felder["problem"].wert, felder["problem"].typ) == ("3", "string")
-    assert (felder["datenschutz1"].wert, felder["datenschutz1"].typ) == (True, "boolean")
+    assert (felder["baumart"].wert, felder["baumart"].typ) == ("3", "string")
+    assert (felder["stammumfang_cm"].wert, felder["stammumfang_cm"].typ) == ("142", "string")
+    assert (felder["ersatzpflanzung"].wert, felder["ersatzpflanzung"].typ) == (True, "boolean")
+    assert felder["beratung_gewuenscht"].wert is False
+    assert (felder["faelltermin_gewuenscht"].wert, felder["faelltermin_gewuenscht"].typ) == (date(2026, 10, 15), "date")
     assert felder["namenszusatz"].wert is None
     assert felder["upload"].typ == "group"
 
@@ -103,12 +105,12 @@ def test_deposit_file_reference_is_matched_to_its_attachment(myform_xml, pdf_byt
     """<file id> in the form names the attachment with that id; both the upload and the myForm XML are kept."""
     antrag = parse_deposit(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]))
     datei = next(f for f in antrag.alle_felder() if f.typ == "file")
-    assert (datei.wert, datei.label) == (UPLOAD_ID, "sample.pdf")
+    assert (datei.wert, datei.label) == (UPLOAD_ID, "lageplan.pdf")
     anhaenge = {a.verweis_id: a for a in antrag.anhaenge}
     assert set(anhaenge) == {"myForm-xml", UPLOAD_ID}
     pdf = anhaenge[UPLOAD_ID]
     assert (pdf.dateiname, pdf.mime_deklariert, pdf.mime_erkannt) == (
-        "sample.pdf",
+        "lageplan.pdf",
         "application/pdf",
         "application/pdf",
     )
@@ -180,16 +182,16 @@ def test_real_world_envelope_shape_with_duplicate_ids_and_line_wrapped_base64(my
         <attachments><content>{inhalt}</content><id>myForm-xml</id>
           <name>XML-Datensatz (Rohform).xml</name></attachments>
         <attachments><content>{base64.b64encode(b"%PDF-1.4 x").decode()}</content>
-          <id>{UPLOAD_ID}</id><name>sample.pdf</name></attachments>
-        <caller/><customer>Test Kunde</customer><customerId>TestKunde</customerId>
-        <id>20230704500810793423</id><primaryDataAttachmentId>myForm-xml</primaryDataAttachmentId>
-        <timestamp>2023-07-04T13:55:55.721+02:00</timestamp>
+          <id>{UPLOAD_ID}</id><name>lageplan.pdf</name></attachments>
+        <caller/><customer>Stadt Musterstadt</customer><customerId>Musterstadt</customerId>
+        <id>20260702118640213377</id><primaryDataAttachmentId>myForm-xml</primaryDataAttachmentId>
+        <timestamp>2026-07-02T13:55:55.721+02:00</timestamp>
       </data></ns2:deposit></soap:Body></soap:Envelope>""".encode()
     antrag = parse_deposit(envelope)
-    assert antrag.kopf.transaktions_id == "20230704500810793423"
-    assert antrag.kopf.mandant == "TestKunde"
-    assert antrag.kopf.eingegangen_am.isoformat() == "2023-07-04T13:55:55.721000+02:00"
-    assert [a.dateiname for a in antrag.anhaenge] == ["XML-Daten.xml", "XML-Datensatz (Rohform).xml", "sample.pdf"]
+    assert antrag.kopf.transaktions_id == "20260702118640213377"
+    assert antrag.kopf.mandant == "Musterstadt"
+    assert antrag.kopf.eingegangen_am.isoformat() == "2026-07-02T13:55:55.721000+02:00"
+    assert [a.dateiname for a in antrag.anhaenge] == ["XML-Daten.xml", "XML-Datensatz (Rohform).xml", "lageplan.pdf"]
 
 
 def test_attachment_above_10_mb_passes_the_hardened_envelope_parser(myform_xml):
@@ -209,8 +211,8 @@ def _ersetzt(envelope: bytes, alt: str, neu: str) -> bytes:
 
 
 def _ohne_tid(myform_xml: bytes) -> bytes:
-    """The shared myForm without its t:id attribute."""
-    return myform_xml.replace(b' t:id="20230912293670444024"', b"")
+    """The myForm sample without its t:id attribute."""
+    return myform_xml.replace(b' t:id="20260914135539865875"', b"")
 
 
 @pytest.mark.parametrize(
@@ -249,11 +251,11 @@ def _ohne_tid(myform_xml: bytes) -> bytes:
             "referenz-fehlt",
             lambda e: _ersetzt(e, f"<id>{UPLOAD_ID}</id>", "<id>anders</id>"),
             "anhang_fehlt",
-            "sample.pdf",
+            "lageplan.pdf",
         ),
         (
             "zeitstempel-kaputt",
-            lambda e: _ersetzt(e, "<timestamp>2023-09-12T06:09:27.269Z<", "<timestamp>gestern<"),
+            lambda e: _ersetzt(e, "<timestamp>2026-09-14T08:41:05.512Z<", "<timestamp>gestern<"),
             "zeitstempel_ungueltig",
             "gestern",
         ),
@@ -279,7 +281,7 @@ def test_bad_base64_error_names_the_attachment(myform_xml, pdf_bytes):
     envelope = deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)])
     kaputt = _ersetzt(envelope, "<content>" + base64.b64encode(pdf_bytes).decode(), "<content>%%%")
     fehler = _fehler(kaputt)
-    assert "Ungültiges Base64 in Anhang 'sample.pdf'" in fehler.message
+    assert "Ungültiges Base64 in Anhang 'lageplan.pdf'" in fehler.message
 
 
 def test_primary_data_that_is_not_xml_is_refused(pdf_bytes):
@@ -354,7 +356,8 @@ def test_uploaded_file_names_are_sanitized_and_dangerous_uploads_flagged(myform_
 def test_upload_declared_as_pdf_but_executable_is_a_mime_mismatch(myform_xml):
     """The sniffed type wins for the flag; the declared one is kept for the record."""
     exe = b"MZ\x90\x00" + b"\x00" * 200
-    antrag = parse_deposit(deposit_bauen(myform_xml, [DepositAnhang(UPLOAD_ID, "sample.pdf", "application/pdf", exe)]))
+    upload = DepositAnhang(UPLOAD_ID, "lageplan.pdf", "application/pdf", exe)
+    antrag = parse_deposit(deposit_bauen(myform_xml, [upload]))
     anhang = next(a for a in antrag.anhaenge if a.verweis_id == UPLOAD_ID)
     assert (anhang.mime_deklariert, anhang.mime_erkannt) == ("application/pdf", "application/x-msdownload")
     assert anhang.mime_passt is False
@@ -404,7 +407,7 @@ XOP = "http://www.w3.org/2004/08/xop/include"
 
 def _mtom_envelope(myform_xml: bytes) -> bytes:
     """A deposit whose upload is an XOP reference instead of inline base64."""
-    envelope = deposit_bauen(myform_xml, [DepositAnhang(UPLOAD_ID, "sample.pdf", "application/pdf", b"platzhalter")])
+    envelope = deposit_bauen(myform_xml, [DepositAnhang(UPLOAD_ID, "lageplan.pdf", "application/pdf", b"platzhalter")])
     return envelope.replace(
         f"<content>{base64.b64encode(b'platzhalter').decode()}</content>".encode(),
         f'<content><xop:Include xmlns:xop="{XOP}" href="cid:upload-1%40example.org"/></content>'.encode(),
@@ -421,4 +424,4 @@ def test_mtom_reference_without_its_part_is_an_error_not_an_empty_file(myform_xm
     """Nothing is lost silently: a missing MTOM part gives mtom_teil_fehlt."""
     fehler = _fehler(_mtom_envelope(myform_xml))
     assert fehler.code == "mtom_teil_fehlt"
-    assert "sample.pdf" in fehler.message
+    assert "lageplan.pdf" in fehler.message

@@ -14,8 +14,8 @@ from adapters.fitconnect import parse_fitconnect
 from adapters.formsolutions import parse_submission, parse_submission_liste, submission_bauen
 from adapters.intelliform import DepositAnhang, deposit_bauen, parse_deposit
 from adapters.ozgcloud import ozgcloud_json_bauen, parse_ozgcloud
+from tests.fixtures import MYFORM_UPLOAD_ID
 
-UPLOAD_ID = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
 STOERUNGEN = [b'"', b"{", b"}", b"[", b"]", b"<", b">", b"&", b"null", b"1", b"true", b"\x00", b"\xff", b"=", b"/"]
 ERSATZWERTE = [None, 1, "x", [], {}, True, [1], {"a": 1}, -1.5, "2020-13-45", 10**30]
 
@@ -63,7 +63,7 @@ def _eingaben(myform_xml: bytes, metadaten: bytes) -> dict:
     )
     return {
         "intelliform": (
-            deposit_bauen(myform_xml, [DepositAnhang(UPLOAD_ID, "s.pdf", "application/pdf", b"%PDF-1.4")]),
+            deposit_bauen(myform_xml, [DepositAnhang(MYFORM_UPLOAD_ID, "s.pdf", "application/pdf", b"%PDF-1.4")]),
             parse_deposit,
         ),
         "ozgcloud": (
@@ -77,11 +77,9 @@ def _eingaben(myform_xml: bytes, metadaten: bytes) -> dict:
 
 
 @pytest.mark.parametrize("quelle", ["intelliform", "ozgcloud", "formsolutions", "formsolutions-liste", "fitconnect"])
-def test_damaged_deliveries_never_raise_anything_but_adapterfehler(quelle, myform_xml, samples):
+def test_damaged_deliveries_never_raise_anything_but_adapterfehler(quelle, myform_xml, fitconnect_metadaten_roh):
     """400 damaged variants per source (byte damage; for JSON also type damage): AdapterFehler or success."""
-    gueltig, parser = _eingaben(myform_xml, (samples / "fitconnect" / "metadata-govos-thavel-test.json").read_bytes())[
-        quelle
-    ]
+    gueltig, parser = _eingaben(myform_xml, fitconnect_metadaten_roh)[quelle]
     rnd = random.Random(f"amtsfluss-{quelle}")
     for nummer in range(400):
         if quelle != "intelliform" and nummer % 2:

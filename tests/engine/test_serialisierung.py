@@ -58,12 +58,10 @@ def _modelle():
         parser.add_bpmn_file(str(pfad))
         for key in parser.get_process_ids():
             yield pytest.param(parser, key, {}, id=key)
-    referenz = ROOT.parent / "shared" / "bench" / "reference-20-tasks.bpmn"
-    if referenz.exists():
-        parser = CamundaParser()
-        parser.add_bpmn_file(str(referenz))
-        daten = {"wiedervorlage": "2999-01-01T00:00:00+00:00", "bemerkung": "ok"}
-        yield pytest.param(parser, "bench", daten, id="reference-20-tasks")
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(ROOT / "bench" / "reference-20-tasks.bpmn"))
+    daten = {"wiedervorlage": "2999-01-01T00:00:00+00:00", "bemerkung": "ok"}
+    yield pytest.param(parser, "bench", daten, id="reference-20-tasks")
     parser = CamundaParser()
     parser.add_bpmn_str(MIT_UNTERPROZESS.encode())
     yield pytest.param(parser, "mit_unterprozess", {}, id="mit_unterprozess")

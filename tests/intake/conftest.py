@@ -1,4 +1,4 @@
-"""Fixtures for the intake tests: sources with credentials, routing, deployed procedures, shared samples."""
+"""Fixtures for the intake tests: sources with credentials, routing, deployed procedures, the myForm sample."""
 
 import base64
 from dataclasses import dataclass
@@ -14,8 +14,7 @@ from app.intake.zugang import quelle_anlegen
 from app.organisation.models import Organisationseinheit
 from app.vorgaenge.models import Vorgang
 from tests.factories import benutzer, oe
-
-SAMPLES = ROOT.parent / "shared" / "samples"
+from tests.fixtures import myform_baumfaellung
 
 
 @dataclass
@@ -57,11 +56,8 @@ def intake(app, ordnungsamt) -> Intake:
 
 @pytest.fixture(scope="session")
 def myform_xml() -> bytes:
-    """The shared intelliForm myForm XML (fails loudly when the shared samples are missing)."""
-    pfad = SAMPLES / "intelliform" / "myForm-support-request.xml"
-    if not pfad.is_file():
-        pytest.fail(f"Beispiel fehlt: {pfad}")
-    return pfad.read_bytes()
+    """The intelliForm myForm XML sample from tests/fixtures."""
+    return myform_baumfaellung()
 
 
 def anzahl(modell) -> int:

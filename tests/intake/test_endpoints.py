@@ -13,6 +13,7 @@ from app.extensions import db
 from app.intake.models import VERARBEITET, Eingang, IntakeRouting
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung, pdf
 from app.vorgaenge.models import Anhang, HistorieEintrag, Vorgang
+from tests.fixtures import MYFORM_UPLOAD_ID, MYFORM_UPLOAD_LENGTH, MYFORM_UPLOAD_NAME
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge, datei_pfad
 
 SOAP = "text/xml; charset=utf-8"
@@ -89,22 +90,21 @@ def test_repeated_ozg_delivery_names_the_existing_vorgang(client, intake):
 
 
 def _deposit_aus_beispiel(myform_xml: bytes, **kwargs) -> bytes:
-    """The shared myForm sample in a full deposit envelope, with the PDF its `<file id>` references."""
-    datei_id = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
+    """The myForm sample in a full deposit envelope, with the PDF its `<file id>` references."""
     anhang = DepositAnhang(
-        datei_id,
-        "sample.pdf",
+        MYFORM_UPLOAD_ID,
+        MYFORM_UPLOAD_NAME,
         "application/pdf",
-        pdf(6067, random.Random(4)),
+        pdf(MYFORM_UPLOAD_LENGTH, random.Random(4)),
         None,
-        {"X-IntelliForm-Original-Name": "sample.pdf"},
+        {"X-IntelliForm-Original-Name": MYFORM_UPLOAD_NAME},
     )
     return deposit_bauen(myform_xml, [anhang], **kwargs)
 
 
-def test_intelliform_deposit_of_the_shared_sample_answers_deposit_response(client, intake, myform_xml):
-    """A real myForm XML in a SOAP deposit → depositResponse naming the Vorgang; BayernID data → Antragsteller."""
-    db.session.add(IntakeRouting(art="intelliform_kunde", schluessel="01", oe_id=intake.ordnungsamt.id))
+def test_intelliform_deposit_of_the_sample_answers_deposit_response(client, intake, myform_xml):
+    """The myForm sample in a SOAP deposit → depositResponse naming the Vorgang; BayernID data → Antragsteller."""
+    db.session.add(IntakeRouting(art="intelliform_kunde", schluessel="32", oe_id=intake.ordnungsamt.id))
     db.session.commit()
     envelope = _deposit_aus_beispiel(myform_xml)
 
@@ -118,14 +118,14 @@ def test_intelliform_deposit_of_the_shared_sample_answers_deposit_response(clien
     assert wurzel.find(f"{{{SOAP11_NS}}}Body/{{{BACKEND_NS}}}depositResponse") is not None
     parameter = {e.findtext("key"): e.findtext("value") for e in wurzel.iter("customParameters")}
     vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == parameter["vorgangNummer"])).one()
-    assert parameter["transaktionsId"] == "20230912293670444024"
+    assert parameter["transaktionsId"] == "20260914135539865875"
     assert vorgang.oe_id == intake.ordnungsamt.id
-    assert vorgang.formular_id == "01/supportformular"
-    assert vorgang.antragsteller_name == "Roland Werner"
-    assert vorgang.antragsteller["plz"] == "80992"
+    assert vorgang.formular_id == "32/baumfaellgenehmigung"
+    assert vorgang.antragsteller_name == "Erika Mustermann"
+    assert vorgang.antragsteller["plz"] == "12345"
     assert vorgang.antragsteller["konto"]["konto_typ"] == "BayernID"
     namen = db.session.scalars(select(Anhang.dateiname).where(Anhang.vorgang_id == vorgang.id)).all()
-    assert sorted(namen) == ["XML-Daten.xml", "sample.pdf"]
+    assert sorted(namen) == ["XML-Daten.xml", MYFORM_UPLOAD_NAME]
 
 
 def test_unknown_authority_goes_to_the_default_oe_flagged_zustaendigkeit_pruefen(client, intake):
