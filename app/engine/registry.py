@@ -106,9 +106,8 @@ VERSION_CACHE_SEKUNDEN = 2.0
 def aktuelle_version(key: str) -> VersionInfo | None:
     """The latest version of a procedure for starting an instance, cached per app for a few seconds.
 
-    Every start used to look the version up (one round trip). A deploy in this process clears the cache at
-    once; a deploy in another process (CLI, another worker) takes effect here within the cache time. Running
-    instances are not affected: they stay on their version anyway.
+    A deploy in this process clears the cache at once; a deploy in another process (CLI, another worker) takes
+    effect here within the cache time. Running instances stay on their version anyway.
     """
     ttl = current_app.config.get("ENGINE_VERSION_CACHE_SEKUNDEN", VERSION_CACHE_SEKUNDEN)
     cache = current_app.extensions.setdefault("engine_versionen", {})

@@ -26,7 +26,7 @@ from app.engine.formular import anzeigen, pruefen
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
-from app.engine.skripte import Kontext, frist_berechnen, script_engine, wiedervorlage_anlegen
+from app.engine.skripte import Kontext, frist_berechnen, script_engine
 from app.engine.speicher import Lauf, laden, speichern
 from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
@@ -34,6 +34,7 @@ from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status, UngueltigerStatuswechsel
+from app.wiedervorlagen.service import wiedervorlage_anlegen
 
 uhr.installieren()
 
@@ -97,7 +98,8 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
         task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), uhr.jetzt()).isoformat()
     if ext.get("followUpDate"):
         frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), uhr.jetzt())
-        wiedervorlage_anlegen(lauf.vorgang, f"Wiedervorlage: {_titel(task)}", frist, "Aus dem Verfahren", lauf.benutzer)
+        betreff, von = f"Wiedervorlage: {_titel(task)}", lauf.benutzer
+        wiedervorlage_anlegen(lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von)
     _status_anwenden(lauf, task)
 
 

@@ -27,7 +27,7 @@ from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status
-from app.wiedervorlagen.service import wiedervorlage_anlegen as _wiedervorlage_speichern
+from app.wiedervorlagen.service import wiedervorlage_anlegen
 
 ZEITZONE = ZoneInfo("Europe/Berlin")
 
@@ -184,18 +184,14 @@ class Kontext:
 
     def wiedervorlage_anlegen(self, betreff: str, frist, beschreibung: str = ""):
         """Create a Wiedervorlage through the Wiedervorlagen service."""
+        frist = frist_berechnen(frist)
         return wiedervorlage_anlegen(
-            self.vorgang, str(betreff), frist_berechnen(frist), str(beschreibung), self.benutzer
+            self.vorgang, str(betreff), frist, beschreibung=str(beschreibung), erstellt_von=self.benutzer
         )
 
     def historie_notiz(self, text: str) -> None:
         """Write a note into the Vorgang's Historie."""
         protokolliere(self.vorgang, "Notiz des Verfahrens", self.benutzer, notiz=str(text))
-
-
-def wiedervorlage_anlegen(vorgang: Vorgang, betreff: str, frist: datetime, beschreibung: str = "", benutzer=None):
-    """Create a Wiedervorlage on the Vorgang (scripts and camunda:followUpDate)."""
-    return _wiedervorlage_speichern(vorgang, betreff, frist, beschreibung=beschreibung, erstellt_von=benutzer)
 
 
 def heute() -> date:
