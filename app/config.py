@@ -1,6 +1,9 @@
 """Default configuration; `instance/config.py` and environment variables override it."""
 
 import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Config:

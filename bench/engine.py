@@ -209,6 +209,7 @@ def produkt_messen(url: str, n: int) -> dict:
     from app.auth.models import Benutzer
     from app.auth.service import benutzer_anlegen, oe_anlegen
     from app.engine import runner
+    from app.engine.aufgaben import offene_aufgaben
     from app.engine.models import ProzessInstanz
     from app.engine.registry import deploy_xml
     from app.extensions import db
@@ -244,7 +245,7 @@ def produkt_messen(url: str, n: int) -> dict:
             bytes_start = statistics.median(len(z.encode()) for z in zustaende)
             roh.update(boden_messen(zustaende[0], n))
             # round trip: complete the first open task of each instance
-            aufgaben = {a.vorgang_id: a.task_id for a in runner.offene_aufgaben()}
+            aufgaben = {a.vorgang_id: a.task_id for a in offene_aufgaben()}
             zeiten = []
             for vorgang_id in (i for i in ids if i in aufgaben):  # the started ones (rounds may leave a rest)
                 db.session.expunge_all()  # a fresh request: nothing of the case is in the session …

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.aufgaben.formular import feldansichten, hinweis
 from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
@@ -22,7 +23,7 @@ bp.add_app_template_global(hinweis, "feld_hinweis")
 @bp.get("/aufgaben")
 def liste():
     """The open tasks the current user may complete, across their OEs, with their Vorgang."""
-    aufgaben = runner.offene_aufgaben(benutzer=current_user)
+    aufgaben = offene_aufgaben(benutzer=current_user)
     ids = {a.vorgang_id for a in aufgaben}
     vorgaenge = (
         {v.id: v for v in db.session.scalars(sichtbare_vorgaenge(current_user).where(Vorgang.id.in_(ids)))}
@@ -35,7 +36,7 @@ def liste():
 
 def _finden(vorgang: Vorgang, task_id: str):
     """The open task with this id on this Vorgang, or None (completed, cancelled, or not this Vorgang's)."""
-    for a in runner.offene_aufgaben(vorgang=vorgang):
+    for a in offene_aufgaben(vorgang=vorgang):
         if a.task_id == task_id:
             return a
     return None

@@ -1,23 +1,28 @@
 """The engine slice: BPMN procedures deployed as versions and run with SpiffWorkflow (see docs/bpmn.md)."""
 
 import logging
+from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import inspect, select
+
+from app.config import ROOT
+from app.engine import uhr
+from app.engine.cli import processes
+from app.engine.models import VORFALL, ProzessInstanz
+from app.engine.registry import deploy_pfad
+from app.engine.runner import bei_verwerfen
+from app.extensions import db
+from app.signale import vorgang_verworfen
 
 log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """CLI `processes deploy`, the timer job for the scheduler, and deploying `processes/` on start."""
-    from app.engine import uhr
-    from app.engine.cli import processes
-    from app.engine.timers import timer_tick
-    from app.scheduler import register_tick
-
+    """CLI `processes deploy`, cancelling the procedure of a verworfener Vorgang, deploying `processes/` on start."""
     uhr.installieren()
     app.cli.add_command(processes)
-    # wiederholen: a backlog larger than one batch is drained in the same tick (each batch its own commit)
-    register_tick("bpmn_timer", timer_tick, wiederholen=True)
+    vorgang_verworfen.connect(bei_verwerfen)
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)
@@ -25,14 +30,6 @@ def init_app(app: Flask) -> None:
 
 def deploy_beim_start(app: Flask) -> None:
     """Deploy the shipped procedures; unchanged files cost one hash and one query each. Never stops the app."""
-    from pathlib import Path
-
-    from sqlalchemy import inspect
-
-    from app import ROOT
-    from app.engine.registry import deploy_pfad
-    from app.extensions import db
-
     try:
         if not inspect(db.engine).has_table("prozess_modell_version"):
             return  # not migrated yet (e.g. during `flask db upgrade`)
@@ -49,11 +46,6 @@ def deploy_beim_start(app: Flask) -> None:
 
 def prozess_vorfall(vorgang) -> dict | None:
     """The incident of a Vorgang's procedure (`element`, `text`, `seit`) or None — for the banner template."""
-    from sqlalchemy import select
-
-    from app.engine.models import VORFALL, ProzessInstanz
-    from app.extensions import db
-
     if vorgang is None or getattr(vorgang, "id", None) is None:
         return None
     zeile = db.session.execute(

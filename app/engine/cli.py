@@ -3,6 +3,14 @@
 from pathlib import Path
 
 import click
+from flask import current_app
+from sqlalchemy import select
+
+from app.config import ROOT
+from app.engine.models import ProzessModellVersion
+from app.engine.registry import deploy_pfad
+from app.engine.routing import routing_pruefen
+from app.extensions import db
 
 
 @click.group("processes")
@@ -15,15 +23,6 @@ def processes() -> None:
 @click.option("--von", default="CLI", help="Wer deployt (erscheint in der Versionsliste).")
 def deploy(pfad: Path | None, von: str) -> None:
     """Prüft und deployt BPMN-Dateien (Standard: processes/). Ungültige Modelle: alle Fehler, Exit-Code 1."""
-    from flask import current_app
-    from sqlalchemy import select
-
-    from app import ROOT
-    from app.engine.models import ProzessModellVersion
-    from app.engine.registry import deploy_pfad
-    from app.engine.routing import routing_pruefen
-    from app.extensions import db
-
     ergebnisse, fehler = deploy_pfad(pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes", von=von)
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"

@@ -5,7 +5,8 @@ per element), so the procedure state, Historie and status agree. Statuses a proc
 (Weitergeleitet, Zu Löschen) are set by hand afterwards and the procedure is cancelled or has already ended.
 """
 
-from app.engine import runner
+from app.config import ROOT
+from app.engine import aufgaben, runner
 from app.engine.registry import deploy_pfad, neueste_version
 from app.engine.routing import ALLGEMEIN
 from app.timeutil import utcnow
@@ -16,7 +17,7 @@ from app.vorgaenge.status import Status
 POSITIV = ("annehmen", "stattgeben", "genehmigen", "liegt_vor")
 
 
-def _demo_daten(aufgabe: runner.Aufgabe, verwerfen: bool) -> dict[str, str]:
+def _demo_daten(aufgabe: aufgaben.Aufgabe, verwerfen: bool) -> dict[str, str]:
     """Form data a caseworker might enter for this task."""
     daten = {}
     for feld in aufgabe.felder:
@@ -41,8 +42,6 @@ def _demo_daten(aufgabe: runner.Aufgabe, verwerfen: bool) -> dict[str, str]:
 def verfahren_demo(vorgang, ziel: Status, benutzer_je_rolle: dict) -> bool:
     """Start the procedure and advance it towards `ziel`; False when no procedure is deployed at all."""
     if neueste_version(ALLGEMEIN) is None:
-        from app import ROOT
-
         deploy_pfad(ROOT / "processes", von="Demo")
         if neueste_version(ALLGEMEIN) is None:
             return False
@@ -52,7 +51,7 @@ def verfahren_demo(vorgang, ziel: Status, benutzer_je_rolle: dict) -> bool:
     for _ in range(15):
         if vorgang.status == prozessziel.value:
             break
-        offene = runner.offene_aufgaben(vorgang=vorgang)
+        offene = aufgaben.offene_aufgaben(vorgang=vorgang)
         if not offene:
             break
         aufgabe = offene[0]

@@ -59,6 +59,10 @@ class ProzessInstanz(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     modell_version: Mapped[ProzessModellVersion] = relationship(lazy="joined")
+    #: the open user tasks; a row dropped from the list is deleted with the next flush
+    aufgaben: Mapped[list["ProzessAufgabe"]] = relationship(
+        back_populates="instanz", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -83,5 +87,4 @@ class ProzessAufgabe(db.Model):
     faellig: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    #: many-to-one only (no collection on the instance): one flush inserts a new instance and its task rows
-    instanz: Mapped[ProzessInstanz] = relationship(lazy="select")
+    instanz: Mapped[ProzessInstanz] = relationship(back_populates="aufgaben")

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import select
@@ -105,12 +106,9 @@ VERSION_CACHE_SEKUNDEN = 2.0
 def aktuelle_version(key: str) -> VersionInfo | None:
     """The latest version of a procedure for starting an instance, cached per app for a few seconds.
 
-    Every start used to look the version up (one round trip). A deploy in this process clears the cache at
-    once; a deploy in another process (CLI, another worker) takes effect here within the cache time. Running
-    instances are not affected: they stay on their version anyway.
+    A deploy in this process clears the cache at once; a deploy in another process (CLI, another worker) takes
+    effect here within the cache time. Running instances stay on their version anyway.
     """
-    from flask import current_app
-
     ttl = current_app.config.get("ENGINE_VERSION_CACHE_SEKUNDEN", VERSION_CACHE_SEKUNDEN)
     cache = current_app.extensions.setdefault("engine_versionen", {})
     jetzt = time.monotonic()
@@ -137,8 +135,6 @@ def aktuelle_version(key: str) -> VersionInfo | None:
 
 def _version_cache_leeren() -> None:
     """Forget the cached latest versions of this app (after a deploy)."""
-    from flask import current_app, has_app_context
-
     if has_app_context():
         current_app.extensions.get("engine_versionen", {}).clear()
 

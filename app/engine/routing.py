@@ -8,14 +8,14 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 
+from app.config import ROOT
+
 ALLGEMEIN = "allgemeines_verfahren"
 _CACHE: dict[str, tuple[float, dict]] = {}
 
 
 def routing_datei() -> Path:
     """The routing file (config `PROCESS_ROUTING_FILE`, default `processes/routing.toml`)."""
-    from app import ROOT
-
     if has_app_context() and current_app.config.get("PROCESS_ROUTING_FILE"):
         return Path(current_app.config["PROCESS_ROUTING_FILE"])
     return ROOT / "processes" / "routing.toml"

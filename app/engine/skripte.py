@@ -11,23 +11,23 @@ This is not a sandbox against hostile authors (see DESIGN.md): deploying is a pr
 mistakes from reaching the operating system and makes the API the obvious way.
 """
 
-from __future__ import annotations
-
 import builtins
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.auth.models import Benutzer
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.validierung import skript_pruefen
 from app.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from app.auth.models import Benutzer
-    from app.vorgaenge.models import Vorgang
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Vorgang
+from app.vorgaenge.service import status_setzen
+from app.vorgaenge.status import Status
+from app.wiedervorlagen.service import wiedervorlage_anlegen
 
 ZEITZONE = ZoneInfo("Europe/Berlin")
 
@@ -99,8 +99,6 @@ def flach(knoten: list, praefix: str = "") -> dict:
 
 def frist_berechnen(wert, ab: datetime | None = None) -> datetime:
     """A deadline from a date, a datetime, an ISO 8601 date/datetime string or an ISO duration ('P14D')."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
     ab = ab or utcnow()
     if isinstance(wert, timedelta):
         return ab + wert
@@ -162,9 +160,6 @@ class Kontext:
 
     def status_setzen(self, status: str) -> None:
         """Change the Vorgang's status through the one status service (transition table, Historie)."""
-        from app.vorgaenge.service import status_setzen
-        from app.vorgaenge.status import Status
-
         try:
             ziel = Status(status)
         except ValueError:
@@ -174,8 +169,6 @@ class Kontext:
 
     def aktenzeichen_setzen(self, aktenzeichen: str) -> None:
         """Set the Aktenzeichen and record it in the Historie."""
-        from app.vorgaenge.historie import protokolliere
-
         aktenzeichen = str(aktenzeichen).strip()
         if not aktenzeichen or len(aktenzeichen) > 100:
             raise SkriptFehler("Das Aktenzeichen muss 1 bis 100 Zeichen lang sein.")
@@ -190,36 +183,15 @@ class Kontext:
         )
 
     def wiedervorlage_anlegen(self, betreff: str, frist, beschreibung: str = ""):
-        """Create a Wiedervorlage (through the Wiedervorlagen service when installed; else a Historie note)."""
+        """Create a Wiedervorlage through the Wiedervorlagen service."""
+        frist = frist_berechnen(frist)
         return wiedervorlage_anlegen(
-            self.vorgang, str(betreff), frist_berechnen(frist), str(beschreibung), self.benutzer
+            self.vorgang, str(betreff), frist, beschreibung=str(beschreibung), erstellt_von=self.benutzer
         )
 
     def historie_notiz(self, text: str) -> None:
         """Write a note into the Vorgang's Historie."""
-        from app.vorgaenge.historie import protokolliere
-
         protokolliere(self.vorgang, "Notiz des Verfahrens", self.benutzer, notiz=str(text))
-
-
-def wiedervorlage_anlegen(vorgang: Vorgang, betreff: str, frist: datetime, beschreibung: str = "", benutzer=None):
-    """Create a Wiedervorlage through `app.wiedervorlagen.service` if that slice is installed."""
-    from app.vorgaenge.historie import protokolliere
-
-    try:
-        from app.wiedervorlagen.service import wiedervorlage_anlegen as anlegen
-    except ImportError:
-        anlegen = None
-    if anlegen is None:
-        protokolliere(
-            vorgang,
-            "Wiedervorlage vorgemerkt",
-            benutzer,
-            nachher={"betreff": betreff, "frist": frist.isoformat()},
-            notiz=beschreibung,
-        )
-        return None
-    return anlegen(vorgang, betreff, frist, beschreibung=beschreibung, erstellt_von=benutzer)
 
 
 def heute() -> date:

@@ -90,7 +90,7 @@ def weiter(vorgang: Vorgang, benutzer: Benutzer) -> Status:
 
     While a procedure task is open, the procedure decides the status; this action is then refused.
     """
-    from app.engine.runner import offene_aufgaben
+    from app.engine.aufgaben import offene_aufgaben
 
     _pruefen(vorgang, benutzer)
     ziel = WEITER.get(vorgang.status_enum)

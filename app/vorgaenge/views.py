@@ -19,9 +19,9 @@ from sqlalchemy import exists, select
 
 from app.auth.models import Benutzer
 from app.engine import prozess_vorfall
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
-from app.engine.runner import offene_aufgaben
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.templating import datum, datum_zeit

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 
 from app.aufgaben.formular import feldansichten
-from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.formular import Formularfeld
 from app.extensions import db
 from app.vorgaenge.models import HistorieEintrag, Vorgang
@@ -14,7 +14,7 @@ from tests.aufgaben.conftest import vorgang_mit_verfahren
 
 def _offen(vorgang):
     """The open tasks of a Vorgang."""
-    return runner.offene_aufgaben(vorgang=vorgang)
+    return offene_aufgaben(vorgang=vorgang)
 
 
 def test_fields_of_every_type_become_labelled_inputs_with_constraints(app):

@@ -42,6 +42,7 @@ def daten(live_app_modul) -> Daten:
     """An OE, a caseworker, an administrator, two Vorgänge (one with an incident), a Wiedervorlage, a notification,
     Eingänge (one faulty), form services and a failed mail — so every list shows rows, not its empty state."""
     from app.engine import runner
+    from app.engine.aufgaben import offene_aufgaben
     from app.engine.models import VORFALL, ProzessInstanz
     from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang
     from app.intake.zugang import quelle_anlegen
@@ -132,7 +133,7 @@ def daten(live_app_modul) -> Daten:
         )
         db.session.add(eingang)
         db.session.flush()
-        aufgaben = runner.offene_aufgaben(vorgang=v)
+        aufgaben = offene_aufgaben(vorgang=v)
         assert aufgaben
         ergebnis = Daten(v.nummer, v2.nummer, aufgaben[0].task_id, wv.id, sabine.id, amt.id, eingang.id)
         db.session.commit()

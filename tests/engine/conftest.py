@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from app import ROOT
+from app.config import ROOT
 from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.registry import deploy_pfad
 from app.extensions import db
 from tests.factories import benutzer, oe, vorgang
@@ -59,7 +60,7 @@ def neuer_vorgang(amt, formular_id="unbekannt", verfahren_key=None, **kwargs):
 
 def erledige(benutzer, vorgang, element_id, **daten):
     """Complete the open task `element_id` of a Vorgang with form data."""
-    offene = [a for a in runner.offene_aufgaben(vorgang=vorgang) if a.element_id == element_id]
+    offene = [a for a in offene_aufgaben(vorgang=vorgang) if a.element_id == element_id]
     assert offene, f"keine offene Aufgabe {element_id}; offen: {offene_ids(vorgang)}"
     runner.abschliessen(offene[0].task_id, {k: str(v) for k, v in daten.items()}, benutzer)
     db.session.refresh(vorgang)
@@ -67,4 +68,4 @@ def erledige(benutzer, vorgang, element_id, **daten):
 
 def offene_ids(vorgang) -> list[str]:
     """Element ids of the open tasks of a Vorgang."""
-    return sorted(a.element_id for a in runner.offene_aufgaben(vorgang=vorgang))
+    return sorted(a.element_id for a in offene_aufgaben(vorgang=vorgang))

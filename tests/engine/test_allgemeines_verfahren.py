@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz
 from app.extensions import db
 from app.timeutil import utcnow
@@ -20,7 +21,7 @@ def test_unbekanntes_formular_laeuft_im_allgemeinen_verfahren_bis_abgeschlossen(
     assert instanz(v).modell_version.key == "allgemeines_verfahren"
     assert v.status == "Neu"
     assert offene_ids(v) == ["antrag_pruefen"]
-    [aufgabe] = runner.offene_aufgaben(sabine)
+    [aufgabe] = offene_aufgaben(sabine)
     assert aufgabe.titel == "Antrag prüfen" and aufgabe.kandidatengruppen == ["sachbearbeitung"]
     assert aufgabe.faellig is not None and aufgabe.faellig > utcnow() + timedelta(days=2)
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
@@ -47,7 +48,7 @@ def test_verworfener_antrag_endet_mit_status_verworfen(amt, sabine, verfahren):
 def test_pflichtfelder_und_typen_werden_geprueft_und_nichts_gespeichert(amt, sabine, verfahren):
     """Invalid form data: per-field German errors, the task stays open, the status unchanged."""
     v = neuer_vorgang(amt)
-    [aufgabe] = runner.offene_aufgaben(sabine)
+    [aufgabe] = offene_aufgaben(sabine)
     try:
         runner.abschliessen(aufgabe.task_id, {"entscheidung": "vielleicht"}, sabine)
     except runner.FormularFehler as error:
@@ -57,10 +58,10 @@ def test_pflichtfelder_und_typen_werden_geprueft_und_nichts_gespeichert(amt, sab
     db.session.rollback()
     assert offene_ids(v) == ["antrag_pruefen"]
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
-    [aufgabe] = runner.offene_aufgaben(sabine)
+    [aufgabe] = offene_aufgaben(sabine)
     try:
         runner.abschliessen(aufgabe.task_id, {"ergebnis": "stattgeben"}, sabine)
-        [aufgabe] = runner.offene_aufgaben(sabine)
+        [aufgabe] = offene_aufgaben(sabine)
         runner.abschliessen(aufgabe.task_id, {"bescheid_datum": "32.13.2026", "bescheid_text": "kurz"}, sabine)
     except runner.FormularFehler as error:
         assert set(error.fehler) == {"bescheid_datum", "bescheid_text"}
@@ -71,7 +72,7 @@ def test_pflichtfelder_und_typen_werden_geprueft_und_nichts_gespeichert(amt, sab
 def test_erledigte_aufgabe_ist_kein_zweites_mal_abschliessbar(amt, sabine, verfahren):
     """Completing a task that is no longer open is a Konflikt."""
     v = neuer_vorgang(amt)
-    [aufgabe] = runner.offene_aufgaben(sabine)
+    [aufgabe] = offene_aufgaben(sabine)
     runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, sabine)
     try:
         runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, sabine)
@@ -85,8 +86,8 @@ def test_erledigte_aufgabe_ist_kein_zweites_mal_abschliessbar(amt, sabine, verfa
 def test_leitung_ohne_kandidatenrolle_darf_nicht_abschliessen(amt, lars, verfahren):
     """A user without the candidate role gets KeineBerechtigung and sees no task."""
     neuer_vorgang(amt)
-    assert runner.offene_aufgaben(lars) == []
-    [aufgabe] = runner.offene_aufgaben()
+    assert offene_aufgaben(lars) == []
+    [aufgabe] = offene_aufgaben()
     try:
         runner.abschliessen(aufgabe.task_id, {"entscheidung": "annehmen"}, lars)
     except runner.KeineBerechtigung:
@@ -107,10 +108,10 @@ def test_zugewiesene_aufgabe_sieht_die_zugewiesene_person_auch_ohne_rolle(amt, s
     db.session.commit()
     v = neuer_vorgang(amt, verfahren_key="zuweisung")
     erledige(sabine, v, "eingabe", zahl=2)
-    assert [a.element_id for a in runner.offene_aufgaben(lars)] == ["fertig"]
-    assert runner.offene_aufgaben(lars)[0].zugewiesen_an == "lars"
-    assert runner.offene_aufgaben(sabine) == []
-    assert runner.offene_aufgaben(fremd) == []
-    assert len(runner.offene_aufgaben(lars, limit=0)) == 0
+    assert [a.element_id for a in offene_aufgaben(lars)] == ["fertig"]
+    assert offene_aufgaben(lars)[0].zugewiesen_an == "lars"
+    assert offene_aufgaben(sabine) == []
+    assert offene_aufgaben(fremd) == []
+    assert len(offene_aufgaben(lars, limit=0)) == 0
     erledige(lars, v, "fertig")
     assert instanz(v).zustand_art == "beendet"

@@ -5,6 +5,7 @@ import threading
 
 from app.auth.models import Benutzer
 from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz, ProzessModellVersion
 from app.engine.registry import deploy_xml
 from app.extensions import db
@@ -38,7 +39,7 @@ def parallel(app, anzahl: int, arbeit) -> list:
 def test_zwei_gleichzeitige_abschluesse_einer_aufgabe_genau_einer_gewinnt(app, amt, sabine, verfahren):
     """Both threads complete the same task; one succeeds, the other raises Konflikt; no lost update."""
     v = neuer_vorgang(amt)
-    [aufgabe] = runner.offene_aufgaben(sabine)
+    [aufgabe] = offene_aufgaben(sabine)
     sabine_id, vorgang_id = sabine.id, v.id
     db.session.remove()
 

@@ -1,8 +1,6 @@
-"""The stored state is exactly what SpiffWorkflow's own converters write (minus the spec), and it loads back.
-
-`app.engine.serialisierung` builds the task dicts itself for speed; these tests pin it to SpiffWorkflow 3.2's
-`TaskConverter` / `WorkflowConverter` output for the shipped procedures, the reference model and a model with an
-embedded subprocess, at the start and after completed tasks.
+"""The stored state is exactly what SpiffWorkflow's own serializer writes (minus the spec), and it loads back:
+for the shipped procedures, the reference model and a model with an embedded subprocess, at the start and after
+completed tasks.
 """
 
 import json

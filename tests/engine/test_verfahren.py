@@ -4,8 +4,9 @@ and the Frist timer of the Allgemeines Verfahren, with the Vorgang's status foll
 from datetime import timedelta
 
 from app.engine import runner
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz
-from app.engine.timers import faellige_timer_ausfuehren
+from app.engine.timers import faellige_timer_ausfuehren, timer_tick
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag
@@ -47,7 +48,7 @@ def test_gewerbeanmeldung_erlaubnispflichtig_geht_ueber_die_leitung(amt, sabine,
     erledige(sabine, v, "anzeige_pruefen", entscheidung="annehmen")
     erledige(sabine, v, "eintragen", betriebsnummer="GR-1", erlaubnispflichtig="on")
     assert offene_ids(v) == ["erlaubnis_pruefen"]
-    assert runner.offene_aufgaben(sabine) == []
+    assert offene_aufgaben(sabine) == []
     for erlaubnis in ("liegt_vor",):
         erledige(lars, v, "erlaubnis_pruefen", erlaubnis=erlaubnis)
     erledige(sabine, v, "bescheinigung", versanddatum="01.12.2026")
@@ -106,7 +107,7 @@ def test_hundesteuer_verwerfen_und_anzahl_wird_geprueft(amt, sabine, verfahren):
     """min/max of a long field; verwerfen ends with Verworfen."""
     v = neuer_vorgang(amt, formular_id="hundesteuer")
     erledige(sabine, v, "anmeldung_pruefen", entscheidung="annehmen")
-    [aufgabe] = runner.offene_aufgaben(vorgang=v)
+    [aufgabe] = offene_aufgaben(vorgang=v)
     try:
         runner.abschliessen(aufgabe.task_id, {"anzahl_hunde": "0"}, sabine)
     except runner.FormularFehler as error:
@@ -195,10 +196,7 @@ def test_allgemeines_verfahren_erinnert_nach_14_tagen_und_laeuft_weiter(amt, sab
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
     spaeter = utcnow() + timedelta(days=15)
     monkeypatch.setattr("app.timeutil.utcnow", lambda: spaeter)
-    from app import scheduler
-
-    ergebnis = scheduler.tick(spaeter, nur=["bpmn_timer"])
-    assert ergebnis == {"bpmn_timer": 1}
+    assert timer_tick(spaeter) == 1
     db.session.refresh(v)
     assert any("Bearbeitungsfrist" in h for h in historie(v))
     assert offene_ids(v) == ["bearbeiten"]

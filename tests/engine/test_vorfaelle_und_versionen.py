@@ -9,6 +9,7 @@ from app.engine.registry import deploy_xml
 from app.engine.serialisierung import zustand_laden
 from app.engine.timers import faellige_timer_ausfuehren
 from app.extensions import db
+from app.signale import vorgang_verworfen
 from app.timeutil import utcnow
 from tests.engine.conftest import BEISPIELE, erledige, neuer_vorgang, offene_ids
 
@@ -85,6 +86,20 @@ def test_vorfall_abbrechen(amt, sabine):
     i = instanz(v)
     assert i.zustand_art == "abgebrochen" and i.next_timer_due is None
     assert offene_ids(v) == [] and v.status == "Neu"
+
+
+def test_verworfener_vorgang_bricht_sein_verfahren_ab(amt, sabine):
+    """The signal `vorgang_verworfen` cancels the running procedure in the sender's transaction (no commit)."""
+    deploy("rechnen_v1.bpmn")
+    v = neuer_vorgang(amt, verfahren_key="rechnen")
+    vorgang_verworfen.send(v, benutzer=sabine, grund="Dublette")
+    assert instanz(v).zustand_art == "abgebrochen" and offene_ids(v) == []
+    db.session.rollback()
+    assert instanz(v).zustand_art == "aktiv" and offene_ids(v) == ["eingabe"]
+    vorgang_verworfen.send(v, benutzer=sabine, grund="Dublette")
+    db.session.commit()
+    vorgang_verworfen.send(v, benutzer=sabine, grund="noch einmal")  # nothing runs any more: nothing to do
+    assert instanz(v).zustand_art == "abgebrochen"
 
 
 def test_v1_instanz_laeuft_nach_deploy_von_v2_auf_v1_weiter(amt, sabine):

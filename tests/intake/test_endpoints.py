@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
+from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz
-from app.engine.runner import offene_aufgaben
 from app.extensions import db
 from app.intake.models import VERARBEITET, Eingang, IntakeRouting
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung, pdf

@@ -1,0 +1,80 @@
+"""Load and save the workflow of a process instance: state from the row, spec from the registry, tasks as rows."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from app.auth.models import Benutzer
+from app.engine import registry
+from app.engine.aufgaben import neue_zeile
+from app.engine.models import AKTIV, BEENDET, ProzessInstanz
+from app.engine.registry import GeladenesModell
+from app.engine.serialisierung import zustand_laden, zustand_speichern
+from app.engine.skripte import Kontext, script_engine
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Vorgang
+
+
+@dataclass
+class Lauf:
+    """One load–run–save cycle of an instance."""
+
+    instanz: ProzessInstanz
+    vorgang: Vorgang
+    benutzer: Benutzer | None
+    modell: GeladenesModell
+    workflow: BpmnWorkflow
+    #: READY user tasks after the run, by id (filled by the runner)
+    offen: dict = field(default_factory=dict)
+
+
+def laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None) -> Lauf:
+    """Restore the workflow from its state and the cached spec; attach a fresh script engine."""
+    modell = registry.modell(instanz.modell_version)
+    workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
+    workflow.script_engine = script_engine(Kontext(vorgang, benutzer))
+    return Lauf(instanz, vorgang, benutzer, modell, workflow)
+
+
+def speichern(lauf: Lauf) -> None:
+    """Bring the instance up to date through the session: state without spec, next timer, end, open-task rows.
+
+    The next flush writes it; the instance's version counter makes a concurrent writer fail there.
+    """
+    wf, instanz = lauf.workflow, lauf.instanz
+    instanz.zustand = zustand_speichern(wf)
+    if instanz.zustand_art == AKTIV and wf.completed:
+        instanz.zustand_art = BEENDET
+        protokolliere(lauf.vorgang, "Verfahren beendet", lauf.benutzer)
+    aktiv = instanz.zustand_art == AKTIV
+    instanz.next_timer_due = naechster_timer(wf) if aktiv else None
+    offen = lauf.offen if aktiv else {}
+    vorhanden = {zeile.task_id for zeile in instanz.aufgaben}
+    instanz.aufgaben[:] = [zeile for zeile in instanz.aufgaben if zeile.task_id in offen]
+    for task_id, task in offen.items():
+        if task_id not in vorhanden:
+            instanz.aufgaben.append(neue_zeile(lauf.modell, lauf.vorgang.id, task))
+
+
+def naechster_timer(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest due time among the waiting timers (None when no timer waits).
+
+    Read from the waiting tasks' `event_value`, which SpiffWorkflow computes once when a timer starts waiting;
+    `waiting_events()` alone misses timers behind an event-based gateway (a MultipleEventDefinition).
+    """
+    faellig = []
+    for task in list(wf.event_manager.tasks.values()):
+        wert = task.internal_data.get("event_value")
+        if isinstance(wert, dict):
+            wert = wert.get("next")
+        if not isinstance(wert, str):
+            continue
+        try:
+            zeitpunkt = TimerEventDefinition.parse_time_or_duration(wert)
+        except Exception:  # noqa: BLE001, S112 — an unparsable value surfaces as an incident when it fires
+            continue
+        if isinstance(zeitpunkt, datetime):
+            faellig.append(zeitpunkt)
+    return min(faellig) if faellig else None
