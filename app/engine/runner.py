@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN, Benutzer
 from app.database import KompilierteAnweisung, is_postgres
-from app.engine import registry, uhr
+from app.engine import registry
 from app.engine.formular import Formularfeld, anzeigen, felder_aus_spec, pruefen
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
 from app.engine.registry import GeladenesModell
@@ -47,7 +47,6 @@ from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status, UngueltigerStatuswechsel
 
 log = logging.getLogger(__name__)
-uhr.installieren()
 
 #: internal_data key marking that the "reached" effects (status, Wiedervorlage, due date) were applied.
 ERREICHT = "amtsfluss_erreicht"
@@ -171,9 +170,9 @@ def _usertask_erreicht(lauf: _Lauf, task) -> None:
     ext = getattr(task.task_spec, "extensions", None) or {}
     engine = lauf.workflow.script_engine
     if ext.get("dueDate"):
-        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), uhr.jetzt()).isoformat()
+        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), utcnow()).isoformat()
     if ext.get("followUpDate"):
-        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), uhr.jetzt())
+        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), utcnow())
         wiedervorlage_anlegen(lauf.vorgang, f"Wiedervorlage: {_titel(task)}", frist, "Aus dem Verfahren", lauf.benutzer)
     _status_anwenden(lauf, task)
 
@@ -216,7 +215,7 @@ def _vorfall_setzen(lauf: _Lauf, error: Exception) -> None:
     instanz.zustand_art = VORFALL
     instanz.vorfall_element = element
     instanz.vorfall_text = text[:4000]
-    instanz.vorfall_seit = uhr.jetzt()
+    instanz.vorfall_seit = utcnow()
     log.warning("Vorfall im Verfahren von Vorgang %s bei %s: %s", lauf.vorgang.nummer, element, text)
     protokolliere(lauf.vorgang, "Vorfall im Verfahren", lauf.benutzer, nachher={"element": element}, notiz=text[:1000])
 

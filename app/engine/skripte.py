@@ -17,19 +17,16 @@ import builtins
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.validierung import skript_pruefen
-from app.timeutil import utcnow
+from app.timeutil import ZEITZONE, heute, utcnow
 
 if TYPE_CHECKING:
     from app.auth.models import Benutzer
     from app.vorgaenge.models import Vorgang
-
-ZEITZONE = ZoneInfo("Europe/Berlin")
 
 _ERLAUBTE_BUILTINS = [
     "abs",
@@ -136,7 +133,7 @@ class Kontext:
             "wiedervorlage_anlegen": self.wiedervorlage_anlegen,
             "historie_notiz": self.historie_notiz,
             "heute": heute,
-            "jetzt": jetzt,
+            "jetzt": utcnow,
             "tage": tage,
             "iso": iso,
         }
@@ -222,16 +219,6 @@ def wiedervorlage_anlegen(vorgang: Vorgang, betreff: str, frist: datetime, besch
     return anlegen(vorgang, betreff, frist, beschreibung=beschreibung, erstellt_von=benutzer)
 
 
-def heute() -> date:
-    """Today's date in Germany."""
-    return utcnow().astimezone(ZEITZONE).date()
-
-
-def jetzt() -> datetime:
-    """The current time (UTC, timezone-aware), from the app's one clock."""
-    return utcnow()
-
-
 def tage(anzahl: int) -> timedelta:
     """A duration of `anzahl` days, e.g. `heute() + tage(14)`."""
     return timedelta(days=anzahl)
@@ -253,7 +240,7 @@ class AmtsflussUmgebung(TaskDataEnvironment):
 
     def __init__(self, kontext: Kontext | None):
         """Globals: the safe builtins and, when bound to a Vorgang, its API."""
-        api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": jetzt, "tage": tage, "iso": iso}
+        api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": utcnow, "tage": tage, "iso": iso}
         super().__init__({"__builtins__": SICHERE_BUILTINS, **api})
 
     def evaluate(self, expression, context, external_context=None):

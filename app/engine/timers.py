@@ -16,7 +16,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.engine import uhr
 from app.engine.models import AKTIV, ProzessInstanz
 from app.extensions import db
 from app.timeutil import utcnow
@@ -67,23 +66,22 @@ def faellige_timer_ausfuehren(jetzt: datetime, limit: int = 100) -> int:
     """
     from app.engine.runner import timer_ausfuehren
 
-    with uhr.festgehalten(jetzt):
-        gefunden = db.session.execute(_faellige(jetzt, limit)).all()
-        if not gefunden:
-            db.session.rollback()
-            return 0
-        ids = [instanz.id for instanz, _vorgang in gefunden]
-        try:
-            with db.session.no_autoflush:  # the batch is written by the one flush below
-                for instanz, vorgang in gefunden:
-                    timer_ausfuehren(instanz, vorgang)
-                _zurueckschreiben([instanz for instanz, _vorgang in gefunden])
-            db.session.commit()
-            return len(ids)
-        except Exception:  # noqa: BLE001 — any failure: undo the batch, then go one by one
-            db.session.rollback()
-            log.info("Timer-Charge von %s Instanzen zurückgerollt; einzeln erneut", len(ids), exc_info=True)
-        return _einzeln(jetzt, ids)
+    gefunden = db.session.execute(_faellige(jetzt, limit)).all()
+    if not gefunden:
+        db.session.rollback()
+        return 0
+    ids = [instanz.id for instanz, _vorgang in gefunden]
+    try:
+        with db.session.no_autoflush:  # the batch is written by the one flush below
+            for instanz, vorgang in gefunden:
+                timer_ausfuehren(instanz, vorgang)
+            _zurueckschreiben([instanz for instanz, _vorgang in gefunden])
+        db.session.commit()
+        return len(ids)
+    except Exception:  # noqa: BLE001 — any failure: undo the batch, then go one by one
+        db.session.rollback()
+        log.info("Timer-Charge von %s Instanzen zurückgerollt; einzeln erneut", len(ids), exc_info=True)
+    return _einzeln(jetzt, ids)
 
 
 def _zurueckschreiben(instanzen: list[ProzessInstanz]) -> None:
