@@ -153,3 +153,12 @@ def test_a_handler_registered_with_wiederholen_drains_its_backlog_within_one_tic
     scheduler.register_tick("begrenzt", begrenzt, wiederholen=True)
     scheduler.register_tick("einmal", einmal)
     assert scheduler.tick() == {"begrenzt": 10, "einmal": 3}
+
+
+def test_every_handler_of_a_tick_gets_the_time_of_the_app_clock(uhr, app, monkeypatch):
+    """The tick reads the clock once (`app.timeutil.utcnow`) and hands that moment to each handler."""
+    gesehen = []
+    monkeypatch.setattr(scheduler, "_HANDLER", {"a": gesehen.append, "b": gesehen.append})
+    uhr.jetzt = FAELLIG + timedelta(days=400)
+    scheduler.tick()
+    assert gesehen == [FAELLIG + timedelta(days=400)] * 2
