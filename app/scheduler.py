@@ -59,13 +59,14 @@ def registrierte_handler() -> dict[str, Callable[[datetime], int]]:
         return dict(_HANDLER)
 
 
-def tick(jetzt: datetime | None = None, nur: list[str] | None = None) -> dict[str, int | None]:
+def tick(nur: list[str] | None = None) -> dict[str, int | None]:
     """Run every registered handler once (or only those named in `nur`); return name → count, None on failure.
 
-    Needs an app context. Each handler runs in its own transaction: what it leaves uncommitted is committed
-    after it returns, and rolled back if it raises. Handlers may commit in between themselves (batches).
+    Needs an app context. All handlers of a tick get the same `jetzt`, read once from the app clock. Each handler
+    runs in its own transaction: what it leaves uncommitted is committed after it returns, and rolled back if it
+    raises. Handlers may commit in between themselves (batches).
     """
-    jetzt = jetzt or utcnow()
+    jetzt = utcnow()
     ergebnis: dict[str, int | None] = {}
     for name, func in registrierte_handler().items():
         if nur is not None and name not in nur:
@@ -118,7 +119,7 @@ def _neuer_scheduler(app: Flask, blocking: bool = False):
         args=[app],
         seconds=int(app.config.get("SCHEDULER_TICK_SECONDS", 30)),
         id="amtsfluss-tick",
-        next_run_time=datetime.now(scheduler.timezone),
+        next_run_time=utcnow(),
         max_instances=1,  # a slow tick is never overlapped by the next one in the same process
         coalesce=True,  # ticks missed while busy collapse into one
         misfire_grace_time=None,

@@ -1,14 +1,11 @@
 """Jinja filters and globals shared by all templates (dates in German format, the Status enum)."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
 from flask import Flask
 
+from app.timeutil import ZEITZONE
 from app.vorgaenge.status import Status
-
-#: Dates are stored in UTC and shown in the time zone of the German authorities.
-ORTSZEIT = ZoneInfo("Europe/Berlin")
 
 
 def datum(wert: date | datetime | None) -> str:
@@ -30,8 +27,8 @@ def datum_zeit(wert: datetime | None) -> str:
 def _ortszeit(wert: datetime) -> datetime:
     """Naive datetimes (from SQLite) are UTC."""
     if wert.tzinfo is None:
-        wert = wert.replace(tzinfo=ZoneInfo("UTC"))
-    return wert.astimezone(ORTSZEIT)
+        wert = wert.replace(tzinfo=UTC)
+    return wert.astimezone(ZEITZONE)
 
 
 def init_app(app: Flask) -> None:

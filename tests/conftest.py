@@ -8,14 +8,17 @@ that file, each PostgreSQL test a truncated database.
 import os
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from app.timeutil import utcnow
 from tests.factories import PASSWORT, benutzer, oe
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -131,3 +134,42 @@ def ordnungsamt(app):
     benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
     db.session.commit()
     return amt
+
+
+# --- the test clock ---------------------------------------------------------------------------------------
+
+#: Where the `uhr` fixture stands at the start of a test: 30.11.2026 06:00 UTC, 07:00 in Berlin — the moment a
+#: date-only Frist of that day falls due (SCHEDULER_ERINNERUNG_UHRZEIT).
+UHR_START = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+class Uhr:
+    """The stopped clock of one test: read or set `jetzt`, or move it on with `vorstellen`."""
+
+    def __init__(self, maschine: time_machine.TimeMachineFixture):
+        """Steer time-machine's fixture."""
+        self._maschine = maschine
+
+    @property
+    def jetzt(self) -> datetime:
+        """The current (stopped) time, as the app reads it."""
+        return utcnow()
+
+    @jetzt.setter
+    def jetzt(self, wert: datetime) -> None:
+        self._maschine.move_to(wert)
+
+    def vorstellen(self, dauer: timedelta) -> datetime:
+        """Move the clock on by `dauer`; returns the new time."""
+        self._maschine.shift(dauer)
+        return self.jetzt
+
+
+@pytest.fixture
+def uhr(time_machine) -> Uhr:
+    """Stop every clock of the process (datetime, date, time.time; not time.monotonic) at UHR_START.
+
+    Request it before the fixtures that create data (`def test_x(uhr, app, akte)`), so rows get the test's time.
+    """
+    time_machine.move_to(UHR_START, tick=False)
+    return Uhr(time_machine)

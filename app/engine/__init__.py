@@ -7,7 +7,6 @@ from flask import Flask
 from sqlalchemy import inspect, select
 
 from app.config import ROOT
-from app.engine import uhr
 from app.engine.cli import processes
 from app.engine.models import VORFALL, ProzessInstanz
 from app.engine.registry import deploy_pfad
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """CLI `processes deploy`, cancelling the procedure of a verworfener Vorgang, deploying `processes/` on start."""
-    uhr.installieren()
     app.cli.add_command(processes)
     vorgang_verworfen.connect(bei_verwerfen)
     if app.config.get("DEPLOY_PROCESSES_ON_START"):

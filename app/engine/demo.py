@@ -9,7 +9,7 @@ from app.config import ROOT
 from app.engine import aufgaben, runner
 from app.engine.registry import deploy_pfad, neueste_version
 from app.engine.routing import ALLGEMEIN
-from app.timeutil import utcnow
+from app.timeutil import heute
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status
 
@@ -30,7 +30,7 @@ def _demo_daten(aufgabe: aufgaben.Aufgabe, verwerfen: bool) -> dict[str, str]:
         elif feld.typ == "long":
             daten[feld.id] = str(feld.vorgabe or feld.min or 1)
         elif feld.typ == "date":
-            daten[feld.id] = utcnow().date().isoformat()
+            daten[feld.id] = heute().isoformat()
         elif feld.typ == "boolean":
             daten[feld.id] = "true" if (feld.vorgabe or "").lower() == "true" else "false"
         else:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Benutzer
-from app.engine import registry, uhr
+from app.engine import registry
 from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info, offene_usertasks
 from app.engine.formular import anzeigen, pruefen
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
@@ -30,13 +30,12 @@ from app.engine.skripte import Kontext, frist_berechnen, script_engine
 from app.engine.speicher import Lauf, laden, speichern
 from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
+from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status, UngueltigerStatuswechsel
 from app.wiedervorlagen.service import wiedervorlage_anlegen
-
-uhr.installieren()
 
 #: internal_data key marking that the "reached" effects (status, Wiedervorlage, due date) were applied.
 ERREICHT = "amtsfluss_erreicht"
@@ -95,9 +94,9 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
     ext = getattr(task.task_spec, "extensions", None) or {}
     engine = lauf.workflow.script_engine
     if ext.get("dueDate"):
-        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), uhr.jetzt()).isoformat()
+        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), utcnow()).isoformat()
     if ext.get("followUpDate"):
-        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), uhr.jetzt())
+        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), utcnow())
         betreff, von = f"Wiedervorlage: {_titel(task)}", lauf.benutzer
         wiedervorlage_anlegen(lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von)
     _status_anwenden(lauf, task)

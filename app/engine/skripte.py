@@ -14,7 +14,6 @@ mistakes from reaching the operating system and makes the API the obvious way.
 import builtins
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -22,14 +21,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from app.auth.models import Benutzer
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.validierung import skript_pruefen
-from app.timeutil import utcnow
+from app.timeutil import ZEITZONE, heute, utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import Status
 from app.wiedervorlagen.service import wiedervorlage_anlegen
-
-ZEITZONE = ZoneInfo("Europe/Berlin")
 
 _ERLAUBTE_BUILTINS = [
     "abs",
@@ -134,7 +131,7 @@ class Kontext:
             "wiedervorlage_anlegen": self.wiedervorlage_anlegen,
             "historie_notiz": self.historie_notiz,
             "heute": heute,
-            "jetzt": jetzt,
+            "jetzt": utcnow,
             "tage": tage,
             "iso": iso,
         }
@@ -194,16 +191,6 @@ class Kontext:
         protokolliere(self.vorgang, "Notiz des Verfahrens", self.benutzer, notiz=str(text))
 
 
-def heute() -> date:
-    """Today's date in Germany."""
-    return utcnow().astimezone(ZEITZONE).date()
-
-
-def jetzt() -> datetime:
-    """The current time (UTC, timezone-aware), from the app's one clock."""
-    return utcnow()
-
-
 def tage(anzahl: int) -> timedelta:
     """A duration of `anzahl` days, e.g. `heute() + tage(14)`."""
     return timedelta(days=anzahl)
@@ -225,7 +212,7 @@ class AmtsflussUmgebung(TaskDataEnvironment):
 
     def __init__(self, kontext: Kontext | None):
         """Globals: the safe builtins and, when bound to a Vorgang, its API."""
-        api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": jetzt, "tage": tage, "iso": iso}
+        api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": utcnow, "tage": tage, "iso": iso}
         super().__init__({"__builtins__": SICHERE_BUILTINS, **api})
 
     def evaluate(self, expression, context, external_context=None):

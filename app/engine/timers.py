@@ -18,7 +18,6 @@ from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.database import is_postgres
-from app.engine import uhr
 from app.engine.models import AKTIV, ProzessInstanz
 from app.engine.runner import timer_ausfuehren, timer_vorfall
 from app.extensions import db
@@ -60,22 +59,21 @@ def faellige_timer_ausfuehren(jetzt: datetime, limit: int = 100) -> int:
     One claim, one flush, one commit per batch (see the module docstring); a failing batch is rolled back and
     retried instance by instance with a savepoint each, where a broken instance becomes an incident.
     """
-    with uhr.festgehalten(jetzt):
-        gefunden = db.session.execute(_faellige(jetzt, limit)).all()
-        if not gefunden:
-            db.session.rollback()
-            return 0
-        ids = [instanz.id for instanz, _vorgang in gefunden]
-        try:
-            with db.session.no_autoflush:  # the batch is written by the one flush below
-                for instanz, vorgang in gefunden:
-                    timer_ausfuehren(instanz, vorgang)
-            db.session.commit()
-            return len(ids)
-        except Exception:  # noqa: BLE001 — any failure: undo the batch, then go one by one
-            db.session.rollback()
-            log.info("Timer-Charge von %s Instanzen zurückgerollt; einzeln erneut", len(ids), exc_info=True)
-        return _einzeln(jetzt, ids)
+    gefunden = db.session.execute(_faellige(jetzt, limit)).all()
+    if not gefunden:
+        db.session.rollback()
+        return 0
+    ids = [instanz.id for instanz, _vorgang in gefunden]
+    try:
+        with db.session.no_autoflush:  # the batch is written by the one flush below
+            for instanz, vorgang in gefunden:
+                timer_ausfuehren(instanz, vorgang)
+        db.session.commit()
+        return len(ids)
+    except Exception:  # noqa: BLE001 — any failure: undo the batch, then go one by one
+        db.session.rollback()
+        log.info("Timer-Charge von %s Instanzen zurückgerollt; einzeln erneut", len(ids), exc_info=True)
+    return _einzeln(jetzt, ids)
 
 
 def _einzeln(jetzt: datetime, ids: list[int]) -> int:

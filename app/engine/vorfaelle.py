@@ -6,9 +6,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import uhr
 from app.engine.models import AKTIV, VORFALL, ProzessInstanz
 from app.engine.speicher import Lauf
+from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def vorfall_setzen(lauf: Lauf, error: Exception) -> None:
     instanz.zustand_art = VORFALL
     instanz.vorfall_element = element
     instanz.vorfall_text = text[:4000]
-    instanz.vorfall_seit = uhr.jetzt()
+    instanz.vorfall_seit = utcnow()
     log.warning("Vorfall im Verfahren von Vorgang %s bei %s: %s", lauf.vorgang.nummer, element, text)
     protokolliere(lauf.vorgang, "Vorfall im Verfahren", lauf.benutzer, nachher={"element": element}, notiz=text[:1000])
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from adapters.intelliform import DepositAnhang, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
+from app.timeutil import heute
 
 VORNAMEN = [
     "Anna",
@@ -108,7 +109,7 @@ def formular_werte(formular_id: str, rnd: random.Random, ziel_bytes: int = 3000)
     if formular_id == "gewerbeanmeldung":
         werte["betrieb"] = {
             "taetigkeit": rnd.choice(TAETIGKEITEN),
-            "beginn": date.today() + timedelta(days=rnd.randint(1, 90)),
+            "beginn": heute() + timedelta(days=rnd.randint(1, 90)),
             "betriebsstaette_strasse": f"{rnd.choice(STRASSEN)} {rnd.randint(1, 80)}",
             "vollzeit": rnd.random() < 0.7,
             "beschaeftigte": rnd.randint(0, 25),
@@ -117,8 +118,8 @@ def formular_werte(formular_id: str, rnd: random.Random, ziel_bytes: int = 3000)
         werte["hund"] = {
             "rasse": rnd.choice(HUNDERASSEN),
             "name": rnd.choice(["Bello", "Luna", "Rex", "Balu", "Kira"]),
-            "geburtsdatum": date.today() - timedelta(days=rnd.randint(60, 4000)),
-            "gehalten_seit": date.today() - timedelta(days=rnd.randint(0, 30)),
+            "geburtsdatum": heute() - timedelta(days=rnd.randint(60, 4000)),
+            "gehalten_seit": heute() - timedelta(days=rnd.randint(0, 30)),
             "listenhund": False,
         }
     elif formular_id == "baumfaellung":

@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, text
 from app.auth.models import Benutzer, benutzer_oe
 from app.database import is_postgres
 from app.extensions import db
-from app.templating import ORTSZEIT
+from app.timeutil import ZEITZONE
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
 from app.vorgaenge.status import Status
@@ -164,7 +164,7 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
 
 def _tagesbeginn(tag: date) -> datetime:
     """Midnight of a local (German) day, as an aware datetime; the column type converts it to UTC."""
-    return datetime.combine(tag, dtime.min, tzinfo=ORTSZEIT)
+    return datetime.combine(tag, dtime.min, tzinfo=ZEITZONE)
 
 
 def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:

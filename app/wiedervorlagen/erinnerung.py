@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer
 from app.database import zum_beanspruchen
 from app.extensions import db
-from app.templating import ORTSZEIT, datum
+from app.templating import datum
+from app.timeutil import ZEITZONE
 from app.vorgaenge.historie import SYSTEM
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from app.wiedervorlagen.models import OFFEN, Benachrichtigung, Mailausgang, Wiedervorlage
@@ -204,7 +205,7 @@ def erinnerungstext(name: str, nummer: str, betreff: str, beschreibung: str, fri
 def digest_erstellen(jetzt: datetime) -> int:
     """Once per day from SCHEDULER_DIGEST_UHRZEIT: one outbox mail per opted-in user listing their open
     Wiedervorlagen due today or overdue. Idempotent across processes through the outbox's unique `schluessel`."""
-    lokal = jetzt.astimezone(ORTSZEIT)
+    lokal = jetzt.astimezone(ZEITZONE)
     if lokal.time() < uhrzeit_lesen(current_app.config.get("SCHEDULER_DIGEST_UHRZEIT", "06:30")):
         return 0
     stichtag = lokal.date()

@@ -8,8 +8,7 @@ from sqlalchemy import func, select, update
 
 from app.auth.models import Benutzer
 from app.extensions import db
-from app.templating import ORTSZEIT
-from app.timeutil import utcnow
+from app.timeutil import ZEITZONE, heute, utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
@@ -25,11 +24,6 @@ class WiedervorlageFehler(ValueError):
 # --- time -------------------------------------------------------------------------------------------------
 
 
-def heute(jetzt: datetime | None = None) -> date:
-    """Today's date in the authority's time zone."""
-    return (jetzt or utcnow()).astimezone(ORTSZEIT).date()
-
-
 def uhrzeit_lesen(text: str) -> time:
     """Parse `HH:MM` from the config."""
     stunden, _, minuten = text.partition(":")
@@ -39,7 +33,7 @@ def uhrzeit_lesen(text: str) -> time:
 def faelligkeit(frist: date, uhrzeit: time | None = None) -> datetime:
     """The UTC moment a Frist is due: its local time, or SCHEDULER_ERINNERUNG_UHRZEIT for a date-only Frist."""
     zeit = uhrzeit or uhrzeit_lesen(current_app.config.get("SCHEDULER_ERINNERUNG_UHRZEIT", "07:00"))
-    return datetime.combine(frist, zeit, tzinfo=ORTSZEIT).astimezone(UTC)
+    return datetime.combine(frist, zeit, tzinfo=ZEITZONE).astimezone(UTC)
 
 
 def _frist_zerlegen(frist: date | datetime) -> tuple[date, time | None]:
@@ -50,7 +44,7 @@ def _frist_zerlegen(frist: date | datetime) -> tuple[date, time | None]:
     """
     if isinstance(frist, datetime):
         if frist.tzinfo is not None:
-            frist = frist.astimezone(ORTSZEIT)
+            frist = frist.astimezone(ZEITZONE)
         uhrzeit = frist.time().replace(second=0, microsecond=0)
         return frist.date(), (None if uhrzeit == time(0, 0) else uhrzeit)
     return frist, None

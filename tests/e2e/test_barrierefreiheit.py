@@ -9,7 +9,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ def daten(live_app_modul) -> Daten:
     from app.engine.models import VORFALL, ProzessInstanz
     from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang
     from app.intake.zugang import quelle_anlegen
-    from app.timeutil import utcnow
+    from app.timeutil import heute, utcnow
     from app.wiedervorlagen.models import Benachrichtigung, Mailausgang
     from app.wiedervorlagen.service import wiedervorlage_anlegen
 
@@ -73,12 +73,12 @@ def daten(live_app_modul) -> Daten:
         wv = wiedervorlage_anlegen(
             v,
             "Unterlagen nachfordern",
-            date.today() - timedelta(days=1),
+            heute() - timedelta(days=1),
             beschreibung="Lageplan fehlt",
             zugewiesen_an=sabine,
             erstellt_von=sabine,
         )
-        wiedervorlage_anlegen(v, "Stellungnahme anfordern", date.today() + timedelta(days=7), erstellt_von=sabine)
+        wiedervorlage_anlegen(v, "Stellungnahme anfordern", heute() + timedelta(days=7), erstellt_von=sabine)
         db.session.flush()
         db.session.add(
             Benachrichtigung(

@@ -9,16 +9,15 @@ from app.engine.models import ProzessInstanz
 from app.engine.registry import deploy_xml
 from app.engine.timers import faellige_timer_ausfuehren, timer_tick
 from app.extensions import db
-from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag
 from tests.engine.conftest import BEISPIELE, erledige, neuer_vorgang
 
 
-def _wartende_instanzen(amt, sabine, anzahl: int) -> list[int]:
+def _wartende_instanzen(uhr, amt, sabine, anzahl: int) -> list[int]:
     """`anzahl` Vorgänge whose procedure waits on a timer due in three days; returns their ids."""
     deploy_xml((BEISPIELE / "timer_kaputt.bpmn").read_bytes(), "timer_kaputt.bpmn")
     db.session.commit()
-    termin = (utcnow() + timedelta(days=3)).date().isoformat()
+    termin = (uhr.jetzt + timedelta(days=3)).date().isoformat()
     ids = []
     for _ in range(anzahl):
         v = neuer_vorgang(amt, verfahren_key="timer_kaputt")
@@ -37,10 +36,10 @@ def _beendet_je_vorgang(ids: list[int]) -> dict[int, int]:
     return dict(zeilen)
 
 
-def test_timer_tick_feuert_je_charge_und_jeden_timer_einmal(app, amt, sabine):
+def test_timer_tick_feuert_je_charge_und_jeden_timer_einmal(uhr, app, amt, sabine):
     """The tick handler runs one batch of `ENGINE_TIMER_CHARGE` instances; each timer fires once."""
-    ids = _wartende_instanzen(amt, sabine, 7)
-    spaeter = utcnow() + timedelta(days=4)
+    ids = _wartende_instanzen(uhr, amt, sabine, 7)
+    spaeter = uhr.vorstellen(timedelta(days=4))
     assert faellige_timer_ausfuehren(spaeter, limit=3) == 3  # one batch = `limit` instances
     app.config["ENGINE_TIMER_CHARGE"] = 2
     assert [timer_tick(spaeter) for _ in range(3)] == [2, 2, 0]  # the scheduler repeats it while it finds work
@@ -49,12 +48,12 @@ def test_timer_tick_feuert_je_charge_und_jeden_timer_einmal(app, amt, sabine):
     assert arten == ["beendet"] * 7
 
 
-def test_zwei_scheduler_gleichzeitig_feuern_jeden_timer_genau_einmal(app, amt, sabine):
+def test_zwei_scheduler_gleichzeitig_feuern_jeden_timer_genau_einmal(uhr, app, amt, sabine):
     """Two scheduler threads with their own sessions on the same due instances: no timer fires twice or not at
     all (PostgreSQL: SKIP LOCKED splits the rows; SQLite: the version check rolls back a losing batch)."""
-    ids = _wartende_instanzen(amt, sabine, 12)
+    ids = _wartende_instanzen(uhr, amt, sabine, 12)
     db.session.remove()
-    spaeter = utcnow() + timedelta(days=4)
+    spaeter = uhr.vorstellen(timedelta(days=4))
     gefeuert, fehler = [], []
 
     def scheduler():

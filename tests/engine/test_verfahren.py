@@ -8,7 +8,6 @@ from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz
 from app.engine.timers import faellige_timer_ausfuehren, timer_tick
 from app.extensions import db
-from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag
 from tests.engine.conftest import erledige, neuer_vorgang, offene_ids
 
@@ -172,15 +171,15 @@ def test_baumfaellung_nachforderung_unterlagen_kommen_per_nachricht(amt, sabine,
     assert v.status == "Verworfen"
 
 
-def test_baumfaellung_frist_laeuft_ab_und_verwirft(amt, sabine, verfahren, monkeypatch):
+def test_baumfaellung_frist_laeuft_ab_und_verwirft(uhr, amt, sabine, verfahren):
     """Without documents the Frist timer fires (controlled clock) and the Vorgang is Verworfen."""
     v = neuer_vorgang(amt, formular_id="baumfaellung")
     erledige(sabine, v, "antrag_pruefen", entscheidung="nachfordern")
     erledige(sabine, v, "nachfordern", fehlende_unterlagen="Fotos", frist_tage=10)
     faellig = instanz(v).next_timer_due
-    assert timedelta(days=9) < faellig - utcnow() <= timedelta(days=10)
-    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=9)) == 0
-    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=10, minutes=1)) == 1
+    assert faellig - uhr.jetzt == timedelta(days=10)
+    assert faellige_timer_ausfuehren(uhr.vorstellen(timedelta(days=9))) == 0
+    assert faellige_timer_ausfuehren(uhr.vorstellen(timedelta(days=1, minutes=1))) == 1
     db.session.refresh(v)
     assert v.status == "Verworfen"
     assert instanz(v).zustand_art == "beendet"
@@ -190,12 +189,11 @@ def test_baumfaellung_frist_laeuft_ab_und_verwirft(amt, sabine, verfahren, monke
 # ------------------------------------------------------------------------------------------ Allgemeines Verfahren
 
 
-def test_allgemeines_verfahren_erinnert_nach_14_tagen_und_laeuft_weiter(amt, sabine, verfahren, monkeypatch):
+def test_allgemeines_verfahren_erinnert_nach_14_tagen_und_laeuft_weiter(uhr, amt, sabine, verfahren):
     """The non-interrupting 14-day timer writes a reminder; the task stays open and the case goes on."""
     v = neuer_vorgang(amt)
     erledige(sabine, v, "antrag_pruefen", entscheidung="annehmen")
-    spaeter = utcnow() + timedelta(days=15)
-    monkeypatch.setattr("app.timeutil.utcnow", lambda: spaeter)
+    spaeter = uhr.vorstellen(timedelta(days=15))
     assert timer_tick(spaeter) == 1
     db.session.refresh(v)
     assert any("Bearbeitungsfrist" in h for h in historie(v))

@@ -10,7 +10,6 @@ from app.engine.serialisierung import zustand_laden
 from app.engine.timers import faellige_timer_ausfuehren
 from app.extensions import db
 from app.signale import vorgang_verworfen
-from app.timeutil import utcnow
 from tests.engine.conftest import BEISPIELE, erledige, neuer_vorgang, offene_ids
 
 
@@ -132,23 +131,23 @@ def test_datum_und_zeit_aus_skripten_ueberstehen_speichern_und_laden(amt, sabine
     assert isinstance(task.data["termin"], datetime) and isinstance(task.data["tag"], date)
 
 
-def test_timerfehler_wird_vorfall_und_timer_mit_datum_feuert(amt, sabine):
+def test_timerfehler_wird_vorfall_und_timer_mit_datum_feuert(uhr, amt, sabine):
     """A timer expression that cannot be computed is an incident; with data it fires on the controlled clock."""
     deploy("timer_kaputt.bpmn")
     v = neuer_vorgang(amt, verfahren_key="timer_kaputt")
     erledige(sabine, v, "eingabe", termin="")
     assert instanz(v).zustand_art == "vorfall" and instanz(v).vorfall_element == "warten"
     w = neuer_vorgang(amt, verfahren_key="timer_kaputt")
-    termin = (utcnow() + timedelta(days=3)).date()
+    termin = (uhr.jetzt + timedelta(days=3)).date()
     erledige(sabine, w, "eingabe", termin=termin.isoformat())
     assert instanz(w).next_timer_due is not None
-    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=1)) == 0
-    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=4)) == 1
+    assert faellige_timer_ausfuehren(uhr.vorstellen(timedelta(days=1))) == 0
+    assert faellige_timer_ausfuehren(uhr.vorstellen(timedelta(days=3))) == 1
     db.session.refresh(w)
     assert w.status == "Angenommen" and instanz(w).zustand_art == "beendet"
 
 
-def test_timervorfall_nach_korrektur_wiederholen(amt, sabine):
+def test_timervorfall_nach_korrektur_wiederholen(uhr, amt, sabine):
     """A timer incident is retried on a fixed version: the timer waits again with a computable due date."""
     deploy("timer_kaputt.bpmn")
     v = neuer_vorgang(amt, verfahren_key="timer_kaputt")
@@ -158,8 +157,8 @@ def test_timervorfall_nach_korrektur_wiederholen(amt, sabine):
     runner.wiederholen(instanz(v), sabine)
     i = instanz(v)
     assert i.zustand_art == "aktiv" and i.modell_version.version == 2
-    assert timedelta(hours=23) < i.next_timer_due - utcnow() <= timedelta(days=1)
-    assert faellige_timer_ausfuehren(utcnow() + timedelta(days=2)) == 1
+    assert i.next_timer_due - uhr.jetzt == timedelta(days=1)
+    assert faellige_timer_ausfuehren(uhr.vorstellen(timedelta(days=2))) == 1
     db.session.refresh(v)
     assert v.status == "Angenommen" and instanz(v).zustand_art == "beendet"
 

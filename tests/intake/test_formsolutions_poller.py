@@ -15,7 +15,6 @@ from app.extensions import db
 from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeRouting
 from app.intake.simulation import pdf
 from app.intake.zugang import quelle_anlegen
-from app.timeutil import utcnow
 from app.vorgaenge.models import Anhang, Vorgang
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
@@ -122,7 +121,7 @@ def _mandant_anlegen(intake, formserver, api_key: str = API_KEY) -> FormSolution
     return mandant
 
 
-def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one(app, intake, formserver):
+def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one(uhr, app, intake, formserver):
     """Two NEW submissions: the good one becomes a Vorgang and is reported READ; the broken one is stored
     fehlerhaft under its transID and stays NEW; the next round imports nothing twice."""
     gut = submission_bauen(
@@ -137,8 +136,8 @@ def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one
     formserver.submissions = {s["transID"]: s for s in (gut, kaputt)}
     mandant_id = _mandant_anlegen(intake, formserver).id
 
-    jetzt = utcnow()
-    assert scheduler.tick(jetzt, nur=["intake-formsolutions"]) == {"intake-formsolutions": 1}
+    jetzt = uhr.jetzt
+    assert scheduler.tick(nur=["intake-formsolutions"]) == {"intake-formsolutions": 1}
 
     vorgang = db.session.scalars(select(Vorgang)).one()
     assert vorgang.oe_id == intake.ordnungsamt.id and not vorgang.zustaendigkeit_pruefen
@@ -156,9 +155,11 @@ def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one
 
     # not due yet: nothing happens; due again: the broken one is not fetched again, nothing doubles
     anfragen_vorher = len(formserver.anfragen)
-    assert scheduler.tick(jetzt + timedelta(seconds=10), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    uhr.jetzt = jetzt + timedelta(seconds=10)
+    assert scheduler.tick(nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
     assert len(formserver.anfragen) == anfragen_vorher
-    assert scheduler.tick(jetzt + timedelta(seconds=61), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    uhr.jetzt = jetzt + timedelta(seconds=61)
+    assert scheduler.tick(nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
     assert ("GET", f"{PFAD}/{kaputt['transID']}") in formserver.anfragen
     assert formserver.anfragen.count(("GET", f"{PFAD}/{kaputt['transID']}")) == 1
     assert (anzahl_eingaenge(), anzahl_vorgaenge()) == (2, 1)
@@ -168,7 +169,7 @@ def test_poller_records_a_rejected_api_key_on_the_mandant(app, intake, formserve
     """A wrong API key: nothing imported, the reason is shown on the Mandant (admin page)."""
     formserver.submissions = {"x": submission_bauen(f"{FORMULAR}-x", formular_xml=FORMULAR_XML)}
     mandant_id = _mandant_anlegen(intake, formserver, api_key="falsch").id
-    assert scheduler.tick(utcnow(), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    assert scheduler.tick(nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
     mandant = db.session.get(FormSolutionsMandant, mandant_id, populate_existing=True)
     assert "401" in mandant.letzter_fehler
     assert anzahl_eingaenge() == 0

@@ -43,9 +43,10 @@ def _faellige_anlegen(akte, anzahl: int) -> None:
     db.session.commit()
 
 
-def test_two_scheduler_instances_fire_each_of_1000_reminders_exactly_once(app, akte, smtp):
+def test_two_scheduler_instances_fire_each_of_1000_reminders_exactly_once(uhr, app, akte, smtp):
     """Both instances tick concurrently until nothing is left: 1,000 notifications, 1,000 Historie entries,
     1,000 mails received by the SMTP server, no reminder twice, none missing."""
+    uhr.jetzt = JETZT
     _faellige_anlegen(akte, ANZAHL)
     instanzen = [
         create_app(
@@ -70,7 +71,7 @@ def test_two_scheduler_instances_fire_each_of_1000_reminders_exactly_once(app, a
             with instanzen[nr].app_context():
                 start.wait()
                 while True:
-                    ergebnis = tick(JETZT, nur=["wiedervorlagen", "mailausgang"])
+                    ergebnis = tick(nur=["wiedervorlagen", "mailausgang"])
                     assert None not in ergebnis.values(), ergebnis
                     geleistet[nr].update(ergebnis)
                     if not any(ergebnis.values()):

@@ -39,13 +39,13 @@ def test_a_crashing_handler_is_rolled_back_and_logged_and_the_others_still_run(a
 
     monkeypatch.setattr(scheduler, "_HANDLER", {"kaputt": kaputt, "zaehlt": zaehlt})
     with caplog.at_level(logging.ERROR, logger="app.scheduler"):
-        assert scheduler.tick(FAELLIG) == {"kaputt": None, "zaehlt": 1}
+        assert scheduler.tick() == {"kaputt": None, "zaehlt": 1}
     assert "'kaputt' ist fehlgeschlagen" in caplog.text
     db.session.expire_all()
     assert list(db.session.scalars(select(Benachrichtigung.titel))) == ["ganz"]
 
 
-def test_a_batch_that_fails_half_way_leaves_nothing_half_fired(app, akte, monkeypatch, smtp):
+def test_a_batch_that_fails_half_way_leaves_nothing_half_fired(uhr, app, akte, monkeypatch, smtp):
     """The effects of one reminder fail: the others of the batch fire; the bad one is neither marked as fired
     nor has a notification, mail or Historie; once the cause is gone it fires, exactly once."""
     wvs = [wiedervorlage_anlegen(akte, f"WV {i}", date(2026, 11, 30)) for i in range(5)]
@@ -59,7 +59,8 @@ def test_a_batch_that_fails_half_way_leaves_nothing_half_fired(app, akte, monkey
         return original(name, nummer, betreff, *rest)
 
     monkeypatch.setattr(erinnerung, "erinnerungstext", bricht_bei_wv_2)
-    assert scheduler.tick(FAELLIG)["wiedervorlagen"] == 4
+    uhr.jetzt = FAELLIG
+    assert scheduler.tick()["wiedervorlagen"] == 4
     db.session.expire_all()
     schlecht = wvs[2]
     assert schlecht.erinnert_am is None
@@ -69,9 +70,9 @@ def test_a_batch_that_fails_half_way_leaves_nothing_half_fired(app, akte, monkey
     assert _anzahl(HistorieEintrag, HistorieEintrag.aktion == "Wiedervorlage fällig") == 4
 
     monkeypatch.setattr(erinnerung, "erinnerungstext", original)
-    assert scheduler.tick(FAELLIG + timedelta(minutes=5))["wiedervorlagen"] == 0
-    assert scheduler.tick(FAELLIG + erinnerung.FEHLER_PAUSE)["wiedervorlagen"] == 1
-    assert scheduler.tick(FAELLIG + timedelta(hours=2))["wiedervorlagen"] == 0
+    for zeitpunkt, gefeuert in ((timedelta(minutes=5), 0), (erinnerung.FEHLER_PAUSE, 1), (timedelta(hours=2), 0)):
+        uhr.jetzt = FAELLIG + zeitpunkt
+        assert scheduler.tick()["wiedervorlagen"] == gefeuert
     assert _anzahl(Benachrichtigung) == 5 and len(smtp.nachrichten) == 5
 
 
@@ -151,4 +152,13 @@ def test_a_handler_registered_with_wiederholen_drains_its_backlog_within_one_tic
     monkeypatch.setattr(scheduler, "_WIEDERHOLEN", set())
     scheduler.register_tick("begrenzt", begrenzt, wiederholen=True)
     scheduler.register_tick("einmal", einmal)
-    assert scheduler.tick(FAELLIG) == {"begrenzt": 10, "einmal": 3}
+    assert scheduler.tick() == {"begrenzt": 10, "einmal": 3}
+
+
+def test_every_handler_of_a_tick_gets_the_time_of_the_app_clock(uhr, app, monkeypatch):
+    """The tick reads the clock once (`app.timeutil.utcnow`) and hands that moment to each handler."""
+    gesehen = []
+    monkeypatch.setattr(scheduler, "_HANDLER", {"a": gesehen.append, "b": gesehen.append})
+    uhr.jetzt = FAELLIG + timedelta(days=400)
+    scheduler.tick()
+    assert gesehen == [FAELLIG + timedelta(days=400)] * 2

@@ -1,7 +1,6 @@
-"""Fixtures of the Wiedervorlagen tests: a real SMTP server (aiosmtpd), a controllable clock, a Vorgang."""
+"""Fixtures of the Wiedervorlagen tests: a real SMTP server (aiosmtpd) and a Vorgang (the clock `uhr` is global)."""
 
 import socket
-from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -49,39 +48,6 @@ def smtp(app):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_SENDER="amtsfluss@stadt.example")
     yield postfach
     controller.stop()
-
-
-@pytest.fixture
-def uhr(monkeypatch):
-    """A clock at 2026-11-30 06:00 UTC (07:00 in Berlin), patched into every module that imported `utcnow`."""
-    import sys
-
-    import app.timeutil
-
-    original = app.timeutil.utcnow
-    zustand = {"jetzt": datetime(2026, 11, 30, 6, 0, tzinfo=UTC)}
-
-    def fake() -> datetime:
-        """The controlled time."""
-        return zustand["jetzt"]
-
-    for name, modul in list(sys.modules.items()):
-        if (name == "app" or name.startswith("app.")) and getattr(modul, "utcnow", None) is original:
-            monkeypatch.setattr(modul, "utcnow", fake)
-
-    class Steuerung:
-        """Read and set the fake time."""
-
-        @property
-        def jetzt(self) -> datetime:
-            """Current fake time."""
-            return zustand["jetzt"]
-
-        @jetzt.setter
-        def jetzt(self, wert: datetime) -> None:
-            zustand["jetzt"] = wert
-
-    return Steuerung()
 
 
 @pytest.fixture

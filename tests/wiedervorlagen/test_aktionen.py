@@ -148,7 +148,7 @@ def test_list_shows_only_wiedervorlagen_of_the_users_oes(client, auth, akte, ord
     assert fremde.status == "offen" and eigene.status == "offen"
 
 
-def test_menu_badge_counts_due_and_overdue_and_list_column_gets_next_frist(client, auth, akte, uhr):
+def test_menu_badge_counts_due_and_overdue_and_list_column_gets_next_frist(uhr, client, auth, akte):
     """Badge: open, assigned to me, Frist today or earlier. Next Frist per Vorgang in one query."""
     wiedervorlage_anlegen(akte, "überfällig", date(2026, 11, 20))
     wiedervorlage_anlegen(akte, "heute", date(2026, 11, 30))

@@ -19,20 +19,26 @@ from tests.wiedervorlagen.conftest import freier_port
 FAELLIG = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
+def _tick_um(uhr, zeitpunkt: datetime) -> dict[str, int | None]:
+    """Set the clock to `zeitpunkt` and run one scheduler tick."""
+    uhr.jetzt = zeitpunkt
+    return tick()
+
+
 def _anzahl(model, *bedingungen) -> int:
     """Rows of a model matching the conditions."""
     return db.session.scalar(select(func.count()).select_from(model).where(*bedingungen))
 
 
-def test_reminder_fires_once_at_the_due_time_by_mail_and_in_the_app(app, client, auth, akte, smtp):
+def test_reminder_fires_once_at_the_due_time_by_mail_and_in_the_app(uhr, app, client, auth, akte, smtp):
     """Before the Frist nothing happens; at 07:00 of the Frist one mail and one notification; never again."""
     wv = wiedervorlage_anlegen(akte, "Nachweis prüfen", date(2026, 11, 30), beschreibung="Bitte Registerauszug.")
     db.session.commit()
 
-    assert tick(FAELLIG - timedelta(minutes=1))["wiedervorlagen"] == 0
+    assert _tick_um(uhr, FAELLIG - timedelta(minutes=1))["wiedervorlagen"] == 0
     assert smtp.nachrichten == []
 
-    ergebnis = tick(FAELLIG)
+    ergebnis = _tick_um(uhr, FAELLIG)
     assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (1, 1)
     db.session.expire_all()
     assert wv.erinnert_am == FAELLIG and wv.erinnerung_faellig_am is None
@@ -46,7 +52,7 @@ def test_reminder_fires_once_at_the_due_time_by_mail_and_in_the_app(app, client,
     assert f"http://127.0.0.1:5000/vorgang/{akte.nummer}#wiedervorlagen" in body
 
     for spaeter in (FAELLIG, FAELLIG + timedelta(hours=1), FAELLIG + timedelta(days=3)):
-        assert tick(spaeter)["wiedervorlagen"] == 0
+        assert _tick_um(uhr, spaeter)["wiedervorlagen"] == 0
     assert len(smtp.nachrichten) == 1
     assert _anzahl(Benachrichtigung) == 1
     assert _anzahl(HistorieEintrag, HistorieEintrag.aktion == "Wiedervorlage fällig") == 1
@@ -61,25 +67,25 @@ def test_reminder_fires_once_at_the_due_time_by_mail_and_in_the_app(app, client,
     assert " ungelesen" not in client.get("/benachrichtigungen").get_data(as_text=True)
 
 
-def test_finished_or_rescheduled_wiedervorlage_fires_only_on_its_new_frist(app, akte, smtp):
+def test_finished_or_rescheduled_wiedervorlage_fires_only_on_its_new_frist(uhr, app, akte, smtp):
     """Done before the Frist: no reminder. Frist moved after firing: it fires again on the new date."""
     erledigt = wiedervorlage_anlegen(akte, "Erledigt vorher", date(2026, 11, 30))
     verschoben = wiedervorlage_anlegen(akte, "Verschoben", date(2026, 11, 30))
     db.session.commit()
     erledigen(erledigt, None)
     db.session.commit()
-    assert tick(FAELLIG)["wiedervorlagen"] == 1
+    assert _tick_um(uhr, FAELLIG)["wiedervorlagen"] == 1
     wiedervorlage_aendern(
         verschoben, None, betreff="Verschoben", frist=date(2026, 12, 2), zugewiesen_an=verschoben.zugewiesen_an
     )
     db.session.commit()
-    assert tick(FAELLIG + timedelta(days=1))["wiedervorlagen"] == 0
-    assert tick(FAELLIG + timedelta(days=2))["wiedervorlagen"] == 1
+    assert _tick_um(uhr, FAELLIG + timedelta(days=1))["wiedervorlagen"] == 0
+    assert _tick_um(uhr, FAELLIG + timedelta(days=2))["wiedervorlagen"] == 1
     assert [m.rcpt_tos for m in smtp.nachrichten] == [["sabine@example.org"]] * 2
     assert _anzahl(Benachrichtigung, Benachrichtigung.wiedervorlage_id == erledigt.id) == 0
 
 
-def test_smtp_down_retries_with_backoff_then_shows_the_mail_to_administrators(app, client, akte, smtp):
+def test_smtp_down_retries_with_backoff_then_shows_the_mail_to_administrators(uhr, app, client, akte, smtp):
     """Nobody listens on the SMTP port: the reminder still fires in the app, the mail is retried with
     growing waits, and after the last attempt it is listed on /admin/mails; it can be sent again later."""
     from tests.factories import benutzer
@@ -90,7 +96,7 @@ def test_smtp_down_retries_with_backoff_then_shows_the_mail_to_administrators(ap
     wiedervorlage_anlegen(akte, "Zweite Erinnerung", date(2026, 11, 30))
     db.session.commit()
 
-    ergebnis = tick(FAELLIG)
+    ergebnis = _tick_um(uhr, FAELLIG)
     assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (2, 0)
     assert _anzahl(Benachrichtigung) == 2  # the in-app reminders are not blocked by the broken mail server
     mails = db.session.scalars(select(Mailausgang).order_by(Mailausgang.id)).all()
@@ -99,13 +105,13 @@ def test_smtp_down_retries_with_backoff_then_shows_the_mail_to_administrators(ap
     ] * 2
     assert "Keine Verbindung" in mails[0].letzter_fehler
 
-    assert tick(FAELLIG + timedelta(seconds=59))["mailausgang"] == 0  # back-off: not yet
+    assert _tick_um(uhr, FAELLIG + timedelta(seconds=59))["mailausgang"] == 0  # back-off: not yet
     db.session.expire_all()
     assert {m.versuche for m in mails} == {1}
-    tick(FAELLIG + timedelta(seconds=60))
+    _tick_um(uhr, FAELLIG + timedelta(seconds=60))
     db.session.expire_all()
     assert {(m.versuche, m.naechster_versuch_am) for m in mails} == {(2, FAELLIG + timedelta(seconds=180))}
-    tick(FAELLIG + timedelta(seconds=180))
+    _tick_um(uhr, FAELLIG + timedelta(seconds=180))
     db.session.expire_all()
     assert {(m.status, m.versuche, m.naechster_versuch_am) for m in mails} == {("fehlgeschlagen", 3, None)}
     assert smtp.nachrichten == []
@@ -117,13 +123,13 @@ def test_smtp_down_retries_with_backoff_then_shows_the_mail_to_administrators(ap
     # The administrator fixes the server and sends the mail again.
     app.config.update(SMTP_PORT=smtp.port)
     assert client.post(f"/admin/mails/{mails[0].id}/erneut").status_code == 302
-    assert tick(FAELLIG + timedelta(hours=1))["mailausgang"] == 1
+    assert _tick_um(uhr, FAELLIG + timedelta(hours=1))["mailausgang"] == 1
     assert len(smtp.nachrichten) == 1
     db.session.expire_all()
     assert (mails[0].status, mails[1].status) == ("gesendet", "fehlgeschlagen")
 
 
-def test_a_refused_recipient_does_not_block_the_other_mails(app, akte, smtp):
+def test_a_refused_recipient_does_not_block_the_other_mails(uhr, app, akte, smtp):
     """One mail the server refuses is retried alone; the rest of the batch is delivered."""
     from tests.factories import benutzer
 
@@ -133,14 +139,14 @@ def test_a_refused_recipient_does_not_block_the_other_mails(app, akte, smtp):
     wiedervorlage_anlegen(akte, "an Sabine", date(2026, 11, 30))
     db.session.commit()
     smtp.verweigert.add("kein-empfaenger")
-    ergebnis = tick(FAELLIG)
+    ergebnis = _tick_um(uhr, FAELLIG)
     assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (2, 1)
     assert [m.rcpt_tos for m in smtp.nachrichten] == [["sabine@example.org"]]
     karl = db.session.scalars(select(Mailausgang).where(Mailausgang.empfaenger == "kein-empfaenger")).one()
     assert (karl.status, karl.versuche) == ("wartend", 1) and karl.letzter_fehler
 
 
-def test_restart_after_downtime_catches_up_each_missed_reminder_exactly_once(app, akte, smtp):
+def test_restart_after_downtime_catches_up_each_missed_reminder_exactly_once(uhr, app, akte, smtp):
     """Reminders due during three days of downtime fire on the first tick of the restarted app, once."""
     for tag in (27, 28, 29, 30):
         wiedervorlage_anlegen(akte, f"Frist am {tag}.", date(2026, 11, tag))
@@ -148,7 +154,9 @@ def test_restart_after_downtime_catches_up_each_missed_reminder_exactly_once(app
     db.session.commit()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
 
-    # "Restart": fresh apps on the same database (two instances come up at once), each ticking twice.
+    # "Restart" three hours after the due time: fresh apps on the same database (two instances come up at once),
+    # each ticking twice.
+    uhr.jetzt = FAELLIG + timedelta(hours=3)
     ergebnisse = []
     for _ in range(2):
         neu = create_app(
@@ -161,7 +169,7 @@ def test_restart_after_downtime_catches_up_each_missed_reminder_exactly_once(app
             }
         )
         with neu.app_context():
-            ergebnisse += [tick(FAELLIG + timedelta(hours=3))["wiedervorlagen"] for _ in range(2)]
+            ergebnisse += [tick()["wiedervorlagen"] for _ in range(2)]
             db.session.remove()
             db.engine.dispose()
     assert ergebnisse == [4, 0, 0, 0]
@@ -169,7 +177,7 @@ def test_restart_after_downtime_catches_up_each_missed_reminder_exactly_once(app
     assert _anzahl(Wiedervorlage, Wiedervorlage.erinnert_am.is_not(None)) == 4
 
 
-def test_daily_digest_goes_out_once_per_morning_to_users_who_opted_in(app, client, auth, akte, smtp):
+def test_daily_digest_goes_out_once_per_morning_to_users_who_opted_in(uhr, app, client, auth, akte, smtp):
     """Opt in on the settings page; from 06:30 one digest per day listing overdue and today's Wiedervorlagen."""
     auth.login()
     assert client.post("/einstellungen/digest", data={"digest_aktiv": "y"}).status_code == 302
@@ -178,9 +186,9 @@ def test_daily_digest_goes_out_once_per_morning_to_users_who_opted_in(app, clien
     wiedervorlage_anlegen(akte, "Morgen", date(2026, 12, 1))
     db.session.commit()
 
-    assert tick(datetime(2026, 11, 30, 5, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0  # 06:00 local
-    assert tick(datetime(2026, 11, 30, 5, 30, tzinfo=UTC))["wiedervorlagen-digest"] == 1
-    assert tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0
+    assert _tick_um(uhr, datetime(2026, 11, 30, 5, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0  # 06:00 local
+    assert _tick_um(uhr, datetime(2026, 11, 30, 5, 30, tzinfo=UTC))["wiedervorlagen-digest"] == 1
+    assert _tick_um(uhr, datetime(2026, 11, 30, 9, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0
     digests = [
         n
         for n in (email.message_from_bytes(m.content, policy=email.policy.default) for m in smtp.nachrichten)
@@ -192,7 +200,7 @@ def test_daily_digest_goes_out_once_per_morning_to_users_who_opted_in(app, clien
     assert "Überfällig (1)" in body and "Heute fällig (1)" in body and "Morgen" not in body
 
     client.post("/einstellungen/digest", data={})  # opt out
-    assert tick(datetime(2026, 12, 1, 6, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0
+    assert _tick_um(uhr, datetime(2026, 12, 1, 6, 0, tzinfo=UTC))["wiedervorlagen-digest"] == 0
 
 
 def _betreffe(smtp) -> list[str]:
