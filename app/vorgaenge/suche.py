@@ -2,9 +2,8 @@
 
 The searchable text of each Vorgang lives in `vorgang_suchtext` (see `webapp_models.VorgangSuchtext`). It is
 written here, from SQLAlchemy mapper events, whenever a Vorgang is inserted or one of its searchable fields
-changes — so every code path that creates or edits a Vorgang through the ORM (intake, demo data, case actions)
-keeps the index current without having to remember it. Bulk loads that bypass the ORM (the benchmark) fill the
-table themselves with `suchtext`.
+changes — so every code path that creates or edits a Vorgang (intake, demo data, case actions) keeps the index
+current without having to remember it.
 """
 
 import re
