@@ -18,10 +18,9 @@ from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
-from app.vorgaenge.models import Kommentar, Vorgang
+from app.vorgaenge.models import AktenzeichenZaehler, Kommentar, UngeleseneNachricht, Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import OFFEN, Status
-from app.vorgaenge.webapp_models import AktenzeichenZaehler, UngeleseneNachricht
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from app.wiedervorlagen.service import naechste_fristen as fristen
 
 #: The three views of the inbox.
 ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
-#: Sort orders: key → (label, column, descending), each along an index (see webapp_models). Status and form are
+#: Sort orders: key → (label, column, descending), each along an index (see models.Vorgang). Status and form are
 #: filters rather than sort orders: a sort by them would have to order all of an OE's rows.
 SORTIERUNGEN = {
     "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
