@@ -1,6 +1,10 @@
 """Default configuration; `instance/config.py` and environment variables override it."""
 
 import os
+from pathlib import Path
+
+#: The project root (where `processes/`, `templates/` and `migrations/` live).
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Config:

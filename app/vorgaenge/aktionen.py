@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import Benutzer
+from app.auth.models import Benutzer, benutzer_oe
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
+from app.signale import vorgang_verworfen
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import AktenzeichenZaehler, Kommentar, UngeleseneNachricht, Vorgang
@@ -84,41 +85,29 @@ WEITER = {
 }
 
 
-def weiter(vorgang: Vorgang, benutzer: Benutzer) -> Status:
+def weiter(vorgang: Vorgang, benutzer: Benutzer, *, aufgabe_offen: bool) -> Status:
     """Move the Vorgang one status on when its procedure has no open task (it has ended or was reopened).
 
-    While a procedure task is open, the procedure decides the status; this action is then refused.
+    While a procedure task is open, the procedure decides the status; this action is then refused. The caller
+    (the view, which may ask the engine) says whether a task is open: the engine sits above this slice.
     """
-    from app.engine.runner import offene_aufgaben
-
     _pruefen(vorgang, benutzer)
     ziel = WEITER.get(vorgang.status_enum)
-    if ziel is None or offene_aufgaben(vorgang=vorgang):
+    if ziel is None or aufgabe_offen:
         raise AktionNichtErlaubt("Der Status dieses Vorgangs wird durch die offenen Aufgaben des Verfahrens bestimmt.")
     status_setzen(vorgang, ziel, benutzer)
     return ziel
 
 
 def verwerfen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) -> None:
-    """Reject a Vorgang (e.g. spam, duplicate); a reason is required. A running procedure is cancelled with it."""
+    """Reject a Vorgang (e.g. spam, duplicate); a reason is required.
+
+    Sends `vorgang_verworfen`: the engine's receiver cancels a running procedure in the same transaction.
+    """
     _pruefen(vorgang, benutzer)
     grund = _text(begruendung, "eine Begründung")
     status_setzen(vorgang, Status.VERWORFEN, benutzer, grund)
-    _verfahren_abbrechen(vorgang, benutzer, grund)
-
-
-def _verfahren_abbrechen(vorgang: Vorgang, benutzer: Benutzer, grund: str) -> None:
-    """Cancel the Vorgang's process instance if one still runs (no tasks or timers of a rejected case remain)."""
-    from app.engine import runner  # imported here: the engine imports this slice's models
-    from app.engine.models import ABGEBROCHEN, BEENDET, ProzessInstanz
-
-    instanz = db.session.scalars(
-        select(ProzessInstanz).where(
-            ProzessInstanz.vorgang_id == vorgang.id, ProzessInstanz.zustand_art.not_in((BEENDET, ABGEBROCHEN))
-        )
-    ).first()
-    if instanz is not None:
-        runner.abbrechen(instanz, benutzer, grund, commit=False)
+    vorgang_verworfen.send(vorgang, benutzer=benutzer, grund=grund)
 
 
 def wiedereroeffnen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str = "") -> None:
@@ -182,8 +171,6 @@ def loeschung_bestaetigen(vorgang: Vorgang, benutzer: Benutzer) -> str:
 
 def kollegen(vorgang: Vorgang) -> list[Benutzer]:
     """Active caseworkers and team leads of the Vorgang's OE, by name (for the "zuweisen an" choice)."""
-    from app.auth.models import benutzer_oe
-
     kandidaten = db.session.scalars(
         select(Benutzer)
         .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)

@@ -1,8 +1,8 @@
 """The Vorgangsliste as a service: views, filters, sorting, keyset pagination, status counts.
 
 Built to stay fast at a million Vorgänge: every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
-the result), the status counts are one grouped query on `(oe_id, status, …)`, and the few values a page
-needs from other tables (next Wiedervorlage, unread marker) are fetched for the page's ids only.
+the result), the status counts are one grouped query on `(oe_id, status, …)`, and the unread markers are fetched
+for the page's ids only (the next Wiedervorlage per row is added by the view: that slice sits above this one).
 """
 
 import base64
@@ -19,11 +19,11 @@ from app.auth.models import Benutzer, benutzer_oe
 from app.database import is_postgres
 from app.extensions import db
 from app.templating import ORTSZEIT
+from app.vorgaenge.aktionen import ungelesen
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
 from app.vorgaenge.status import Status
 from app.vorgaenge.suche import suchen
-from app.wiedervorlagen.service import naechste_fristen as fristen
 
 #: The three views of the inbox.
 ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
@@ -133,7 +133,6 @@ class Seite:
     vorgaenge: list[Vorgang]
     naechste: str | None
     vorherige: str | None
-    fristen: dict[int, date]
     ungelesen: set[int]
 
 
@@ -208,10 +207,7 @@ def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
         naechste, vorherige = letzte, (erste if mehr else None)
     else:
         naechste, vorherige = (letzte if mehr else None), (erste if marke is not None else None)
-    ids = [v.id for v in zeilen]
-    from app.vorgaenge.aktionen import ungelesen
-
-    return Seite(zeilen, naechste, vorherige, naechste_fristen(ids), ungelesen(ids))
+    return Seite(zeilen, naechste, vorherige, ungelesen([v.id for v in zeilen]))
 
 
 def _cursor(vorgang: Vorgang, schluessel: str) -> str:
@@ -244,11 +240,6 @@ def zaehler_pro_status(benutzer: Benutzer) -> dict[str, int]:
         select(Vorgang.status, func.count()).where(Vorgang.oe_id.in_(benutzer.oe_ids)).group_by(Vorgang.status)
     ).all()
     return {status: anzahl for status, anzahl in rows}
-
-
-def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
-    """The next open Wiedervorlage per Vorgang (one query)."""
-    return fristen(vorgang_ids) if vorgang_ids else {}
 
 
 #: Seconds the form filter's choices are cached (per app and OE set): DISTINCT over a big OE costs.

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from flask import abort, current_app
 from sqlalchemy import func, select, update
 
-from app.auth.models import Benutzer
+from app.auth.models import Benutzer, benutzer_oe
 from app.extensions import db
 from app.templating import ORTSZEIT
 from app.timeutil import utcnow
@@ -311,8 +311,6 @@ def faellige_anzahl(benutzer: Benutzer, stichtag: date | None = None) -> int:
 
 def zuweisbare_benutzer(vorgang: Vorgang) -> list[Benutzer]:
     """Active users of the Vorgang's OE, by name: the choices for "zugewiesen an"."""
-    from app.auth.models import benutzer_oe
-
     return list(
         db.session.scalars(
             select(Benutzer)
@@ -325,8 +323,6 @@ def zuweisbare_benutzer(vorgang: Vorgang) -> list[Benutzer]:
 
 def personen_und_oes(benutzer: Benutzer) -> tuple[list[Benutzer], list]:
     """Filter choices of the list: the users of the user's OEs, and those OEs."""
-    from app.auth.models import benutzer_oe
-
     oe_ids = benutzer.oe_ids
     personen = list(
         db.session.scalars(
