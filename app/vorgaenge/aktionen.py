@@ -36,14 +36,15 @@ class AktionNichtErlaubt(Exception):
     """The action is not allowed for this user or in this state; the message is shown as is."""
 
 
-def darf_bearbeiten(benutzer: Benutzer) -> bool:
-    """Caseworkers and team leads act on Vorgänge; designers and admins only look."""
+def darf_vorgaenge_bearbeiten(benutzer: Benutzer) -> bool:
+    """Whether the user's roles allow acting on Vorgänge at all: caseworkers and team leads act, designers and
+    admins only look (OE membership and status are checked per action)."""
     return benutzer.hat_rolle(*BEARBEITENDE_ROLLEN)
 
 
 def _pruefen(vorgang: Vorgang, benutzer: Benutzer, *, offen: bool = True) -> None:
     """Common checks: role, OE membership, and (for most actions) that the Vorgang is still open."""
-    if not darf_bearbeiten(benutzer):
+    if not darf_vorgaenge_bearbeiten(benutzer):
         raise AktionNichtErlaubt("Für diese Aktion fehlt Ihnen die Berechtigung.")
     if vorgang.oe_id not in benutzer.oe_ids:
         raise AktionNichtErlaubt("Der Vorgang gehört nicht zu Ihrer Organisationseinheit.")
@@ -177,7 +178,7 @@ def kollegen(vorgang: Vorgang) -> list[Benutzer]:
         .where(benutzer_oe.c.oe_id == vorgang.oe_id, Benutzer.aktiv.is_(True))
         .order_by(Benutzer.name)
     ).all()
-    return [b for b in kandidaten if darf_bearbeiten(b)]
+    return [b for b in kandidaten if darf_vorgaenge_bearbeiten(b)]
 
 
 def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:
@@ -188,7 +189,7 @@ def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:
     """
     _pruefen(vorgang, benutzer)
     aktuell = vorgang.bearbeiter_id
-    if an is not None and (vorgang.oe_id not in an.oe_ids or not darf_bearbeiten(an) or not an.aktiv):
+    if an is not None and (vorgang.oe_id not in an.oe_ids or not darf_vorgaenge_bearbeiten(an) or not an.aktiv):
         raise AktionNichtErlaubt(
             "Diese Person kann den Vorgang nicht übernehmen (andere Organisationseinheit oder keine Sachbearbeitung)."
         )

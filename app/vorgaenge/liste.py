@@ -1,6 +1,6 @@
 """The Vorgangsliste as a service: views, filters, sorting, keyset pagination, status counts.
 
-Built to stay fast at a million Vorgänge: every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
+Every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
 the result), the status counts are one grouped query on `(oe_id, status, …)`, and the unread markers are fetched
 for the page's ids only (the next Wiedervorlage per row is added by the view: that slice sits above this one).
 """
@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, text
 from app.auth.models import Benutzer, benutzer_oe
 from app.database import is_postgres
 from app.extensions import db
-from app.templating import ORTSZEIT
+from app.timeutil import ZEITZONE
 from app.vorgaenge.aktionen import ungelesen
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
@@ -163,7 +163,7 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
 
 def _tagesbeginn(tag: date) -> datetime:
     """Midnight of a local (German) day, as an aware datetime; the column type converts it to UTC."""
-    return datetime.combine(tag, dtime.min, tzinfo=ORTSZEIT)
+    return datetime.combine(tag, dtime.min, tzinfo=ZEITZONE)
 
 
 def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
@@ -176,8 +176,8 @@ def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
         # can deliver without sorting every match (ids grow with arrival, like the Eingangsdatum).
         spalte, schluessel, absteigend = trefferordnung, "id", True
     if trefferordnung is not None and is_postgres():
-        # A search touches a few thousand GIN hits at most; starting parallel workers for that costs more
-        # than it saves (measured in bench/inbox.py), so this transaction does without them.
+        # A search touches few GIN hits; starting parallel workers for them costs more than it saves
+        # (docs/performance.md), so this transaction does without them.
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     cursor, rueckwaerts = (f.vor, True) if f.vor else (f.nach, False)
     marke = _cursor_lesen(cursor, schluessel)

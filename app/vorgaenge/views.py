@@ -157,7 +157,7 @@ def _hat_verfahren(vorgang: Vorgang) -> bool:
 def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
     """Which action controls to show; the service checks again when they are used."""
     ich = current_user
-    if not aktionen.darf_bearbeiten(ich):
+    if not aktionen.darf_vorgaenge_bearbeiten(ich):
         return set()
     s = vorgang.status_enum
     moeglich: set[str] = {"kommentar"}

@@ -6,8 +6,8 @@ The scheduler runs this slice's ticks (`erinnerung.faellige_erinnern`, `erinneru
 
 from flask import Flask
 
+from app.timeutil import heute
 from app.vorgaenge.status import OFFEN
-from app.wiedervorlagen.service import heute
 from app.wiedervorlagen.views import bp, menue_zaehler
 
 

@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer
 from app.database import zum_beanspruchen
 from app.extensions import db
-from app.templating import ORTSZEIT, datum
+from app.templating import datum
+from app.timeutil import ZEITZONE
 from app.vorgaenge.historie import SYSTEM
 from app.vorgaenge.models import HistorieEintrag, Vorgang
-from app.wiedervorlagen.models import OFFEN, Benachrichtigung, Mailausgang, Wiedervorlage
+from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage, WiedervorlageStatus
 from app.wiedervorlagen.service import uhrzeit_lesen
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,8 @@ def _vorgang_link_vorlage() -> str:
 def _wirkungen(ids: list[int], jetzt: datetime) -> None:
     """For claimed reminders: in-app notification, outbox mail and Historie, as three bulk inserts.
 
-    The Historie rows are inserted in bulk with the same fields `protokolliere` writes (actor "System"): the
-    scheduler handles thousands of rows per second and has no Vorgang objects loaded.
+    The Historie rows are a Core bulk insert with the same fields `protokolliere` writes (actor "System"): a batch
+    has no Vorgang objects loaded, and loading them only to log would cost a query per row.
     """
     empfaenger = Benutzer.__table__.alias("empfaenger")
     rows = db.session.execute(
@@ -204,7 +205,7 @@ def erinnerungstext(name: str, nummer: str, betreff: str, beschreibung: str, fri
 def digest_erstellen(jetzt: datetime) -> int:
     """Once per day from SCHEDULER_DIGEST_UHRZEIT: one outbox mail per opted-in user listing their open
     Wiedervorlagen due today or overdue. Idempotent across processes through the outbox's unique `schluessel`."""
-    lokal = jetzt.astimezone(ORTSZEIT)
+    lokal = jetzt.astimezone(ZEITZONE)
     if lokal.time() < uhrzeit_lesen(current_app.config.get("SCHEDULER_DIGEST_UHRZEIT", "06:30")):
         return 0
     stichtag = lokal.date()
@@ -230,7 +231,7 @@ def digest_erstellen(jetzt: datetime) -> int:
             .join(Vorgang, Vorgang.id == Wiedervorlage.vorgang_id)
             .where(
                 Wiedervorlage.zugewiesen_an_id == benutzer.id,
-                Wiedervorlage.status == OFFEN,
+                Wiedervorlage.status == WiedervorlageStatus.OFFEN,
                 Wiedervorlage.frist <= stichtag,
                 Vorgang.oe_id.in_(benutzer.oe_ids),
             )

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
+from app.timeutil import heute
 from app.vorgaenge.service import vorgang_oder_404
 from app.wiedervorlagen import service
 from app.wiedervorlagen.forms import DigestForm, WiedervorlageForm
@@ -69,7 +70,7 @@ def liste():
         person=person_arg,
         oe_id=oe_id,
         erledigte=erledigte,
-        stichtag=service.heute(),
+        stichtag=heute(),
     )
 
 
