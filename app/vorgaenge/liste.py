@@ -7,11 +7,12 @@ for the page's ids only (the next Wiedervorlage per row is added by the view: th
 
 import base64
 import json
-import time
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, text
 
@@ -243,24 +244,26 @@ def zaehler_pro_status(benutzer: Benutzer) -> dict[str, int]:
 
 
 #: Seconds the form filter's choices are cached (per app and OE set): DISTINCT over a big OE costs.
-_FORMULAR_TTL = 300.0
+FORMULAR_TTL = 300
+_cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
 def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
     """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
     schluessel = tuple(sorted(benutzer.oe_ids))
-    jetzt = time.monotonic()
-    cache = current_app.extensions.setdefault("amtsfluss_formularfilter", {})
-    treffer = cache.get(schluessel)
-    if treffer and treffer[0] > jetzt:
-        return treffer[1]
+    with _cache_sperre:
+        cache = current_app.extensions.setdefault("amtsfluss_formularfilter", TTLCache(1024, FORMULAR_TTL))
+        treffer = cache.get(schluessel)
+    if treffer is not None:
+        return treffer
     rows = db.session.execute(
         select(Vorgang.formular_id, func.max(Vorgang.formular_name))
         .where(Vorgang.oe_id.in_(schluessel))
         .group_by(Vorgang.formular_id)
     ).all()
     werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
-    cache[schluessel] = (jetzt + _FORMULAR_TTL, werte)
+    with _cache_sperre:
+        cache[schluessel] = werte
     return werte
 
 

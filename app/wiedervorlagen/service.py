@@ -215,11 +215,6 @@ def wiedervorlagen_fuer_vorgang(vorgang: Vorgang) -> list[Wiedervorlage]:
     )
 
 
-def abschnitt_kontext(vorgang: Vorgang) -> dict:
-    """Everything `templates/wiedervorlagen/_abschnitt.html` needs besides `vorgang`."""
-    return {"wiedervorlagen": wiedervorlagen_fuer_vorgang(vorgang), "wv_heute": heute()}
-
-
 def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
     """The earliest open Frist per Vorgang, for the Vorgangsliste column (one grouped query)."""
     if not vorgang_ids:
