@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import Benutzer, benutzer_oe
+from app.auth.models import Benutzer
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.signale import vorgang_verworfen
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import AktenzeichenZaehler, Kommentar, UngeleseneNachricht, Vorgang
-from app.vorgaenge.service import status_setzen
+from app.vorgaenge.service import personen_der_oes, status_setzen
 from app.vorgaenge.status import OFFEN, Status
 
 log = logging.getLogger(__name__)
@@ -172,13 +172,7 @@ def loeschung_bestaetigen(vorgang: Vorgang, benutzer: Benutzer) -> str:
 
 def kollegen(vorgang: Vorgang) -> list[Benutzer]:
     """Active caseworkers and team leads of the Vorgang's OE, by name (for the "zuweisen an" choice)."""
-    kandidaten = db.session.scalars(
-        select(Benutzer)
-        .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
-        .where(benutzer_oe.c.oe_id == vorgang.oe_id, Benutzer.aktiv.is_(True))
-        .order_by(Benutzer.name)
-    ).all()
-    return [b for b in kandidaten if darf_vorgaenge_bearbeiten(b)]
+    return [b for b in personen_der_oes([vorgang.oe_id], nur_aktive=True) if darf_vorgaenge_bearbeiten(b)]
 
 
 def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:

@@ -16,7 +16,7 @@ from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, text
 
-from app.auth.models import Benutzer, benutzer_oe
+from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
@@ -265,14 +265,3 @@ def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
     with _cache_sperre:
         cache[schluessel] = werte
     return werte
-
-
-def sachbearbeitende(benutzer: Benutzer) -> list[Benutzer]:
-    """People of the user's OEs, for the Sachbearbeiter filter."""
-    return list(
-        db.session.scalars(
-            select(Benutzer)
-            .where(Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(benutzer.oe_ids))))
-            .order_by(Benutzer.name)
-        )
-    )

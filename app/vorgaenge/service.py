@@ -1,4 +1,4 @@
-"""Rules for Vorgänge: the tenant query helper, creation, status changes and case-level actions."""
+"""Rules for Vorgänge: the tenant query helper, the people of OEs, creation and the one place a status changes."""
 
 from datetime import datetime
 
@@ -6,7 +6,7 @@ from flask import abort
 from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import Benutzer
+from app.auth.models import Benutzer, benutzer_oe
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
@@ -30,6 +30,16 @@ def vorgang_oder_404(benutzer: Benutzer, nummer: str, *, sperren: bool = False) 
     if vorgang is None:
         abort(404)
     return vorgang
+
+
+def personen_der_oes(oe_ids: list[int], *, nur_aktive: bool = False) -> list[Benutzer]:
+    """The people of these OEs, by name: the choices of the person filters and of "zuweisen an"."""
+    query = select(Benutzer).where(
+        Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(oe_ids)))
+    )
+    if nur_aktive:
+        query = query.where(Benutzer.aktiv.is_(True))
+    return list(db.session.scalars(query.order_by(Benutzer.name)))
 
 
 def anlegen(

@@ -36,7 +36,7 @@ from app.vorgaenge.forms import (
     ZuweisenForm,
 )
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
-from app.vorgaenge.service import vorgang_oder_404
+from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status
 from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
 
@@ -60,7 +60,7 @@ def liste_anzeigen():
         sortierungen=liste.SORTIERUNGEN,
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
-        personen=liste.sachbearbeitende(current_user),
+        personen=personen_der_oes(current_user.oe_ids),
     )
 
 

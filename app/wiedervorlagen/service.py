@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from flask import abort, current_app
 from sqlalchemy import func, select, update
 
-from app.auth.models import Benutzer, benutzer_oe
+from app.auth.models import Benutzer
 from app.extensions import db
 from app.timeutil import ZEITZONE, heute, utcnow
 from app.vorgaenge.historie import protokolliere
@@ -297,31 +297,6 @@ def faellige_anzahl(benutzer: Benutzer, stichtag: date | None = None) -> int:
             Vorgang.oe_id.in_(oe_ids),
         )
     )
-
-
-def zuweisbare_benutzer(vorgang: Vorgang) -> list[Benutzer]:
-    """Active users of the Vorgang's OE, by name: the choices for "zugewiesen an"."""
-    return list(
-        db.session.scalars(
-            select(Benutzer)
-            .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
-            .where(benutzer_oe.c.oe_id == vorgang.oe_id, Benutzer.aktiv.is_(True))
-            .order_by(Benutzer.name)
-        )
-    )
-
-
-def personen_und_oes(benutzer: Benutzer) -> tuple[list[Benutzer], list]:
-    """Filter choices of the list: the users of the user's OEs, and those OEs."""
-    oe_ids = benutzer.oe_ids
-    personen = list(
-        db.session.scalars(
-            select(Benutzer)
-            .where(Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(oe_ids))))
-            .order_by(Benutzer.name)
-        )
-    )
-    return personen, sorted(benutzer.oes, key=lambda oe: oe.name)
 
 
 # --- notifications ----------------------------------------------------------------------------------------
