@@ -20,7 +20,7 @@ class WiedervorlageFehler(ValueError):
     """A Wiedervorlage action that the rules do not allow (shown to the user as a message)."""
 
 
-# --- Frist -------------------------------------------------------------------------------------------------
+# --- time -------------------------------------------------------------------------------------------------
 
 
 def uhrzeit_lesen(text: str) -> time:
