@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+#: The project root (where `processes/`, `templates/` and `migrations/` live).
 ROOT = Path(__file__).resolve().parent.parent
 
 

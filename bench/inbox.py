@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from app.vorgaenge.suche import _WORT as WORT  # noqa: E402
-from app.vorgaenge.suche import oe_marke  # noqa: E402
+from app.vorgaenge.suchtext import WORT, oe_marke  # noqa: E402
 
 PG_STANDARD = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ANZAHL_OE = 20

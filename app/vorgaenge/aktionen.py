@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
+from app.signale import vorgang_verworfen
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
-from app.vorgaenge.models import Kommentar, Vorgang
-from app.vorgaenge.service import status_setzen
+from app.vorgaenge.models import AktenzeichenZaehler, Kommentar, UngeleseneNachricht, Vorgang
+from app.vorgaenge.service import personen_der_oes, status_setzen
 from app.vorgaenge.status import OFFEN, Status
-from app.vorgaenge.webapp_models import AktenzeichenZaehler, UngeleseneNachricht
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,15 @@ class AktionNichtErlaubt(Exception):
     """The action is not allowed for this user or in this state; the message is shown as is."""
 
 
-def darf_bearbeiten(benutzer: Benutzer) -> bool:
-    """Caseworkers and team leads act on Vorgänge; designers and admins only look."""
+def darf_vorgaenge_bearbeiten(benutzer: Benutzer) -> bool:
+    """Whether the user's roles allow acting on Vorgänge at all: caseworkers and team leads act, designers and
+    admins only look (OE membership and status are checked per action)."""
     return benutzer.hat_rolle(*BEARBEITENDE_ROLLEN)
 
 
 def _pruefen(vorgang: Vorgang, benutzer: Benutzer, *, offen: bool = True) -> None:
     """Common checks: role, OE membership, and (for most actions) that the Vorgang is still open."""
-    if not darf_bearbeiten(benutzer):
+    if not darf_vorgaenge_bearbeiten(benutzer):
         raise AktionNichtErlaubt("Für diese Aktion fehlt Ihnen die Berechtigung.")
     if vorgang.oe_id not in benutzer.oe_ids:
         raise AktionNichtErlaubt("Der Vorgang gehört nicht zu Ihrer Organisationseinheit.")
@@ -85,41 +86,29 @@ WEITER = {
 }
 
 
-def weiter(vorgang: Vorgang, benutzer: Benutzer) -> Status:
+def weiter(vorgang: Vorgang, benutzer: Benutzer, *, aufgabe_offen: bool) -> Status:
     """Move the Vorgang one status on when its procedure has no open task (it has ended or was reopened).
 
-    While a procedure task is open, the procedure decides the status; this action is then refused.
+    While a procedure task is open, the procedure decides the status; this action is then refused. The caller
+    (the view, which may ask the engine) says whether a task is open: the engine sits above this slice.
     """
-    from app.engine.aufgaben import offene_aufgaben
-
     _pruefen(vorgang, benutzer)
     ziel = WEITER.get(vorgang.status_enum)
-    if ziel is None or offene_aufgaben(vorgang=vorgang):
+    if ziel is None or aufgabe_offen:
         raise AktionNichtErlaubt("Der Status dieses Vorgangs wird durch die offenen Aufgaben des Verfahrens bestimmt.")
     status_setzen(vorgang, ziel, benutzer)
     return ziel
 
 
 def verwerfen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str) -> None:
-    """Reject a Vorgang (e.g. spam, duplicate); a reason is required. A running procedure is cancelled with it."""
+    """Reject a Vorgang (e.g. spam, duplicate); a reason is required.
+
+    Sends `vorgang_verworfen`: the engine's receiver cancels a running procedure in the same transaction.
+    """
     _pruefen(vorgang, benutzer)
     grund = _text(begruendung, "eine Begründung")
     status_setzen(vorgang, Status.VERWORFEN, benutzer, grund)
-    _verfahren_abbrechen(vorgang, benutzer, grund)
-
-
-def _verfahren_abbrechen(vorgang: Vorgang, benutzer: Benutzer, grund: str) -> None:
-    """Cancel the Vorgang's process instance if one still runs (no tasks or timers of a rejected case remain)."""
-    from app.engine import runner  # imported here: the engine imports this slice's models
-    from app.engine.models import ABGEBROCHEN, BEENDET, ProzessInstanz
-
-    instanz = db.session.scalars(
-        select(ProzessInstanz).where(
-            ProzessInstanz.vorgang_id == vorgang.id, ProzessInstanz.zustand_art.not_in((BEENDET, ABGEBROCHEN))
-        )
-    ).first()
-    if instanz is not None:
-        runner.abbrechen(instanz, benutzer, grund, commit=False)
+    vorgang_verworfen.send(vorgang, benutzer=benutzer, grund=grund)
 
 
 def wiedereroeffnen(vorgang: Vorgang, benutzer: Benutzer, begruendung: str = "") -> None:
@@ -183,15 +172,7 @@ def loeschung_bestaetigen(vorgang: Vorgang, benutzer: Benutzer) -> str:
 
 def kollegen(vorgang: Vorgang) -> list[Benutzer]:
     """Active caseworkers and team leads of the Vorgang's OE, by name (for the "zuweisen an" choice)."""
-    from app.auth.models import benutzer_oe
-
-    kandidaten = db.session.scalars(
-        select(Benutzer)
-        .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
-        .where(benutzer_oe.c.oe_id == vorgang.oe_id, Benutzer.aktiv.is_(True))
-        .order_by(Benutzer.name)
-    ).all()
-    return [b for b in kandidaten if darf_bearbeiten(b)]
+    return [b for b in personen_der_oes([vorgang.oe_id], nur_aktive=True) if darf_vorgaenge_bearbeiten(b)]
 
 
 def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:
@@ -202,7 +183,7 @@ def zuweisen(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | None) -> None:
     """
     _pruefen(vorgang, benutzer)
     aktuell = vorgang.bearbeiter_id
-    if an is not None and (vorgang.oe_id not in an.oe_ids or not darf_bearbeiten(an) or not an.aktiv):
+    if an is not None and (vorgang.oe_id not in an.oe_ids or not darf_vorgaenge_bearbeiten(an) or not an.aktiv):
         raise AktionNichtErlaubt(
             "Diese Person kann den Vorgang nicht übernehmen (andere Organisationseinheit oder keine Sachbearbeitung)."
         )

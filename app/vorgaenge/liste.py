@@ -1,33 +1,34 @@
 """The Vorgangsliste as a service: views, filters, sorting, keyset pagination, status counts.
 
-Built to stay fast at a million Vorgänge: every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
-the result), the status counts are one grouped query on `(oe_id, status, …)`, and the few values a page
-needs from other tables (next Wiedervorlage, unread marker) are fetched for the page's ids only.
+Every page is `LIMIT n+1` along an index (no OFFSET, no COUNT of
+the result), the status counts are one grouped query on `(oe_id, status, …)`, and the unread markers are fetched
+for the page's ids only (the next Wiedervorlage per row is added by the view: that slice sits above this one).
 """
 
 import base64
 import json
-import time
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, text
 
-from app.auth.models import Benutzer, benutzer_oe
+from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
+from app.vorgaenge.aktionen import ungelesen
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
 from app.vorgaenge.status import Status
 from app.vorgaenge.suche import suchen
-from app.wiedervorlagen.service import naechste_fristen as fristen
 
 #: The three views of the inbox.
 ANSICHTEN = {"alle": "Alle Vorgänge", "meine": "Meine Vorgänge", "nicht_zugewiesen": "Nicht zugewiesen"}
-#: Sort orders: key → (label, column, descending), each along an index (see webapp_models). Status and form are
+#: Sort orders: key → (label, column, descending), each along an index (see models.Vorgang). Status and form are
 #: filters rather than sort orders: a sort by them would have to order all of an OE's rows.
 SORTIERUNGEN = {
     "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
@@ -133,7 +134,6 @@ class Seite:
     vorgaenge: list[Vorgang]
     naechste: str | None
     vorherige: str | None
-    fristen: dict[int, date]
     ungelesen: set[int]
 
 
@@ -177,8 +177,8 @@ def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
         # can deliver without sorting every match (ids grow with arrival, like the Eingangsdatum).
         spalte, schluessel, absteigend = trefferordnung, "id", True
     if trefferordnung is not None and is_postgres():
-        # A search touches a few thousand GIN hits at most; starting parallel workers for that costs more
-        # than it saves (measured in bench/inbox.py), so this transaction does without them.
+        # A search touches few GIN hits; starting parallel workers for them costs more than it saves
+        # (docs/performance.md), so this transaction does without them.
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     cursor, rueckwaerts = (f.vor, True) if f.vor else (f.nach, False)
     marke = _cursor_lesen(cursor, schluessel)
@@ -208,10 +208,7 @@ def seite_laden(benutzer: Benutzer, f: Filter, groesse: int) -> Seite:
         naechste, vorherige = letzte, (erste if mehr else None)
     else:
         naechste, vorherige = (letzte if mehr else None), (erste if marke is not None else None)
-    ids = [v.id for v in zeilen]
-    from app.vorgaenge.aktionen import ungelesen
-
-    return Seite(zeilen, naechste, vorherige, naechste_fristen(ids), ungelesen(ids))
+    return Seite(zeilen, naechste, vorherige, ungelesen([v.id for v in zeilen]))
 
 
 def _cursor(vorgang: Vorgang, schluessel: str) -> str:
@@ -246,39 +243,25 @@ def zaehler_pro_status(benutzer: Benutzer) -> dict[str, int]:
     return {status: anzahl for status, anzahl in rows}
 
 
-def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
-    """The next open Wiedervorlage per Vorgang (one query)."""
-    return fristen(vorgang_ids) if vorgang_ids else {}
-
-
 #: Seconds the form filter's choices are cached (per app and OE set): DISTINCT over a big OE costs.
-_FORMULAR_TTL = 300.0
+FORMULAR_TTL = 300
+_cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
 def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
     """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
     schluessel = tuple(sorted(benutzer.oe_ids))
-    jetzt = time.monotonic()
-    cache = current_app.extensions.setdefault("amtsfluss_formularfilter", {})
-    treffer = cache.get(schluessel)
-    if treffer and treffer[0] > jetzt:
-        return treffer[1]
+    with _cache_sperre:
+        cache = current_app.extensions.setdefault("amtsfluss_formularfilter", TTLCache(1024, FORMULAR_TTL))
+        treffer = cache.get(schluessel)
+    if treffer is not None:
+        return treffer
     rows = db.session.execute(
         select(Vorgang.formular_id, func.max(Vorgang.formular_name))
         .where(Vorgang.oe_id.in_(schluessel))
         .group_by(Vorgang.formular_id)
     ).all()
     werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
-    cache[schluessel] = (jetzt + _FORMULAR_TTL, werte)
+    with _cache_sperre:
+        cache[schluessel] = werte
     return werte
-
-
-def sachbearbeitende(benutzer: Benutzer) -> list[Benutzer]:
-    """People of the user's OEs, for the Sachbearbeiter filter."""
-    return list(
-        db.session.scalars(
-            select(Benutzer)
-            .where(Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(benutzer.oe_ids))))
-            .order_by(Benutzer.name)
-        )
-    )

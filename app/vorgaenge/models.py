@@ -1,8 +1,9 @@
-"""Vorgang and what hangs on it: HistorieEintrag (append-only), Anhang, Kommentar."""
+"""Vorgang and what hangs on it: HistorieEintrag (append-only), Anhang, Kommentar, the search text, the
+Aktenzeichen counters and the unread-message markers."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, func, insert, inspect, literal_column, text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Benutzer
@@ -11,6 +12,7 @@ from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
 from app.vorgaenge.status import Status
+from app.vorgaenge.suchtext import suchtext
 
 
 class Vorgang(db.Model):
@@ -21,6 +23,12 @@ class Vorgang(db.Model):
         Index("ix_vorgang_oe_status_eingang", "oe_id", "status", "eingangsdatum"),
         Index("ix_vorgang_oe_eingang", "oe_id", "eingangsdatum"),
         Index("ix_vorgang_bearbeiter_eingang", "bearbeiter_id", "eingangsdatum"),
+        # "Meine Vorgänge", "Nicht zugewiesen" (bearbeiter_id IS NULL) and the Sachbearbeiter filter within the OE.
+        Index("ix_vorgang_oe_bearbeiter_eingang", "oe_id", "bearbeiter_id", "eingangsdatum"),
+        # The form filter within the OE, newest first.
+        Index("ix_vorgang_oe_formular_eingang", "oe_id", "formular_id", "eingangsdatum"),
+        # Sorting by applicant within the OE.
+        Index("ix_vorgang_oe_antragsteller", "oe_id", "antragsteller_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,3 +117,76 @@ class Kommentar(db.Model):
     text: Mapped[str] = mapped_column(Text)
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     benutzer: Mapped[Benutzer | None] = relationship(lazy="joined")
+
+
+class VorgangSuchtext(db.Model):
+    """The searchable text of one Vorgang (number, Aktenzeichen, applicant, form name, form data text).
+
+    Written by the mapper events below on every insert of a Vorgang and every change of a searchable field.
+    PostgreSQL indexes it with a GIN index on `to_tsvector('german', text)`; SQLite with the FTS5 table
+    `vorgang_suche_fts` (external content, maintained by triggers). Both are created in migration 0002_webapp.
+    """
+
+    __tablename__ = "vorgang_suchtext"
+    __table_args__ = (
+        # PostgreSQL full-text index; the search query repeats this expression exactly. SQLite uses FTS5.
+        Index(
+            "ix_vorgang_suchtext_tsv",
+            func.to_tsvector(literal_column("'german'::regconfig"), text("text")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    vorgang_id: Mapped[int] = mapped_column(ForeignKey("vorgang.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class AktenzeichenZaehler(db.Model):
+    """The running number per OE and year for generated Aktenzeichen (`{LAUFNR}`)."""
+
+    __tablename__ = "aktenzeichen_zaehler"
+
+    oe_id: Mapped[int] = mapped_column(ForeignKey("organisationseinheit.id", ondelete="CASCADE"), primary_key=True)
+    jahr: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    laufnr: Mapped[int] = mapped_column(default=0)
+
+
+class UngeleseneNachricht(db.Model):
+    """Marker: the applicant sent a message on this Vorgang that nobody has read yet.
+
+    Whoever receives an applicant message calls `app.vorgaenge.aktionen.nachricht_als_ungelesen_markieren`;
+    opening the Vorgang's detail page removes the marker. One row per Vorgang at most.
+    """
+
+    __tablename__ = "ungelesene_nachricht"
+
+    vorgang_id: Mapped[int] = mapped_column(ForeignKey("vorgang.id", ondelete="CASCADE"), primary_key=True)
+    seit: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+#: The Vorgang fields whose change requires re-indexing.
+SUCHFELDER = (
+    "nummer",
+    "aktenzeichen",
+    "antragsteller_name",
+    "antragsteller",
+    "formular_name",
+    "formulardaten",
+    "oe_id",
+)
+
+
+@event.listens_for(Vorgang, "after_insert")
+def _suchtext_einfuegen(_mapper, connection, vorgang: Vorgang) -> None:
+    """Index a new Vorgang in the same transaction."""
+    connection.execute(insert(VorgangSuchtext).values(vorgang_id=vorgang.id, text=suchtext(vorgang)))
+
+
+@event.listens_for(Vorgang, "after_update")
+def _suchtext_aendern(_mapper, connection, vorgang: Vorgang) -> None:
+    """Re-index only when a searchable field changed (status changes, assignments etc. do not cost a write)."""
+    zustand = inspect(vorgang)
+    if any(zustand.attrs[feld].history.has_changes() for feld in SUCHFELDER):
+        connection.execute(
+            update(VorgangSuchtext).where(VorgangSuchtext.vorgang_id == vorgang.id).values(text=suchtext(vorgang))
+        )

@@ -36,9 +36,9 @@ from app.vorgaenge.forms import (
     ZuweisenForm,
 )
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
-from app.vorgaenge.service import vorgang_oder_404
+from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status
-from app.wiedervorlagen.service import wiedervorlagen_fuer_vorgang
+from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
 
 bp = Blueprint("vorgaenge", __name__)
 
@@ -55,11 +55,12 @@ def liste_anzeigen():
         "vorgaenge/liste.html",
         f=f,
         seite=seite,
+        fristen=naechste_fristen([v.id for v in seite.vorgaenge]),
         ansichten=liste.ANSICHTEN,
         sortierungen=liste.SORTIERUNGEN,
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
-        personen=liste.sachbearbeitende(current_user),
+        personen=personen_der_oes(current_user.oe_ids),
     )
 
 
@@ -156,7 +157,7 @@ def _hat_verfahren(vorgang: Vorgang) -> bool:
 def _moegliche_aktionen(vorgang: Vorgang, aufgaben: list) -> set[str]:
     """Which action controls to show; the service checks again when they are used."""
     ich = current_user
-    if not aktionen.darf_bearbeiten(ich):
+    if not aktionen.darf_vorgaenge_bearbeiten(ich):
         return set()
     s = vorgang.status_enum
     moeglich: set[str] = {"kommentar"}
@@ -243,7 +244,8 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
     if name == "weiter":
         if not LeeresForm().validate_on_submit():
             abort(400)
-        return f"Der Vorgang ist jetzt „{aktionen.weiter(vorgang, ich)}“."
+        aufgabe_offen = bool(offene_aufgaben(vorgang=vorgang))
+        return f"Der Vorgang ist jetzt „{aktionen.weiter(vorgang, ich, aufgabe_offen=aufgabe_offen)}“."
     if name == "uebernehmen":
         aktionen.zuweisen(vorgang, ich, ich)
         return "Sie bearbeiten den Vorgang jetzt."

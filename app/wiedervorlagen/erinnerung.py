@@ -24,7 +24,7 @@ from app.templating import datum
 from app.timeutil import ZEITZONE
 from app.vorgaenge.historie import SYSTEM
 from app.vorgaenge.models import HistorieEintrag, Vorgang
-from app.wiedervorlagen.models import OFFEN, Benachrichtigung, Mailausgang, Wiedervorlage
+from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage, WiedervorlageStatus
 from app.wiedervorlagen.service import uhrzeit_lesen
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,8 @@ def _vorgang_link_vorlage() -> str:
 def _wirkungen(ids: list[int], jetzt: datetime) -> None:
     """For claimed reminders: in-app notification, outbox mail and Historie, as three bulk inserts.
 
-    The Historie rows are inserted in bulk with the same fields `protokolliere` writes (actor "System"): the
-    scheduler handles thousands of rows per second and has no Vorgang objects loaded.
+    The Historie rows are a Core bulk insert with the same fields `protokolliere` writes (actor "System"): a batch
+    has no Vorgang objects loaded, and loading them only to log would cost a query per row.
     """
     empfaenger = Benutzer.__table__.alias("empfaenger")
     rows = db.session.execute(
@@ -231,7 +231,7 @@ def digest_erstellen(jetzt: datetime) -> int:
             .join(Vorgang, Vorgang.id == Wiedervorlage.vorgang_id)
             .where(
                 Wiedervorlage.zugewiesen_an_id == benutzer.id,
-                Wiedervorlage.status == OFFEN,
+                Wiedervorlage.status == WiedervorlageStatus.OFFEN,
                 Wiedervorlage.frist <= stichtag,
                 Vorgang.oe_id.in_(benutzer.oe_ids),
             )

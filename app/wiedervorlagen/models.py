@@ -1,6 +1,7 @@
 """Wiedervorlage (a dated reminder on a Vorgang), Benachrichtigung (in-app) and Mailausgang (e-mail outbox)."""
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +12,12 @@ from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.models import Vorgang
 
-OFFEN = "offen"
-ERLEDIGT = "erledigt"
+
+class WiedervorlageStatus(StrEnum):
+    """A Wiedervorlage is open until someone marks it done (stored as the lower-case word)."""
+
+    OFFEN = "offen"
+    ERLEDIGT = "erledigt"
 
 
 class Wiedervorlage(db.Model):
@@ -40,7 +45,7 @@ class Wiedervorlage(db.Model):
     faellig_am: Mapped[datetime] = mapped_column(UTCDateTime())
     erinnerung_faellig_am: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     erinnert_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(10), default=OFFEN)
+    status: Mapped[str] = mapped_column(String(10), default=WiedervorlageStatus.OFFEN)
     herkunft: Mapped[str] = mapped_column(String(20), default="manuell")  # manuell | prozess
     erstellt_von_id: Mapped[int | None] = mapped_column(ForeignKey("benutzer.id", ondelete="SET NULL"))
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -56,7 +61,7 @@ class Wiedervorlage(db.Model):
     @property
     def ist_offen(self) -> bool:
         """True while not done."""
-        return self.status == OFFEN
+        return self.status == WiedervorlageStatus.OFFEN
 
     def __repr__(self) -> str:
         """Readable in logs and the shell."""

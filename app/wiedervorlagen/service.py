@@ -12,9 +12,8 @@ from app.timeutil import ZEITZONE, heute, utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
-from app.vorgaenge.status import OFFEN as OFFENE_STATUS
-from app.vorgaenge.status import Status
-from app.wiedervorlagen.models import ERLEDIGT, OFFEN, Benachrichtigung, Mailausgang, Wiedervorlage
+from app.vorgaenge.status import OFFEN, Status
+from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage, WiedervorlageStatus
 
 
 class WiedervorlageFehler(ValueError):
@@ -54,7 +53,7 @@ def _planen(wv: Wiedervorlage) -> None:
     """Recompute the due moment and put an open Wiedervorlage (back) into the scheduler's queue."""
     wv.faellig_am = faelligkeit(wv.frist, wv.frist_uhrzeit)
     wv.erinnert_am = None
-    wv.erinnerung_faellig_am = wv.faellig_am if wv.status == OFFEN else None
+    wv.erinnerung_faellig_am = wv.faellig_am if wv.status == WiedervorlageStatus.OFFEN else None
 
 
 def _abbild(wv: Wiedervorlage) -> dict:
@@ -100,7 +99,7 @@ def wiedervorlage_anlegen(
         beschreibung=beschreibung or "",
         frist=tag,
         frist_uhrzeit=uhrzeit,
-        status=OFFEN,
+        status=WiedervorlageStatus.OFFEN,
         herkunft=herkunft or "prozess",
         erstellt_von_id=erstellt_von.id if erstellt_von else None,
         zugewiesen_an=None if ohne_zuweisung else (zugewiesen_an or vorgang.bearbeiter),
@@ -148,10 +147,10 @@ def wiedervorlage_aendern(
 
 def erledigen(wv: Wiedervorlage, benutzer: Benutzer | None) -> None:
     """Mark a Wiedervorlage done (takes it out of the scheduler's queue) and write Historie."""
-    if wv.status == ERLEDIGT:
+    if wv.status == WiedervorlageStatus.ERLEDIGT:
         raise WiedervorlageFehler("Die Wiedervorlage ist bereits erledigt.")
     vorher = _abbild(wv)
-    wv.status = ERLEDIGT
+    wv.status = WiedervorlageStatus.ERLEDIGT
     wv.erledigt_von_id = benutzer.id if benutzer else None
     wv.erledigt_am = utcnow()
     wv.erinnerung_faellig_am = None
@@ -160,10 +159,10 @@ def erledigen(wv: Wiedervorlage, benutzer: Benutzer | None) -> None:
 
 def wiedereroeffnen(wv: Wiedervorlage, benutzer: Benutzer | None) -> None:
     """Reopen a done Wiedervorlage; a reminder not yet sent is scheduled again (a sent one is not repeated)."""
-    if wv.status == OFFEN:
+    if wv.status == WiedervorlageStatus.OFFEN:
         raise WiedervorlageFehler("Die Wiedervorlage ist bereits offen.")
     vorher = _abbild(wv)
-    wv.status = OFFEN
+    wv.status = WiedervorlageStatus.OFFEN
     wv.erledigt_von_id = None
     wv.erledigt_am = None
     wv.erinnerung_faellig_am = wv.faellig_am if wv.erinnert_am is None else None
@@ -172,7 +171,7 @@ def wiedereroeffnen(wv: Wiedervorlage, benutzer: Benutzer | None) -> None:
 
 def pruefe_vorgang_offen(vorgang: Vorgang) -> None:
     """New Wiedervorlagen only on open Vorgänge (closed ones can still have theirs marked done)."""
-    if Status(vorgang.status) not in OFFENE_STATUS:
+    if Status(vorgang.status) not in OFFEN:
         raise WiedervorlageFehler(f"Der Vorgang ist im Status „{vorgang.status}“; Wiedervorlagen sind nicht möglich.")
 
 
@@ -206,7 +205,7 @@ def wiedervorlagen_fuer_vorgang(vorgang: Vorgang) -> list[Wiedervorlage]:
             select(Wiedervorlage)
             .where(Wiedervorlage.vorgang_id == vorgang.id)
             .order_by(
-                (Wiedervorlage.status == ERLEDIGT),
+                (Wiedervorlage.status == WiedervorlageStatus.ERLEDIGT),
                 Wiedervorlage.frist,
                 Wiedervorlage.frist_uhrzeit,
                 Wiedervorlage.erledigt_am.desc(),
@@ -216,18 +215,13 @@ def wiedervorlagen_fuer_vorgang(vorgang: Vorgang) -> list[Wiedervorlage]:
     )
 
 
-def abschnitt_kontext(vorgang: Vorgang) -> dict:
-    """Everything `templates/wiedervorlagen/_abschnitt.html` needs besides `vorgang`."""
-    return {"wiedervorlagen": wiedervorlagen_fuer_vorgang(vorgang), "wv_heute": heute()}
-
-
 def naechste_fristen(vorgang_ids: list[int]) -> dict[int, date]:
     """The earliest open Frist per Vorgang, for the Vorgangsliste column (one grouped query)."""
     if not vorgang_ids:
         return {}
     rows = db.session.execute(
         select(Wiedervorlage.vorgang_id, func.min(Wiedervorlage.frist))
-        .where(Wiedervorlage.vorgang_id.in_(list(vorgang_ids)), Wiedervorlage.status == OFFEN)
+        .where(Wiedervorlage.vorgang_id.in_(list(vorgang_ids)), Wiedervorlage.status == WiedervorlageStatus.OFFEN)
         .group_by(Wiedervorlage.vorgang_id)
     ).all()
     return {vorgang_id: frist for vorgang_id, frist in rows}
@@ -265,12 +259,14 @@ def uebersicht(
         query = query.where(Vorgang.oe_id == oe_id)
     ergebnis = Uebersicht()
     if erledigte:
-        query = query.where(Wiedervorlage.status == ERLEDIGT).order_by(Wiedervorlage.erledigt_am.desc())
+        query = query.where(Wiedervorlage.status == WiedervorlageStatus.ERLEDIGT).order_by(
+            Wiedervorlage.erledigt_am.desc()
+        )
         rows = db.session.execute(query.limit(limit + 1)).all()
         ergebnis.erledigt = [(v, w) for v, w in rows[:limit]]
         ergebnis.weitere = len(rows) > limit
         return ergebnis
-    query = query.where(Wiedervorlage.status == OFFEN).order_by(
+    query = query.where(Wiedervorlage.status == WiedervorlageStatus.OFFEN).order_by(
         Wiedervorlage.frist, Wiedervorlage.frist_uhrzeit, Wiedervorlage.id
     )
     rows = db.session.execute(query.limit(limit + 1)).all()
@@ -296,40 +292,11 @@ def faellige_anzahl(benutzer: Benutzer, stichtag: date | None = None) -> int:
         .join(Vorgang, Vorgang.id == Wiedervorlage.vorgang_id)
         .where(
             Wiedervorlage.zugewiesen_an_id == benutzer.id,
-            Wiedervorlage.status == OFFEN,
+            Wiedervorlage.status == WiedervorlageStatus.OFFEN,
             Wiedervorlage.frist <= (stichtag or heute()),
             Vorgang.oe_id.in_(oe_ids),
         )
     )
-
-
-def zuweisbare_benutzer(vorgang: Vorgang) -> list[Benutzer]:
-    """Active users of the Vorgang's OE, by name: the choices for "zugewiesen an"."""
-    from app.auth.models import benutzer_oe
-
-    return list(
-        db.session.scalars(
-            select(Benutzer)
-            .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
-            .where(benutzer_oe.c.oe_id == vorgang.oe_id, Benutzer.aktiv.is_(True))
-            .order_by(Benutzer.name)
-        )
-    )
-
-
-def personen_und_oes(benutzer: Benutzer) -> tuple[list[Benutzer], list]:
-    """Filter choices of the list: the users of the user's OEs, and those OEs."""
-    from app.auth.models import benutzer_oe
-
-    oe_ids = benutzer.oe_ids
-    personen = list(
-        db.session.scalars(
-            select(Benutzer)
-            .where(Benutzer.id.in_(select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(oe_ids))))
-            .order_by(Benutzer.name)
-        )
-    )
-    return personen, sorted(benutzer.oes, key=lambda oe: oe.name)
 
 
 # --- notifications ----------------------------------------------------------------------------------------

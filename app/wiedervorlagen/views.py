@@ -8,7 +8,8 @@ from flask_login import current_user
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
-from app.vorgaenge.service import vorgang_oder_404
+from app.timeutil import heute
+from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
 from app.wiedervorlagen import service
 from app.wiedervorlagen.forms import DigestForm, WiedervorlageForm
 from app.wiedervorlagen.models import Benachrichtigung
@@ -58,25 +59,24 @@ def liste():
     if oe_id is not None and oe_id not in current_user.oe_ids:
         oe_id = None
     erledigte = request.args.get("ansicht") == "erledigt"
-    personen, oes = service.personen_und_oes(current_user)
     return render_template(
         "wiedervorlagen/liste.html",
         uebersicht=service.uebersicht(
             current_user, person=person, ohne_person=ohne_person, oe_id=oe_id, erledigte=erledigte
         ),
-        personen=personen,
-        oes=oes,
+        personen=personen_der_oes(current_user.oe_ids),
+        oes=sorted(current_user.oes, key=lambda oe: oe.name),
         person=person_arg,
         oe_id=oe_id,
         erledigte=erledigte,
-        stichtag=service.heute(),
+        stichtag=heute(),
     )
 
 
 def _formular(vorgang, wv=None) -> WiedervorlageForm:
     """The form with the assignable users of the Vorgang's OE as choices."""
     form = WiedervorlageForm(obj=None)
-    benutzer = service.zuweisbare_benutzer(vorgang)
+    benutzer = personen_der_oes([vorgang.oe_id], nur_aktive=True)
     form.zugewiesen_an.choices = [(0, "– niemand –")] + [(b.id, b.name) for b in benutzer]
     if request.method == "GET":
         if wv is None:

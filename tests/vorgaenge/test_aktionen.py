@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.auth.models import Benutzer
 from app.extensions import db
+from app.signale import vorgang_verworfen
 from app.vorgaenge import aktionen
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from tests import factories
@@ -180,6 +181,20 @@ def test_reopening_a_rejected_vorgang_makes_it_new_again(app, client, auth, ordn
     assert _aktionen_im_protokoll(v).count("Status geändert") == 2
 
 
+def test_verwerfen_tells_the_slices_above_with_the_reason(app, ordnungsamt):
+    """Verwerfen sends `vorgang_verworfen` (the engine cancels the procedure on it), after the status changed."""
+    sabine = _benutzer("sabine")
+    v = factories.vorgang(ordnungsamt)
+    empfangen = []
+
+    def merken(vorgang, **kwargs):
+        empfangen.append((vorgang.status, kwargs))
+
+    with vorgang_verworfen.connected_to(merken):
+        aktionen.verwerfen(v, sabine, "  Doppelt eingereicht ")
+    assert empfangen == [("Verworfen", {"benutzer": sabine, "grund": "Doppelt eingereicht"})]
+
+
 def test_two_people_generating_aktenzeichen_at_once_never_get_the_same_number(app, ordnungsamt):
     """Collision-safe counter: concurrent transactions (PostgreSQL row lock) draw distinct running numbers."""
     import threading
@@ -237,7 +252,7 @@ def test_reopened_vorgang_without_open_procedure_task_can_be_worked_to_abgeschlo
 
 def test_weiter_is_refused_while_the_procedure_has_an_open_task(app, client, auth, ordnungsamt):
     """While a procedure step is open, the procedure decides the status, not the button."""
-    from app import ROOT
+    from app.config import ROOT
     from app.engine.registry import deploy_pfad
     from app.engine.runner import start
 

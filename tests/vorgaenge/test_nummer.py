@@ -7,8 +7,10 @@ import threading
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.vorgaenge.models import Vorgang
+from app.vorgaenge.models import Vorgang, VorgangSuchtext
 from app.vorgaenge.nummer import ALPHABET, neue_vorgangsnummer
+from app.vorgaenge.service import status_setzen
+from app.vorgaenge.status import Status
 from tests import factories
 
 
@@ -60,10 +62,6 @@ def test_eight_concurrent_creators_get_unique_numbers(app, ordnungsamt, monkeypa
 def test_taken_number_is_skipped_inside_the_callers_transaction(app, ordnungsamt, monkeypatch):
     """A collision costs one more insert, not the transaction: what the caller did before survives, and the
     new Vorgang is searchable and changeable through the ORM like any other."""
-    from app.vorgaenge.service import status_setzen
-    from app.vorgaenge.status import Status
-    from app.vorgaenge.webapp_models import VorgangSuchtext
-
     erster = factories.vorgang(ordnungsamt)
     db.session.commit()
     vorher = factories.vorgang(ordnungsamt, antragsteller_name="Berta Vorher")  # same transaction, uncommitted

@@ -1,11 +1,12 @@
 """The status of a Vorgang changes only along the transition table, with Historie and a new version."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.demo import WEGE
 from app.extensions import db
-from app.vorgaenge.models import HistorieEintrag
+from app.vorgaenge.models import HistorieEintrag, Vorgang
 from app.vorgaenge.service import status_setzen
 from app.vorgaenge.status import TRANSITIONS, Status, UngueltigerStatuswechsel
 from tests import factories
@@ -74,4 +75,18 @@ def test_historie_cannot_be_updated_even_below_the_orm(app, ordnungsamt):
         db.session.execute(
             HistorieEintrag.__table__.update().where(HistorieEintrag.vorgang_id == vorgang.id).values(aktion="x")
         )
+    db.session.rollback()
+
+
+def test_a_status_change_on_a_stale_vorgang_is_refused_not_lost(app, ordnungsamt):
+    """Someone else changed the Vorgang since it was read: the ORM's version check refuses the flush."""
+    vorgang = factories.vorgang(ordnungsamt)
+    db.session.commit()
+    db.session.execute(
+        update(Vorgang).where(Vorgang.id == vorgang.id).values(version=Vorgang.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    status_setzen(vorgang, Status.ANGENOMMEN)
+    with pytest.raises(StaleDataError):
+        db.session.flush()
     db.session.rollback()
