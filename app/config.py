@@ -1,6 +1,14 @@
 """Default configuration; `instance/config.py` and environment variables override it."""
 
 import os
+from pathlib import Path
+
+#: The project root (where `processes/`, `templates/` and `migrations/` live).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration is unusable, e.g. no SECRET_KEY in production."""
 
 
 class Config:

@@ -1,11 +1,9 @@
-"""Jinja filters and globals shared by all templates (dates in German format, the Status enum)."""
+"""Jinja filters shared by all templates: dates in German format and local time."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-
-from app.vorgaenge.status import Status
 
 #: Dates are stored in UTC and shown in the time zone of the German authorities.
 ORTSZEIT = ZoneInfo("Europe/Berlin")
@@ -35,7 +33,6 @@ def _ortszeit(wert: datetime) -> datetime:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and globals."""
+    """Register the filters."""
     app.jinja_env.filters["datum"] = datum
     app.jinja_env.filters["datum_zeit"] = datum_zeit
-    app.jinja_env.globals["Status"] = Status

@@ -29,7 +29,7 @@ def deploy_beim_start(app: Flask) -> None:
 
     from sqlalchemy import inspect
 
-    from app import ROOT
+    from app.config import ROOT
     from app.engine.registry import deploy_pfad
     from app.extensions import db
 

@@ -18,7 +18,7 @@ def deploy(pfad: Path | None, von: str) -> None:
     from flask import current_app
     from sqlalchemy import select
 
-    from app import ROOT
+    from app.config import ROOT
     from app.engine.models import ProzessModellVersion
     from app.engine.registry import deploy_pfad
     from app.engine.routing import routing_pruefen

@@ -41,7 +41,7 @@ def _demo_daten(aufgabe: runner.Aufgabe, verwerfen: bool) -> dict[str, str]:
 def verfahren_demo(vorgang, ziel: Status, benutzer_je_rolle: dict) -> bool:
     """Start the procedure and advance it towards `ziel`; False when no procedure is deployed at all."""
     if neueste_version(ALLGEMEIN) is None:
-        from app import ROOT
+        from app.config import ROOT
 
         deploy_pfad(ROOT / "processes", von="Demo")
         if neueste_version(ALLGEMEIN) is None:

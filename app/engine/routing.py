@@ -14,7 +14,7 @@ _CACHE: dict[str, tuple[float, dict]] = {}
 
 def routing_datei() -> Path:
     """The routing file (config `PROCESS_ROUTING_FILE`, default `processes/routing.toml`)."""
-    from app import ROOT
+    from app.config import ROOT
 
     if has_app_context() and current_app.config.get("PROCESS_ROUTING_FILE"):
         return Path(current_app.config["PROCESS_ROUTING_FILE"])

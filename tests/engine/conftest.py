@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app import ROOT
+from app.config import ROOT
 from app.engine import runner
 from app.engine.registry import deploy_pfad
 from app.extensions import db

@@ -237,7 +237,7 @@ def test_reopened_vorgang_without_open_procedure_task_can_be_worked_to_abgeschlo
 
 def test_weiter_is_refused_while_the_procedure_has_an_open_task(app, client, auth, ordnungsamt):
     """While a procedure step is open, the procedure decides the status, not the button."""
-    from app import ROOT
+    from app.config import ROOT
     from app.engine.registry import deploy_pfad
     from app.engine.runner import start
 
