@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
-    scheduler.init_app(app)  # last: every slice has registered its ticks and CLI by now
+    scheduler.init_app(app)
     return app
 
 

@@ -11,13 +11,9 @@ def init_app(app: Flask) -> None:
     """CLI `processes deploy`, the timer job for the scheduler, and deploying `processes/` on start."""
     from app.engine import uhr
     from app.engine.cli import processes
-    from app.engine.timers import timer_tick
-    from app.scheduler import register_tick
 
     uhr.installieren()
     app.cli.add_command(processes)
-    # wiederholen: a backlog larger than one batch is drained in the same tick (each batch its own commit)
-    register_tick("bpmn_timer", timer_tick, wiederholen=True)
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)

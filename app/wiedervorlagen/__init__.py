@@ -5,14 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the scheduler ticks, the blueprint and the menu badge of this slice."""
-    from app.scheduler import register_tick
-    from app.wiedervorlagen import erinnerung, versand
     from app.wiedervorlagen.views import bp, menue_zaehler
 
-    # Order matters within one tick: reminders fired first are mailed in the same tick.
-    register_tick("wiedervorlagen", erinnerung.faellige_erinnern)
-    register_tick("wiedervorlagen-digest", erinnerung.digest_erstellen)
-    register_tick("mailausgang", versand.mails_senden)
     app.register_blueprint(bp)
     app.context_processor(menue_zaehler)
     from app.vorgaenge.status import OFFEN
