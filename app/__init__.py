@@ -18,7 +18,7 @@ from app import cli, database, engine, intake, scheduler, security, templating, 
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth.views import bp as auth_bp
-from app.config import ROOT, Config, ConfigurationError, from_environment
+from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.hilfe import bp as hilfe_bp
@@ -30,13 +30,13 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then `instance/config.py`, then environment variables, then `config`."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("AMTSFLUSS_INSTANCE", str(ROOT / "instance")),
+        instance_path=os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH", str(ROOT / "instance")),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(Config)
     app.config.from_pyfile("config.py", silent=True)
-    app.config.from_mapping(from_environment())
+    from_environment(app.config)
     if config:
         app.config.from_mapping(config)
     app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
