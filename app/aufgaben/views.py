@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.aufgaben.formular import feldansichten, hinweis
+from app.aufgaben.formular import aufgabenformular
 from app.engine import runner
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
@@ -15,8 +15,7 @@ bp = Blueprint("aufgaben", __name__)
 
 
 # Globals (not a context processor): imported macros see globals, but not the render context.
-bp.add_app_template_global(feldansichten, "aufgabe_felder")
-bp.add_app_template_global(hinweis, "feld_hinweis")
+bp.add_app_template_global(aufgabenformular, "aufgabe_form")
 
 
 @bp.get("/aufgaben")
