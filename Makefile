@@ -8,9 +8,9 @@ PORT   ?= 5000
 
 .PHONY: run test setup setup-dev assets db lint bench clean
 
-run: setup db  ## set up everything and serve the app on the SQLite default
+run: setup db  ## set up everything and serve the app (gunicorn, reloading, with the scheduler) on the SQLite default
 	@echo "Amtsfluss läuft auf http://$(HOST):$(PORT)/  (Beenden mit Strg+C)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --reload --workers 1 --threads 4 --bind $(HOST):$(PORT) wsgi:app
 
 test: setup-dev assets  ## set up and run all tests (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)

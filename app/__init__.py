@@ -5,28 +5,36 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import Config, from_environment
+# Every slice's tables, so that SQLAlchemy's metadata (and with it Alembic) knows them all.
+import app.auth.models
+import app.engine.models
+import app.intake.models
+import app.organisation.models
+import app.vorgaenge.models
+import app.wiedervorlagen.models  # noqa: F401
+from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
+from app.admin.views import bp as admin_bp
+from app.aufgaben.views import bp as aufgaben_bp
+from app.auth.views import bp as auth_bp
+from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
+from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
-
-#: The project root (where `processes/`, `templates/` and `migrations/` live).
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigurationError(RuntimeError):
-    """Raised at start-up when the configuration is unusable, e.g. no SECRET_KEY in production."""
+from app.hilfe import bp as hilfe_bp
+from app.intake.views import bp as intake_bp
+from app.vorgaenge.views import bp as vorgaenge_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then `instance/config.py`, then environment variables, then `config`."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("AMTSFLUSS_INSTANCE", str(ROOT / "instance")),
+        instance_path=os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH", str(ROOT / "instance")),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(Config)
     app.config.from_pyfile("config.py", silent=True)
-    app.config.from_mapping(from_environment())
+    from_environment(app.config)
     if config:
         app.config.from_mapping(config)
     app.instance_path = app.config.get("INSTANCE_PATH") or app.instance_path
@@ -41,15 +49,14 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import cli, database, engine, intake, models, scheduler, security, templating, wiedervorlagen  # noqa: F401
-
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    _register_blueprints(app)
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+        app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
-    scheduler.init_app(app)  # last: every slice has registered its ticks and CLI by now
+    scheduler.init_app(app)
     return app
 
 
@@ -64,17 +71,3 @@ def _check_secret_key(app: Flask) -> None:
         "SECRET_KEY ist nicht gesetzt. Setzen Sie die Umgebungsvariable SECRET_KEY oder "
         "SECRET_KEY in instance/config.py."
     )
-
-
-def _register_blueprints(app: Flask) -> None:
-    """Attach one blueprint per domain slice."""
-    from app.admin.views import bp as admin_bp
-    from app.aufgaben.views import bp as aufgaben_bp
-    from app.auth.views import bp as auth_bp
-    from app.engine.views import bp as engine_bp
-    from app.hilfe import bp as hilfe_bp
-    from app.intake.views import bp as intake_bp
-    from app.vorgaenge.views import bp as vorgaenge_bp
-
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
-        app.register_blueprint(blueprint)

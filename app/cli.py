@@ -7,6 +7,7 @@ from flask import Flask
 
 from app.auth.models import ROLLEN
 from app.auth.service import benutzer_anlegen, oe_anlegen, oe_finden
+from app.demo import demo_anlegen
 from app.extensions import db
 
 
@@ -56,8 +57,6 @@ def create_user(login, name, email, rollen, oes, password) -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create a demo OE, one user per role (passwords printed once) and realistic Vorgänge."""
-    from app.demo import demo_anlegen
-
     ergebnis = demo_anlegen()
     if ergebnis is None:
         click.echo("Demo-Daten sind bereits vorhanden.")

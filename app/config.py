@@ -1,10 +1,16 @@
-"""Default configuration; `instance/config.py` and environment variables override it."""
+"""Default configuration; `instance/config.py` and environment variables (README, "Configuration") override it."""
 
 import os
 from pathlib import Path
 
+from flask import Config as FlaskConfig
+
 #: The project root (where `processes/`, `templates/` and `migrations/` live).
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration is unusable, e.g. no SECRET_KEY in production."""
 
 
 class Config:
@@ -66,42 +72,15 @@ class Config:
     INTAKE_ROUTING_CACHE_SEKUNDEN = 2.0
 
 
-#: Environment variables read at start-up, mapped to config keys.
-ENVIRONMENT_KEYS = {
-    "SECRET_KEY": "SECRET_KEY",
-    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
-    "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
-    "SCHEDULER_ENABLED": "SCHEDULER_ENABLED",
-    "DEPLOY_PROCESSES_ON_START": "DEPLOY_PROCESSES_ON_START",
-    "PROCESSES_PATH": "PROCESSES_PATH",
-    "SCHEDULER_TICK_SECONDS": "SCHEDULER_TICK_SECONDS",
-    "VORGANGSNUMMER_PREFIX": "VORGANGSNUMMER_PREFIX",
-    "SMTP_HOST": "SMTP_HOST",
-    "SMTP_PORT": "SMTP_PORT",
-    "SMTP_USER": "SMTP_USER",
-    "SMTP_PASSWORD": "SMTP_PASSWORD",
-    "SMTP_STARTTLS": "SMTP_STARTTLS",
-    "SMTP_SSL": "SMTP_SSL",
-    "MAIL_TRANSPORT": "MAIL_TRANSPORT",
-    "MAIL_SENDER": "MAIL_SENDER",
-    "BASE_URL": "BASE_URL",
-    "INTAKE_MAX_BYTES": "INTAKE_MAX_BYTES",
-}
+#: Prefix of the environment variables that set config keys: `AMTSFLUSS_SMTP_PORT=587` sets SMTP_PORT. Values are
+#: read as JSON where they parse (`true`, `25`), else as text (Flask's `Config.from_prefixed_env`).
+ENV_PREFIX = "AMTSFLUSS"
+
+#: The two usual unprefixed variables of twelve-factor deployments, mapped to their config keys.
+ENV_ALIASES = {"SECRET_KEY": "SECRET_KEY", "DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
 
 
-def from_environment() -> dict:
-    """Return config values set through environment variables, converted to their types."""
-    values: dict = {}
-    for env_name, key in ENVIRONMENT_KEYS.items():
-        raw = os.environ.get(env_name)
-        if raw is None:
-            continue
-        default = getattr(Config, key, None)
-        if isinstance(default, bool):
-            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
-        elif isinstance(default, int):
-            values[key] = int(raw)
-        else:
-            values[key] = raw
-    return values
+def from_environment(config: FlaskConfig) -> None:
+    """Override `config` from the environment: the aliases first, then every `AMTSFLUSS_` variable."""
+    config.from_mapping({key: os.environ[name] for name, key in ENV_ALIASES.items() if os.environ.get(name)})
+    config.from_prefixed_env(ENV_PREFIX)

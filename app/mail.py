@@ -5,15 +5,17 @@ for benchmarks and development; it must be configured explicitly). Callers (the 
 `app.wiedervorlagen.versand`) handle retries; this module only sends or raises.
 """
 
-import base64
 import smtplib
 import ssl
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from email.utils import formatdate
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
+
+from app.timeutil import utcnow
 
 
 class MailFehler(Exception):
@@ -30,51 +32,24 @@ def ist_konfiguriert(config: Mapping | None = None) -> bool:
     return config.get("MAIL_TRANSPORT", "smtp") == "null" or bool(config.get("SMTP_HOST"))
 
 
-def _kodiert(text: str) -> str:
-    """A header value as RFC 2047 encoded words (UTF-8, base64), folded so no line exceeds 76 characters.
+def nachricht(absender: str, an: str, betreff: str, text: str) -> EmailMessage:
+    """A plain-text UTF-8 message with Date and Message-ID; `absender` may carry a display name (`Amt <a@b.de>`).
 
-    Pure ASCII without line breaks stays as it is. Encoding also neutralises CR/LF in user-given text (Betreff).
+    Line breaks in the Betreff (user text) become spaces; an address with a line break is refused (MailFehler),
+    so no user text can add a header.
     """
-    if text.isascii() and "\r" not in text and "\n" not in text and len(text) < 60:
-        return text
-    woerter, stueck, laenge = [], [], 0
-    for zeichen in text:
-        n = len(zeichen.encode())
-        if laenge + n > 39:  # 39 bytes → 52 base64 characters + 12 for =?utf-8?b??= + "Subject: " < 78
-            woerter.append("".join(stueck))
-            stueck, laenge = [], 0
-        stueck.append(zeichen)
-        laenge += n
-    woerter.append("".join(stueck))
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in woerter)
-
-
-def _adresse(adresse: str) -> str:
-    """An address for a header; a line break would inject headers, so it is refused."""
-    if "\r" in adresse or "\n" in adresse:
-        raise MailFehler(f"Ungültige E-Mail-Adresse: {adresse!r}")
-    return adresse
-
-
-def nachricht(absender: str, an: str, betreff: str, text: str) -> bytes:
-    """A plain-text UTF-8 message (base64 body, 7-bit safe) with Date and Message-ID, as bytes for SMTP.
-
-    Written out directly instead of through `email.message`: the stdlib's header folding costs about 1 ms per
-    message, which dominated sending the outbox (see docs/scheduler.md); the format here is fixed and simple.
-    """
-    domain = absender.rpartition("@")[2] or "localhost"
-    koerper = base64.encodebytes(text.replace("\r\n", "\n").replace("\n", "\r\n").encode()).decode()
-    kopf = (
-        f"From: {_adresse(absender)}\r\n"
-        f"To: {_adresse(an)}\r\n"
-        f"Subject: {_kodiert(betreff)}\r\n"
-        f"Date: {formatdate(usegmt=True)}\r\n"
-        f"Message-ID: <{uuid.uuid4().hex}@{domain}>\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: text/plain; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: base64\r\n"
-    )
-    return (kopf + "\r\n" + koerper.replace("\n", "\r\n")).encode("ascii")
+    domain = parseaddr(absender)[1].rpartition("@")[2] or "localhost"
+    message = EmailMessage(policy=SMTP)
+    for kopf, adresse in (("From", absender), ("To", an)):
+        try:
+            message[kopf] = adresse
+        except ValueError as error:  # CR/LF in a header value
+            raise MailFehler(f"Ungültige E-Mail-Adresse: {adresse!r}") from error
+    message["Subject"] = " ".join(betreff.split())
+    message["Date"] = format_datetime(utcnow(), usegmt=True)
+    message["Message-ID"] = make_msgid(domain=domain)
+    message.set_content(text, cte="quoted-printable")  # 7-bit safe for servers without 8BITMIME
+    return message
 
 
 class _SmtpVersand:
@@ -89,7 +64,7 @@ class _SmtpVersand:
     def senden(self, an: str, betreff: str, text: str) -> None:
         """Send one mail; raise MailFehler for this mail, VerbindungsFehler when the connection is gone."""
         try:
-            self._smtp.sendmail(self._absender, [an], nachricht(self._absender, an, betreff, text))
+            self._smtp.send_message(nachricht(self._absender, an, betreff, text), to_addrs=[an])
         except smtplib.SMTPServerDisconnected as error:
             raise VerbindungsFehler(_text(error)) from error
         except smtplib.SMTPException as error:  # recipient/sender refused, data error: only this mail
@@ -107,8 +82,8 @@ class _NullVersand:
         self.gesendet = 0
 
     def senden(self, an: str, betreff: str, text: str) -> None:
-        """Pretend to send: build the message (same CPU cost as real sending up to the socket), then drop it."""
-        nachricht("amtsfluss@localhost", an, betreff, text)
+        """Pretend to send: build and serialise the message like real sending up to the socket, then drop it."""
+        nachricht("amtsfluss@localhost", an, betreff, text).as_bytes()
         self.gesendet += 1
 
 

@@ -1,12 +1,13 @@
-"""The scheduler: one periodic tick that runs every registered handler (Wiedervorlagen, BPMN timers, mail).
+"""The scheduler: one periodic tick that runs the slices' periodic work (intake, BPMN timers, Wiedervorlagen, mail).
 
-Every slice registers its periodic work in its own `init_app` with `register_tick(name, func)`; `func(jetzt)`
-does one round of work and returns how many items it handled. `tick()` runs all handlers once, each in its own
-transaction: a handler that raises is rolled back and logged and does not stop the others.
+`HANDLER` lists that work in order; each `func(jetzt)` does one round and returns how many items it handled.
+`tick()` runs them once, each in its own transaction: a handler that raises is rolled back and logged and does
+not stop the others.
 
 The tick runs in one of two ways (see docs/scheduler.md):
-- in every web process, as an APScheduler `BackgroundScheduler` started by `init_app` when `SCHEDULER_ENABLED`;
-- in a dedicated process: `flask --app wsgi scheduler run` (then set `SCHEDULER_ENABLED=false` for the web).
+- in every gunicorn worker, as an APScheduler `BackgroundScheduler` that `gunicorn.conf.py` starts with `starten`
+  when `SCHEDULER_ENABLED`; `create_app` and CLI commands never start one;
+- in a dedicated process: `flask --app wsgi scheduler run`.
 Both can run at the same time and on several hosts: handlers claim their rows (`app.database.zum_beanspruchen`,
 conditional UPDATEs), so no work is done twice.
 """
@@ -14,53 +15,55 @@ conditional UPDATEs), so no work is done twice.
 import atexit
 import contextlib
 import logging
-import os
-import sys
-import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app.engine.timers import timer_tick
 from app.extensions import db
+from app.intake.formsolutions import abrufen
+from app.intake.service import ausstehende_verarbeiten
 from app.timeutil import utcnow
+from app.wiedervorlagen.erinnerung import digest_erstellen, faellige_erinnern
+from app.wiedervorlagen.versand import mails_senden
 
 log = logging.getLogger(__name__)
 
-#: name → handler; module-level so slices can register before or after the app exists. Re-registering a
-#: name replaces the handler (tests build many apps).
-_HANDLER: dict[str, Callable[[datetime], int]] = {}
-#: Handlers that do a bounded amount of work per call (e.g. `limit=100`) and want to be called again within
-#: the same tick while they still find work, so a backlog drains without waiting for later ticks.
-_WIEDERHOLEN: set[str] = set()
-_registry_lock = threading.Lock()
 
+@dataclass(frozen=True)
+class Handler:
+    """One periodic job: `func(jetzt) -> int` under a name (shown in logs and by `scheduler run --once`).
 
-def register_tick(name: str, func: Callable[[datetime], int], *, wiederholen: bool = False) -> None:
-    """Register `func(jetzt) -> int` to run once per tick under `name` (idempotent per name).
-
-    With `wiederholen=True` the tick calls it again (each call its own transaction) while it returns a positive
-    count and SCHEDULER_BUDGET_SECONDS is not used up.
+    With `wiederholen` the tick calls it again (each call its own transaction) while it returns a positive count
+    and SCHEDULER_BUDGET_SECONDS is not used up, so a backlog larger than one batch drains within one tick.
     """
-    with _registry_lock:
-        _HANDLER[name] = func
-        if wiederholen:
-            _WIEDERHOLEN.add(name)
-        else:
-            _WIEDERHOLEN.discard(name)
+
+    name: str
+    func: Callable[[datetime], int]
+    wiederholen: bool = False
 
 
-def registrierte_handler() -> dict[str, Callable[[datetime], int]]:
-    """A snapshot of the registered handlers, in registration order."""
-    with _registry_lock:
-        return dict(_HANDLER)
+#: The work of one tick, in order. Reminders fired first are mailed in the same tick.
+HANDLER: tuple[Handler, ...] = (
+    Handler("intake-ausstehend", ausstehende_verarbeiten),
+    Handler("intake-formsolutions", abrufen),
+    Handler("bpmn_timer", timer_tick, wiederholen=True),
+    Handler("wiedervorlagen", faellige_erinnern),
+    Handler("wiedervorlagen-digest", digest_erstellen),
+    Handler("mailausgang", mails_senden),
+)
 
 
 def tick(nur: list[str] | None = None) -> dict[str, int | None]:
-    """Run every registered handler once (or only those named in `nur`); return name → count, None on failure.
+    """Run every handler once (or only those named in `nur`); return name → count, None on failure.
 
     Needs an app context. All handlers of a tick get the same `jetzt`, read once from the app clock. Each handler
     runs in its own transaction: what it leaves uncommitted is committed after it returns, and rolled back if it
@@ -68,28 +71,28 @@ def tick(nur: list[str] | None = None) -> dict[str, int | None]:
     """
     jetzt = utcnow()
     ergebnis: dict[str, int | None] = {}
-    for name, func in registrierte_handler().items():
-        if nur is not None and name not in nur:
+    for handler in HANDLER:
+        if nur is not None and handler.name not in nur:
             continue
         try:
-            ergebnis[name] = _ausfuehren(name, func, jetzt)
+            ergebnis[handler.name] = _ausfuehren(handler, jetzt)
         except Exception:  # noqa: BLE001 — one broken handler must not stop the others
             db.session.rollback()
-            log.exception("Scheduler-Handler %r ist fehlgeschlagen", name)
-            ergebnis[name] = None
+            log.exception("Scheduler-Handler %r ist fehlgeschlagen", handler.name)
+            ergebnis[handler.name] = None
     return ergebnis
 
 
-def _ausfuehren(name: str, func: Callable[[datetime], int], jetzt: datetime) -> int:
+def _ausfuehren(handler: Handler, jetzt: datetime) -> int:
     """Call one handler (repeatedly, if it asked for that) and commit after each call; return the total."""
     budget = float(current_app.config.get("SCHEDULER_BUDGET_SECONDS", 25))
     beginn = time.monotonic()
     gesamt = 0
     while True:
-        anzahl = int(func(jetzt) or 0)
+        anzahl = int(handler.func(jetzt) or 0)
         db.session.commit()
         gesamt += anzahl
-        if name not in _WIEDERHOLEN or anzahl <= 0 or time.monotonic() - beginn > budget:
+        if not handler.wiederholen or anzahl <= 0 or time.monotonic() - beginn > budget:
             return gesamt
 
 
@@ -106,11 +109,8 @@ def _tick_job(app: Flask) -> None:
             db.session.remove()
 
 
-def _neuer_scheduler(app: Flask, blocking: bool = False):
+def _neuer_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
     """An APScheduler with the one tick job; first run immediately (catch-up after a restart)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     klasse = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = klasse(timezone="UTC")
     scheduler.add_job(
@@ -127,44 +127,19 @@ def _neuer_scheduler(app: Flask, blocking: bool = False):
     return scheduler
 
 
-def _soll_im_webprozess_laufen(app: Flask) -> bool:
-    """Start the background scheduler only where it belongs.
-
-    Not when disabled, not in `flask` CLI commands other than `run` (migrations, create-user, the dedicated
-    `scheduler run`), and under `flask run --debug` only in the reloader's child, not in the watching parent.
-    """
-    if not app.config.get("SCHEDULER_ENABLED"):
-        return False
-    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
-        return True  # gunicorn, waitress, a plain import
-    if _cli_befehl() != "run":
-        return False
-    from werkzeug.serving import is_running_from_reloader
-
-    return is_running_from_reloader() or not (app.debug or os.environ.get("FLASK_DEBUG") == "1")
-
-
-def _cli_befehl() -> str | None:
-    """The `flask` subcommand of this process (`run`, `db`, `scheduler` …), read from argv."""
-    args = sys.argv[1:]
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ("--app", "-A", "--env-file", "-e"):
-            i += 2
-            continue
-        if arg.startswith("-"):
-            i += 1
-            continue
-        return arg
-    return None
-
-
 def init_app(app: Flask) -> None:
-    """Register the CLI and start the background scheduler of this process when enabled."""
+    """Register the CLI; the background scheduler is started by the web server (`starten`), never here."""
     app.cli.add_command(scheduler_cli)
     app.extensions.setdefault("amtsfluss_scheduler", None)
-    if not _soll_im_webprozess_laufen(app):
+
+
+def starten(app: Flask) -> None:
+    """Start the background scheduler of this web process when SCHEDULER_ENABLED (once per process and app).
+
+    Called by gunicorn after a worker has loaded the app (`post_worker_init` in gunicorn.conf.py), so each worker
+    ticks on its own, also with `--preload`.
+    """
+    if not app.config.get("SCHEDULER_ENABLED") or app.extensions.get("amtsfluss_scheduler") is not None:
         return
     scheduler = _neuer_scheduler(app)
     scheduler.start()
@@ -173,7 +148,7 @@ def init_app(app: Flask) -> None:
     log.info("Hintergrund-Scheduler gestartet (Tick alle %s s)", app.config.get("SCHEDULER_TICK_SECONDS"))
 
 
-def _anhalten(scheduler) -> None:
+def _anhalten(scheduler: BaseScheduler) -> None:
     """Stop a scheduler without waiting for a running tick (its transaction is simply not committed)."""
     try:
         scheduler.shutdown(wait=False)

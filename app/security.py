@@ -7,8 +7,8 @@ from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app.auth.models import Benutzer
 from app.extensions import db, login_manager
-from app.vorgaenge.status import UngueltigerStatuswechsel
 
 #: No inline scripts or styles, no third-party origins.
 CONTENT_SECURITY_POLICY = (
@@ -47,8 +47,6 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         """Load the logged-in Benutzer for Flask-Login."""
-        from app.auth.models import Benutzer
-
         return db.session.get(Benutzer, int(user_id))
 
     @app.before_request
@@ -69,12 +67,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
-
-    @app.errorhandler(UngueltigerStatuswechsel)
-    def statuskonflikt(error):
-        """An invalid status transition is a conflict with the current state."""
-        db.session.rollback()
-        return render_template("errors/fehler.html", code=409, titel="Konflikt", text=str(error)), 409
 
     @app.errorhandler(CSRFError)
     def csrf_fehler(error):

@@ -1,11 +1,10 @@
-"""Jinja filters and globals shared by all templates (dates in German format, the Status enum)."""
+"""Jinja filters shared by all templates: dates in German format and local time."""
 
 from datetime import UTC, date, datetime
 
 from flask import Flask
 
 from app.timeutil import ZEITZONE
-from app.vorgaenge.status import Status
 
 
 def datum(wert: date | datetime | None) -> str:
@@ -32,7 +31,6 @@ def _ortszeit(wert: datetime) -> datetime:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and globals."""
+    """Register the filters."""
     app.jinja_env.filters["datum"] = datum
     app.jinja_env.filters["datum_zeit"] = datum_zeit
-    app.jinja_env.globals["Status"] = Status

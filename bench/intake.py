@@ -172,8 +172,8 @@ class Server:
             os.environ,
             DATABASE_URL=uri,
             SECRET_KEY="bench",
-            SCHEDULER_ENABLED="false",
-            AMTSFLUSS_INSTANCE=str(instanz),
+            AMTSFLUSS_SCHEDULER_ENABLED="false",
+            AMTSFLUSS_INSTANCE_PATH=str(instanz),
             PYTHONPATH=str(ROOT),
         )
         self.log = open(instanz / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.aufgaben.formular import feldansichten, hinweis
+from app.aufgaben.formular import aufgabenformular
 from app.engine import runner
 from app.engine.aufgaben import offene_aufgaben
 from app.extensions import db
@@ -16,8 +16,7 @@ bp = Blueprint("aufgaben", __name__)
 
 
 # Globals (not a context processor): imported macros see globals, but not the render context.
-bp.add_app_template_global(feldansichten, "aufgabe_felder")
-bp.add_app_template_global(hinweis, "feld_hinweis")
+bp.add_app_template_global(aufgabenformular, "aufgabe_form")
 
 
 @bp.get("/aufgaben")

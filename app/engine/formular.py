@@ -1,10 +1,24 @@
-"""Form fields of user tasks: from the Camunda form in the spec to `Formularfeld`, and checking submitted data."""
+"""Form fields of user tasks: from the Camunda form in the spec to `Formularfeld`, and from those to a WTForms form
+built at run time, which checks submitted data (German messages) and which the task form template renders."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms.form import BaseForm
+from wtforms.meta import DefaultMeta
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextArea, TextInput
+
+#: Dates as people type them here (TT.MM.JJJJ) and as ISO (BPMN defaults, API callers).
+DATUMSFORMATE = ["%d.%m.%Y", "%Y-%m-%d"]
+#: Strings accepted for a boolean field; the form's radios send `true`/`false`.
+WAHR = {"true", "on", "1", "ja", "yes"}
+FALSCH = {"false", "off", "0", "nein", "no", ""}
+#: A string field with a longer limit is a multi-line text area.
+TEXTAREA_AB_ZEICHEN = 200
 
 
 @dataclass
@@ -57,76 +71,130 @@ def felder_aus_spec(task_spec) -> list[Formularfeld]:
     return felder
 
 
-WAHR = {"true", "on", "1", "ja", "yes"}
-FALSCH = {"false", "off", "0", "nein", "no", ""}
+class _Meta(DefaultMeta):
+    """German messages for WTForms' own checks (not a number, not a date, not a choice)."""
+
+    locales = ["de_DE", "de"]
 
 
-def datum_lesen(text: str) -> date:
-    """A date as typed: ISO (2026-12-24, what <input type=date> sends) or German (24.12.2026)."""
-    text = text.strip()
-    if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text):
-        return date(int(m[3]), int(m[2]), int(m[1]))
-    return date.fromisoformat(text)
+def _janein(wert) -> str:
+    """A submitted boolean as `true`/`false`; anything else is not a choice (ValueError)."""
+    text = str(wert).strip().lower()
+    if text in WAHR:
+        return "true"
+    if text in FALSCH:
+        return "false"
+    raise ValueError(text)
 
 
-def pruefen(felder: list[Formularfeld], daten: dict[str, str], bisher: dict | None = None) -> tuple[dict, dict]:
+def _datum(wert) -> date | None:
+    """A BPMN default date (ISO or TT.MM.JJJJ) as a date; None when it is none of these."""
+    if isinstance(wert, datetime):
+        return wert.date()
+    if isinstance(wert, date) or wert is None:
+        return wert
+    for format_ in DATUMSFORMATE:
+        try:
+            return datetime.strptime(str(wert).strip(), format_).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _hinweis(f: Formularfeld) -> str:
+    """A short German hint on the constraints, read out with the field (the WTForms description)."""
+    teile = []
+    if f.typ == "string" and f.minlength is not None and f.maxlength is not None:
+        teile.append(f"{f.minlength} bis {f.maxlength} Zeichen")
+    elif f.typ == "string" and f.maxlength is not None:
+        teile.append(f"höchstens {f.maxlength} Zeichen")
+    elif f.typ == "string" and f.minlength is not None:
+        teile.append(f"mindestens {f.minlength} Zeichen")
+    if f.typ == "long":
+        teile.append(f"ganze Zahl von {f.min} bis {f.max}" if f.min is not None and f.max is not None else "ganze Zahl")
+    if f.typ == "date":
+        teile.append("Datum (TT.MM.JJJJ)")
+    return ", ".join(teile)
+
+
+def _feld(f: Formularfeld, html_id: str):
+    """The unbound WTForms field of one form field, with its validators and German messages."""
+    gemeinsam = {"label": f.label, "id": html_id, "description": "" if f.readonly else _hinweis(f)}
+    if f.readonly:
+        return StringField(default=f.vorgabe, render_kw={"readonly": True}, **gemeinsam)
+    pflicht = f"„{f.label}“ ist ein Pflichtfeld."
+    if f.typ == "boolean":
+        vorgabe = _janein(f.vorgabe or "false")
+        return RadioField(choices=[("true", "Ja"), ("false", "Nein")], coerce=_janein, default=vorgabe, **gemeinsam)
+    regeln: list = [(DataRequired if f.typ == "string" else InputRequired)(pflicht) if f.pflicht else Optional()]
+    if f.typ == "long":
+        if f.min is not None:
+            regeln.append(NumberRange(min=f.min, message=f"Mindestens {f.min}."))
+        if f.max is not None:
+            regeln.append(NumberRange(max=f.max, message=f"Höchstens {f.max}."))
+        return IntegerField(validators=regeln, default=f.vorgabe, render_kw={"inputmode": "numeric"}, **gemeinsam)
+    if f.typ == "date":
+        return DateField(
+            validators=regeln,
+            format=DATUMSFORMATE,
+            default=_datum(f.vorgabe),
+            widget=TextInput(),
+            render_kw={"autocomplete": "off", "size": 10},
+            **gemeinsam,
+        )
+    if f.typ == "enum":
+        return SelectField(
+            choices=[("", "– bitte wählen –"), *f.werte], validators=regeln, default=f.vorgabe, **gemeinsam
+        )
+    if f.minlength is not None:
+        regeln.append(Length(min=f.minlength, message=f"Mindestens {f.minlength} Zeichen."))
+    if f.maxlength is not None:
+        regeln.append(Length(max=f.maxlength, message=f"Höchstens {f.maxlength} Zeichen."))
+    lang = f.maxlength is not None and f.maxlength > TEXTAREA_AB_ZEICHEN
+    return StringField(
+        validators=regeln,
+        default=f.vorgabe,
+        widget=TextArea() if lang else TextInput(),
+        render_kw={"rows": 4} if lang else None,
+        **gemeinsam,
+    )
+
+
+def formular(felder: list[Formularfeld], daten: dict | None = None, html_prefix: str = "") -> BaseForm:
+    """A WTForms form of these fields, filled from `daten` (submitted strings) or, without data, the defaults.
+
+    The field names are the BPMN field ids (any id, also `data` or `errors`: BaseForm has no attributes per field);
+    the HTML ids get `html_prefix`, so several task forms can share a page.
+    """
+    form = BaseForm([(f.id, _feld(f, f"{html_prefix}{f.id}")) for f in felder], meta=_Meta())
+    if daten is None:
+        form.process()
+    else:
+        form.process(MultiDict({k: "" if v is None else str(v) for k, v in daten.items()}))
+    return form
+
+
+def pruefen(felder: list[Formularfeld], daten: dict, bisher: dict | None = None) -> tuple[dict, dict]:
     """Convert submitted strings to typed values; returns `(werte, fehler)` with German messages per field.
 
-    Read-only fields keep their current value (or default); unknown keys are ignored.
+    Read-only fields keep their current value (or are left out); unknown keys are ignored.
     """
+    form = formular(felder, daten)
+    form.validate()
+    fehler = {name: " ".join(meldungen) for name, meldungen in form.errors.items() if name is not None}
     werte: dict = {}
-    fehler: dict[str, str] = {}
     bisher = bisher or {}
     for f in felder:
         if f.readonly:
             if f.id in bisher:
                 werte[f.id] = bisher[f.id]
-            continue
-        roh = daten.get(f.id)
-        text = "" if roh is None else str(roh).strip() if f.typ != "string" else str(roh)
-        if f.typ == "boolean":
-            if text.lower() in WAHR:
-                werte[f.id] = True
-            elif text.lower() in FALSCH:
-                werte[f.id] = False
-            else:
-                fehler[f.id] = "Bitte „ja“ oder „nein“ wählen."
-            continue
-        if not text.strip():
-            if f.pflicht:
-                fehler[f.id] = f"„{f.label}“ ist ein Pflichtfeld."
-            else:
-                werte[f.id] = None
-            continue
-        if f.typ == "string":
-            if f.minlength is not None and len(text) < f.minlength:
-                fehler[f.id] = f"Mindestens {f.minlength} Zeichen."
-            elif f.maxlength is not None and len(text) > f.maxlength:
-                fehler[f.id] = f"Höchstens {f.maxlength} Zeichen."
-            else:
-                werte[f.id] = text
-        elif f.typ == "long":
-            try:
-                zahl = int(text)
-            except ValueError:
-                fehler[f.id] = "Bitte eine ganze Zahl eingeben."
-                continue
-            if f.min is not None and zahl < f.min:
-                fehler[f.id] = f"Mindestens {f.min}."
-            elif f.max is not None and zahl > f.max:
-                fehler[f.id] = f"Höchstens {f.max}."
-            else:
-                werte[f.id] = zahl
-        elif f.typ == "date":
-            try:
-                werte[f.id] = datum_lesen(text)
-            except ValueError:
-                fehler[f.id] = "Bitte ein Datum im Format TT.MM.JJJJ eingeben."
-        elif f.typ == "enum":
-            if text not in {wert_id for wert_id, _ in f.werte}:
-                fehler[f.id] = "Bitte einen der angebotenen Werte wählen."
-            else:
-                werte[f.id] = text
+        elif f.id not in fehler:
+            wert = form[f.id].data
+            if f.typ == "boolean":
+                wert = wert == "true"
+            elif isinstance(wert, str) and not wert.strip():
+                wert = None
+            werte[f.id] = wert
     return werte, fehler
 
 

@@ -37,10 +37,18 @@ from app.vorgaenge.forms import (
 )
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
 from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
-from app.vorgaenge.status import OFFEN, Status
+from app.vorgaenge.status import OFFEN, Status, UngueltigerStatuswechsel
 from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
 
 bp = Blueprint("vorgaenge", __name__)
+bp.add_app_template_global(Status, "Status")
+
+
+@bp.app_errorhandler(UngueltigerStatuswechsel)
+def statuskonflikt(error: UngueltigerStatuswechsel):
+    """An invalid status transition (here or in a procedure step) is a conflict with the current state."""
+    db.session.rollback()
+    return render_template("errors/fehler.html", code=409, titel="Konflikt", text=str(error)), 409
 
 
 # --- List -----------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app import ROOT
+from app.config import ROOT
 from app.extensions import db
 from tests import factories
 

@@ -1,12 +1,13 @@
 """Task forms rendered from BPMN form fields: types, defaults, server-side validation, conflicts, the full path."""
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
-from app.aufgaben.formular import feldansichten
+from app.aufgaben.formular import aufgabenformular
 from app.engine.aufgaben import offene_aufgaben
-from app.engine.formular import Formularfeld
+from app.engine.formular import Formularfeld, pruefen
 from app.extensions import db
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from tests.aufgaben.conftest import vorgang_mit_verfahren
@@ -18,23 +19,52 @@ def _offen(vorgang):
 
 
 def test_fields_of_every_type_become_labelled_inputs_with_constraints(app):
-    """string/long/boolean/date/enum, defaults and constraints map to the right inputs."""
+    """string/long/boolean/date/enum, defaults and constraints map to the right WTForms fields and inputs."""
     felder = [
         Formularfeld("name", "Name", "string", pflicht=True, minlength=2, maxlength=50),
         Formularfeld("anzahl", "Anzahl", "long", min=1, max=9, vorgabe="3"),
         Formularfeld("ok", "In Ordnung", "boolean", vorgabe="true"),
-        Formularfeld("tag", "Termin", "date"),
+        Formularfeld("tag", "Termin", "date", vorgabe="2026-12-24"),
         Formularfeld("art", "Art", "enum", werte=[("a", "Alpha"), ("b", "Beta")], vorgabe="b"),
         Formularfeld("nr", "Nummer", "string", readonly=True, vorgabe="X-1"),
     ]
-    ansichten = {a.id: a for a in feldansichten("1234-abcd", felder)}
-    assert ansichten["name"].art == "text" and ansichten["name"].attribute == {"minlength": "2", "maxlength": "50"}
-    assert ansichten["anzahl"].art == "zahl" and ansichten["anzahl"].wert == "3"
-    assert ansichten["ok"].art == "janein" and ansichten["ok"].wert == "true"
-    assert ansichten["tag"].art == "datum"
-    assert ansichten["art"].werte == [("a", "Alpha"), ("b", "Beta")] and ansichten["art"].wert == "b"
-    assert ansichten["nr"].art == "anzeige"
-    assert ansichten["name"].html_id == "aufgabe-1234abcd-name"
+    form = aufgabenformular("1234-abcd", felder)
+    name = form["name"]()
+    assert 'minlength="2"' in name and 'maxlength="50"' in name and "required" in name
+    assert form["name"].id == "aufgabe-1234abcd-name" and form["name"].description == "2 bis 50 Zeichen"
+    assert 'type="number"' in form["anzahl"]() and 'value="3"' in form["anzahl"]() and 'max="9"' in form["anzahl"]()
+    assert form["ok"].type == "RadioField" and form["ok"].data == "true"
+    assert 'type="text"' in form["tag"]() and 'value="24.12.2026"' in form["tag"]()
+    assert [wert for wert, _ in form["art"].choices] == ["", "a", "b"] and form["art"].data == "b"
+    assert form["nr"].render_kw == {"readonly": True}
+
+
+def test_every_type_is_checked_with_german_messages(app):
+    """Submitted strings become typed values; wrong ones get one German message per field, nothing else."""
+    felder = [
+        Formularfeld("name", "Name", "string", pflicht=True, maxlength=5),
+        Formularfeld("anzahl", "Anzahl", "long", min=1, max=9),
+        Formularfeld("ok", "In Ordnung", "boolean"),
+        Formularfeld("tag", "Termin", "date"),
+        Formularfeld("art", "Art", "enum", werte=[("a", "Alpha")]),
+        Formularfeld("data", "Daten", "string"),
+        Formularfeld("nr", "Nummer", "string", readonly=True),
+    ]
+    daten = {"name": "Müller", "anzahl": "0", "ok": "vielleicht", "tag": "32.13.2026", "art": "z", "nr": "neu"}
+    werte, fehler = pruefen(felder, daten, {"nr": "alt"})
+    assert fehler == {
+        "name": "Höchstens 5 Zeichen.",
+        "anzahl": "Mindestens 1.",
+        "ok": "Ungültige Auswahl: Konnte nicht umwandeln.",
+        "tag": "Kein gültiges Datum.",
+        "art": "Keine gültige Auswahl.",
+    }
+    assert werte == {"data": None, "nr": "alt"}
+    daten = {"name": "Ute", "anzahl": "9", "ok": "true", "tag": "1.2.2026", "art": "a", "data": "x"}
+    werte, fehler = pruefen(felder, daten)
+    assert fehler == {}
+    assert werte == {"name": "Ute", "anzahl": 9, "ok": True, "tag": date(2026, 2, 1), "art": "a", "data": "x"}
+    assert pruefen(felder, {"name": "  "})[1] == {"name": "„Name“ ist ein Pflichtfeld."}
 
 
 def test_detail_page_shows_the_open_task_form_from_the_procedure(app, client, auth, ordnungsamt, verfahren):

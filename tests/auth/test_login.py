@@ -2,7 +2,8 @@
 
 import pytest
 
-from app import ConfigurationError, create_app
+from app import create_app
+from app.config import ConfigurationError
 from app.extensions import db
 from tests.conftest import TEST_CONFIG
 

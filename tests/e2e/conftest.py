@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from app import ROOT, create_app
+from app import create_app
+from app.config import ROOT
 from app.extensions import db
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -114,7 +114,7 @@ def test_caseworker_works_a_new_vorgang_from_inbox_to_abgeschlossen(server, live
     datei = tmp_path / "Stellungnahme.pdf"
     datei.write_bytes(PDF)
     page.get_by_text("Datei anhängen").click()
-    page.get_by_label("Datei", exact=True).set_input_files(str(datei))
+    page.get_by_label("Datei (Pflichtfeld)", exact=True).set_input_files(str(datei))
     page.get_by_label("Notiz zur Datei (optional)").fill("Stellungnahme der Polizei")
     page.get_by_role("button", name="Datei hochladen").click()
     assert "Stellungnahme.pdf" in page.locator("#anhaenge").inner_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import ROOT
+from app.config import ROOT
 from app.extensions import db
 from app.intake.models import Eingang, IntakeRouting
 from app.intake.zugang import quelle_anlegen

@@ -1,13 +1,16 @@
 """The tick: every handler once, each in its own transaction; the CLI and the background scheduler run it."""
 
 import logging
+import runpy
 import time
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
 import app.scheduler as scheduler
 from app import create_app
+from app.config import ROOT
 from app.extensions import db
 from app.vorgaenge.models import HistorieEintrag
 from app.wiedervorlagen import erinnerung
@@ -37,7 +40,8 @@ def test_a_crashing_handler_is_rolled_back_and_logged_and_the_others_still_run(a
         db.session.add(Benachrichtigung(empfaenger_id=akte.bearbeiter_id, titel="ganz", erstellt_am=jetzt))
         return 1
 
-    monkeypatch.setattr(scheduler, "_HANDLER", {"kaputt": kaputt, "zaehlt": zaehlt})
+    handler = (scheduler.Handler("kaputt", kaputt), scheduler.Handler("zaehlt", zaehlt))
+    monkeypatch.setattr(scheduler, "HANDLER", handler)
     with caplog.at_level(logging.ERROR, logger="app.scheduler"):
         assert scheduler.tick() == {"kaputt": None, "zaehlt": 1}
     assert "'kaputt' ist fehlgeschlagen" in caplog.text
@@ -86,8 +90,9 @@ def test_cli_runs_one_tick(app, runner, akte, smtp):
     assert len(smtp.nachrichten) == 1
 
 
-def test_background_scheduler_started_with_the_app_fires_due_reminders(app, akte, smtp):
-    """With SCHEDULER_ENABLED the app starts an APScheduler that ticks on its own (first tick at start)."""
+def test_background_scheduler_started_by_the_gunicorn_hook_fires_due_reminders(app, akte, smtp):
+    """gunicorn's `post_worker_init` (gunicorn.conf.py) starts an APScheduler that ticks on its own (first tick at
+    start)."""
     wv = wiedervorlage_anlegen(akte, "Im Hintergrund", date(2020, 1, 2))
     db.session.commit()
     hintergrund = create_app(
@@ -101,7 +106,10 @@ def test_background_scheduler_started_with_the_app_fires_due_reminders(app, akte
             "SMTP_PORT": smtp.port,
         }
     )
+    assert hintergrund.extensions["amtsfluss_scheduler"] is None  # create_app alone never starts one
+    gunicorn_conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     try:
+        gunicorn_conf["post_worker_init"](SimpleNamespace(wsgi=hintergrund))
         assert hintergrund.extensions["amtsfluss_scheduler"] is not None
         for _ in range(300):  # wait up to 30 s for the background thread, no timing assertion
             db.session.expire_all()
@@ -117,22 +125,17 @@ def test_background_scheduler_started_with_the_app_fires_due_reminders(app, akte
             db.engine.dispose()
 
 
-def test_scheduler_is_off_in_tests_and_in_cli_commands(app, monkeypatch):
-    """The test config disables it; `flask db upgrade` never starts one, `flask run` does."""
-    assert app.extensions["amtsfluss_scheduler"] is None
+def test_only_the_web_server_starts_the_scheduler_and_only_when_enabled(app, runner):
+    """create_app and CLI commands never start one; `starten` does nothing while SCHEDULER_ENABLED is false."""
     app.config["SCHEDULER_ENABLED"] = True
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
-    monkeypatch.setattr("sys.argv", ["flask", "--app", "wsgi", "db", "upgrade", "heads"])
-    assert scheduler._soll_im_webprozess_laufen(app) is False
-    monkeypatch.setattr("sys.argv", ["flask", "--app", "wsgi", "scheduler", "run"])
-    assert scheduler._soll_im_webprozess_laufen(app) is False
-    monkeypatch.setattr("sys.argv", ["flask", "--app", "wsgi", "run", "--port", "5000"])
-    assert scheduler._soll_im_webprozess_laufen(app) is True
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI")
-    assert scheduler._soll_im_webprozess_laufen(app) is True  # gunicorn
+    assert runner.invoke(args=["create-oe", "--help"]).exit_code == 0
+    assert app.extensions["amtsfluss_scheduler"] is None
+    app.config["SCHEDULER_ENABLED"] = False
+    scheduler.starten(app)
+    assert app.extensions["amtsfluss_scheduler"] is None
 
 
-def test_a_handler_registered_with_wiederholen_drains_its_backlog_within_one_tick(app, monkeypatch):
+def test_a_handler_with_wiederholen_drains_its_backlog_within_one_tick(app, monkeypatch):
     """A bounded handler (limit 3 per call) is called again while it finds work; a plain one only once."""
     rest = {"begrenzt": 10, "einmal": 10}
 
@@ -148,17 +151,16 @@ def test_a_handler_registered_with_wiederholen_drains_its_backlog_within_one_tic
         rest["einmal"] -= n
         return n
 
-    monkeypatch.setattr(scheduler, "_HANDLER", {})
-    monkeypatch.setattr(scheduler, "_WIEDERHOLEN", set())
-    scheduler.register_tick("begrenzt", begrenzt, wiederholen=True)
-    scheduler.register_tick("einmal", einmal)
+    handler = (scheduler.Handler("begrenzt", begrenzt, wiederholen=True), scheduler.Handler("einmal", einmal))
+    monkeypatch.setattr(scheduler, "HANDLER", handler)
     assert scheduler.tick() == {"begrenzt": 10, "einmal": 3}
 
 
 def test_every_handler_of_a_tick_gets_the_time_of_the_app_clock(uhr, app, monkeypatch):
     """The tick reads the clock once (`app.timeutil.utcnow`) and hands that moment to each handler."""
     gesehen = []
-    monkeypatch.setattr(scheduler, "_HANDLER", {"a": gesehen.append, "b": gesehen.append})
+    handler = (scheduler.Handler("a", gesehen.append), scheduler.Handler("b", gesehen.append))
+    monkeypatch.setattr(scheduler, "HANDLER", handler)
     uhr.jetzt = FAELLIG + timedelta(days=400)
     scheduler.tick()
     assert gesehen == [FAELLIG + timedelta(days=400)] * 2
