@@ -19,20 +19,23 @@ The service never reads ``flask.request``; views pass what they extracted.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from flask import current_app, has_app_context
-from sqlalchemy import and_, bindparam, event, false, func, insert, inspect, or_, select, union_all, update
+from sqlalchemy import and_, event, false, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from adapters import AdapterFehler, Antrag
-from app.database import KompilierteAnweisung
+from app.engine import runner
+from app.engine.routing import verfahren_fuer
 from app.extensions import db
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle, IntakeRouting
 from app.intake.parsen import antrag_parsen
@@ -40,7 +43,7 @@ from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
 from app.vorgaenge.anhaenge import bytes_ablegen
 from app.vorgaenge.historie import protokolliere
-from app.vorgaenge.models import Anhang, HistorieEintrag, Vorgang
+from app.vorgaenge.models import Anhang, Vorgang
 from app.vorgaenge.service import anlegen
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ NICHT_SPEICHERN = {"xml_doctype"}
 
 
 class RoutingFehler(Exception):
-    """No OE could be determined and no default OE is configured (or the Verfahren lookup failed)."""
+    """No OE could be determined and no default OE is configured (or the routed Verfahren is not deployed)."""
 
     code = "routing"
 
@@ -66,7 +69,7 @@ class Abgelehnt(Exception):
 
 @dataclass
 class VorgangInfo:
-    """What an answer needs of a Vorgang, read before the commit (saves reloading the row afterwards)."""
+    """What an answer needs of the new Vorgang, read before the commit expires it."""
 
     id: int
     nummer: str
@@ -77,29 +80,6 @@ class VorgangInfo:
     def von(cls, vorgang: Vorgang) -> VorgangInfo:
         """Snapshot of a Vorgang."""
         return cls(vorgang.id, vorgang.nummer, vorgang.status, vorgang.status_seit)
-
-
-@dataclass
-class EingangKurz:
-    """The facts of a stored Eingang that processing needs (never its raw bytes)."""
-
-    id: int
-    quelle: str
-    transaktions_id: str
-    eingegangen_am: datetime
-
-
-#: Columns of an Eingang without the raw bytes.
-_OHNE_INHALT = (
-    Eingang.id,
-    Eingang.quelle,
-    Eingang.transaktions_id,
-    Eingang.eingegangen_am,
-    Eingang.zustand,
-    Eingang.fehler_code,
-    Eingang.fehler,
-    Eingang.vorgang_id,
-)
 
 
 @dataclass
@@ -121,10 +101,8 @@ class Ergebnis:
     fehler: str = ""
 
 
-def _status_fuer_fehler(code: str, adapter_status: int | None = None) -> int:
+def _status_fuer_fehler(code: str) -> int:
     """The HTTP status for an Eingang that failed with ``code``."""
-    if adapter_status:
-        return adapter_status
     if code == RoutingFehler.code:
         return 422
     if code in ("verarbeitung", "engine"):
@@ -166,59 +144,43 @@ def annehmen(
             )
             raise Abgelehnt(af) from af
         fehler = af
-    transaktions_id = antrag.kopf.transaktions_id if antrag else (transaktions_id or f"sha256:{sha}")
-    werte = {
-        "quelle": quelle.name,
-        "art": quelle.art,
-        "transaktions_id": transaktions_id[:200],
-        "eingegangen_am": utcnow(),
-        "content_type": content_type or "",
-        "inhalt": inhalt,
-        "sha256": sha,
-        "zustand": FEHLERHAFT if fehler else AUSSTEHEND,
-        "fehler": fehler.message if fehler else "",
-        "fehler_code": fehler.code if fehler else "",
-        "versuche": 0,
-        "vorgang_id": None,
-        "metadaten": metadaten,
-        "bearbeitet_am": utcnow() if fehler else None,
-    }
+    transaktions_id = (antrag.kopf.transaktions_id if antrag else (transaktions_id or f"sha256:{sha}"))[:200]
+    eingang = Eingang(
+        quelle=quelle.name,
+        art=quelle.art,
+        transaktions_id=transaktions_id,
+        eingegangen_am=utcnow(),
+        content_type=content_type or "",
+        inhalt=inhalt,
+        sha256=sha,
+        zustand=FEHLERHAFT if fehler else AUSSTEHEND,
+        fehler=fehler.message if fehler else "",
+        fehler_code=fehler.code if fehler else "",
+        versuche=0,
+        metadaten=metadaten,
+        bearbeitet_am=utcnow() if fehler else None,
+    )
+    db.session.add(eingang)
     try:
-        eingang_id = _eingang_anweisung(tuple(werte)).ausfuehren(werte).wert
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return _wiederholung(quelle.name, transaktions_id[:200])
-    kurz = EingangKurz(eingang_id, werte["quelle"], werte["transaktions_id"], werte["eingegangen_am"])
+        return _wiederholung(quelle.name, transaktions_id)
+    eingang_id = eingang.id
     if fehler:
         log.info("Eingang %s (%s) fehlerhaft: %s", eingang_id, quelle.name, fehler)
         return Ergebnis(
             eingang_id, transaktions_id, FEHLERHAFT, True, fehler.http_status, None, fehler.code, fehler.message
         )
-    return _ergebnis_nach_verarbeitung(kurz, antrag)
-
-
-@functools.lru_cache(maxsize=4)
-def _eingang_anweisung(spalten: tuple):
-    """``INSERT INTO eingang … RETURNING id`` with bind parameters named like the columns, built and compiled once
-    (`KompilierteAnweisung`): it costs less than the ORM's unit of work for one row."""
-    tabelle = Eingang.__table__
-    werte = {s: bindparam(s, type_=tabelle.c[s].type) for s in spalten}
-    return KompilierteAnweisung(insert(tabelle).values(werte).returning(tabelle.c.id))
-
-
-def _ergebnis_nach_verarbeitung(kurz: EingangKurz, antrag: Antrag) -> Ergebnis:
-    """Process the just stored Eingang now and describe the outcome."""
-    eingang_id, transaktions_id = kurz.id, kurz.transaktions_id
     try:
-        vorgang = verarbeiten(eingang_id, antrag, kurz)
+        vorgang = verarbeiten(eingang_id, antrag)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("Eingang %s: Datenbankfehler, bleibt ausstehend für den Scheduler", eingang_id)
         return Ergebnis(eingang_id, transaktions_id, AUSSTEHEND, True, 503)
     if vorgang is not None:
         return Ergebnis(eingang_id, transaktions_id, VERARBEITET, True, 201, vorgang)
-    eingang = db.session.execute(select(*_OHNE_INHALT).where(Eingang.id == eingang_id)).one()
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
     if eingang.zustand == FEHLERHAFT:
         return Ergebnis(
             eingang_id,
@@ -238,15 +200,18 @@ def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
     """Answer a repeated delivery with the first one's outcome, waiting while it is still being processed."""
     frist = time.monotonic() + current_app.config["INTAKE_DUPLIKAT_WARTEN_SEKUNDEN"]
     liegengeblieben = timedelta(seconds=current_app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"])
+    abfrage = (
+        select(Eingang)
+        .where(Eingang.quelle == quelle, Eingang.transaktions_id == transaktions_id)
+        .execution_options(populate_existing=True)
+    )
     pause = 0.02
     while True:
-        query = select(*_OHNE_INHALT).where(Eingang.quelle == quelle, Eingang.transaktions_id == transaktions_id)
-        eingang = db.session.execute(query).one()
+        eingang = db.session.scalars(abfrage).one()
         if eingang.zustand == AUSSTEHEND and eingang.eingegangen_am <= utcnow() - liegengeblieben:
             # left behind by a crash: the resend recovers it now instead of waiting for the scheduler
-            db.session.rollback()
             verarbeiten(eingang.id)
-            eingang = db.session.execute(query).one()
+            eingang = db.session.scalars(abfrage).one()
         if eingang.zustand != AUSSTEHEND or time.monotonic() > frist:
             break
         db.session.rollback()  # end the read snapshot so the next look sees the other transaction's commit
@@ -267,30 +232,22 @@ def _wiederholung(quelle: str, transaktions_id: str) -> Ergebnis:
 # --- processing ----------------------------------------------------------------------------------------
 
 
-def verarbeiten(eingang_id: int, antrag: Antrag | None = None, kurz: EingangKurz | None = None) -> VorgangInfo | None:
+def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> VorgangInfo | None:
     """Turn the ``ausstehend`` Eingang into a Vorgang with Anhängen and process instance; commits.
 
-    ``antrag``/``kurz`` are passed by the delivery that just stored the Eingang (no re-parse, no reload of the
-    raw bytes); the scheduler and re-processing pass only the id. Whoever marks the Eingang ``verarbeitet``
-    first wins: the conditional UPDATE (``zustand = 'ausstehend'``, written together with the Anhänge and
-    Historie of the new Vorgang, before the process start) finds no row for a loser, which then rolls its
-    Vorgang back — on PostgreSQL it waits for the winner's row lock, on SQLite writers are serialized anyway.
-    The mark is committed with the Vorgang and its process, or rolled back with them. Returns None when
-    another process won or when the Eingang failed and was marked ``fehlerhaft``. Database errors propagate
-    (the Eingang stays ``ausstehend``).
+    ``antrag`` is passed by the delivery that just stored the Eingang (no re-parse); the scheduler and
+    re-processing parse the stored bytes. Whoever marks the Eingang ``verarbeitet`` first wins (``zustand`` is
+    its version column); a loser rolls its Vorgang back. Returns None when another processor won or when the
+    Eingang failed and was marked ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
     """
-    if kurz is None or antrag is None:
-        eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
-        if eingang is None or eingang.zustand != AUSSTEHEND:
-            db.session.rollback()
-            return None
-        kurz = EingangKurz(eingang.id, eingang.quelle, eingang.transaktions_id, eingang.eingegangen_am)
-        roh = (eingang.art, eingang.inhalt, eingang.content_type, eingang.metadaten)
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != AUSSTEHEND:
         db.session.rollback()
+        return None
     try:
         if antrag is None:
-            antrag = antrag_parsen(*roh)
-        vorgang = _vorgang_anlegen(kurz, antrag)
+            antrag = antrag_parsen(eingang.art, eingang.inhalt, eingang.content_type, eingang.metadaten)
+        vorgang = _vorgang_anlegen(eingang, antrag)
         if vorgang is None:  # another processor claimed the Eingang first
             db.session.rollback()
             return None
@@ -311,20 +268,21 @@ def verarbeiten(eingang_id: int, antrag: Antrag | None = None, kurz: EingangKurz
 
 
 def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
-    """Mark the Eingang ``fehlerhaft`` with the reason, in its own commit."""
-    db.session.execute(
-        update(Eingang)
-        .where(Eingang.id == eingang_id, Eingang.zustand == AUSSTEHEND)
-        .values(
-            zustand=FEHLERHAFT,
-            fehler_code=code[:60],
-            fehler=text,
-            bearbeitet_am=utcnow(),
-            versuche=Eingang.versuche + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    """Mark the still ``ausstehend`` Eingang ``fehlerhaft`` with the reason, in its own commit."""
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != AUSSTEHEND:
+        db.session.rollback()
+        return
+    eingang.zustand = FEHLERHAFT
+    eingang.fehler_code = code[:60]
+    eingang.fehler = text
+    eingang.bearbeitet_am = utcnow()
+    eingang.versuche += 1
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return
     log.info("Eingang %s fehlerhaft (%s): %s", eingang_id, code, text)
 
 
@@ -352,12 +310,32 @@ def _antragsteller_daten(antrag: Antrag) -> dict:
     return daten
 
 
-def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
-    """Route, create the Vorgang and its Anhänge, mark the Eingang ``verarbeitet``, start the process (no
-    commit). None when another processor had already claimed the Eingang."""
+def _anhang(vorgang: Vorgang, anhang) -> Anhang:
+    """The Anhang row of one delivered file (bytes stored content-addressed), with the adapter's warnings."""
+    hinweise = []
+    if not anhang.mime_passt:
+        hinweise.append(f"Deklarierter Typ {anhang.mime_deklariert} passt nicht zum Inhalt ({anhang.mime_erkannt})")
+    if anhang.ist_gefaehrlich:
+        hinweise.append("Möglicherweise gefährlicher Inhalt: wird nur als Download ausgeliefert")
+    return Anhang(
+        vorgang_id=vorgang.id,
+        dateiname=anhang.dateiname[:255],
+        mime_typ=(anhang.mime_erkannt or "application/octet-stream")[:200],
+        groesse=anhang.groesse,
+        sha256=bytes_ablegen(anhang.inhalt),
+        ist_gefaehrlich=anhang.ist_gefaehrlich,
+        herkunft="antrag",
+        beschreibung="; ".join(hinweise),
+        hochgeladen_am=utcnow(),
+    )
+
+
+def _vorgang_anlegen(eingang: Eingang, antrag: Antrag) -> Vorgang | None:
+    """Route, create the Vorgang with Anhängen and Historie, mark the Eingang ``verarbeitet``, start the process
+    (no commit). None when another processor had already claimed the Eingang."""
     oe, pruefen, grund = oe_ermitteln(antrag)
     kopf = antrag.kopf
-    verfahren = verfahren_ermitteln(kopf.formular_id or "", list(kopf.leika_ids))
+    verfahren = verfahren_fuer(kopf.formular_id or "", list(kopf.leika_ids))
     vorgang = anlegen(
         oe,
         formular_id=(kopf.formular_id or "")[:200],
@@ -369,29 +347,7 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
         eingangsdatum=eingang.eingegangen_am,
         zustaendigkeit_pruefen=pruefen,
     )
-    jetzt = utcnow()
-    anhaenge = []
-    for anhang in antrag.anhaenge:
-        sha = bytes_ablegen(anhang.inhalt)
-        hinweise = []
-        if not anhang.mime_passt:
-            hinweise.append(f"Deklarierter Typ {anhang.mime_deklariert} passt nicht zum Inhalt ({anhang.mime_erkannt})")
-        if anhang.ist_gefaehrlich:
-            hinweise.append("Möglicherweise gefährlicher Inhalt: wird nur als Download ausgeliefert")
-        anhaenge.append(
-            {
-                "vorgang_id": vorgang.id,
-                "dateiname": anhang.dateiname[:255],
-                "mime_typ": (anhang.mime_erkannt or "application/octet-stream")[:200],
-                "groesse": anhang.groesse,
-                "sha256": sha,
-                "ist_gefaehrlich": anhang.ist_gefaehrlich,
-                "herkunft": "antrag",
-                "beschreibung": "; ".join(hinweise),
-                "hochgeladen_von_id": None,
-                "hochgeladen_am": jetzt,
-            }
-        )
+    db.session.add_all([_anhang(vorgang, anhang) for anhang in antrag.anhaenge])
     protokolliere(
         vorgang,
         "Antrag eingegangen",
@@ -405,103 +361,17 @@ def _vorgang_anlegen(eingang: EingangKurz, antrag: Antrag) -> Vorgang | None:
     )
     if pruefen:
         protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
-    if not _zeilen_schreiben_und_beanspruchen(eingang.id, vorgang.id, anhaenge, _historie_abholen(vorgang, jetzt)):
+    eingang.zustand = VERARBEITET
+    eingang.vorgang_id = vorgang.id
+    eingang.fehler = eingang.fehler_code = ""
+    eingang.bearbeitet_am = utcnow()
+    eingang.versuche += 1
+    try:
+        db.session.flush()  # the claim: before the process start, so a loser stops early
+    except StaleDataError:
         return None
     prozess_starten(vorgang, verfahren)
     return vorgang
-
-
-#: Columns of a Historie row as `protokolliere` fills them (plus the time, set here).
-_HISTORIE_SPALTEN = ("vorgang_id", "benutzer_id", "akteur", "aktion", "vorher", "nachher", "notiz")
-
-
-def _historie_abholen(vorgang: Vorgang, jetzt: datetime) -> list[dict]:
-    """Take the pending Historie entries of the new Vorgang out of the session, in the order they were added,
-    as rows to insert ("Vorgang angelegt" from `anlegen`, then ours)."""
-    eintraege = [obj for obj in db.session.new if isinstance(obj, HistorieEintrag) and obj.vorgang_id == vorgang.id]
-    eintraege.sort(key=lambda obj: inspect(obj).insert_order)
-    zeilen = []
-    for eintrag in eintraege:
-        db.session.expunge(eintrag)
-        zeilen.append({**{spalte: getattr(eintrag, spalte) for spalte in _HISTORIE_SPALTEN}, "zeitpunkt": jetzt})
-    return zeilen
-
-
-def _zeilen_schreiben_und_beanspruchen(
-    eingang_id: int, vorgang_id: int, anhaenge: list[dict], historie: list[dict]
-) -> bool:
-    """Insert the Anhang and Historie rows and mark the Eingang ``verarbeitet`` if it is still ``ausstehend``;
-    True when this transaction claimed it.
-
-    PostgreSQL: one statement (data-modifying CTEs) instead of the ORM's two inserts plus a separate UPDATE;
-    SQLite (in-process, no round trips to save): the same three statements as Core.
-    """
-    beanspruchen = {"e_id": eingang_id, "e_vorgang_id": vorgang_id, "e_jetzt": utcnow()}
-    if db.session.get_bind().dialect.name != "postgresql":
-        tabellen = ((Anhang.__table__, anhaenge), (HistorieEintrag.__table__, historie))
-        for tabelle, zeilen in tabellen:
-            if zeilen:
-                db.session.execute(insert(tabelle), zeilen)
-        return _beanspruchen_kompiliert().ausfuehren(beanspruchen).anzahl == 1
-    parameter = dict(beanspruchen)
-    for praefix, zeilen in (("a", anhaenge), ("h", historie)):
-        for nummer, zeile in enumerate(zeilen):
-            parameter.update({f"{praefix}{nummer}_{spalte}": wert for spalte, wert in zeile.items()})
-    stmt = _cte_anweisung(
-        tuple(anhaenge[0]) if anhaenge else (), len(anhaenge), tuple(historie[0]) if historie else (), len(historie)
-    )
-    return stmt.ausfuehren(parameter).wert == 1
-
-
-@functools.lru_cache(maxsize=1)
-def _beanspruchen_kompiliert() -> KompilierteAnweisung:
-    """`_beanspruchen_anweisung` on its own (SQLite), compiled once."""
-    return KompilierteAnweisung(_beanspruchen_anweisung())
-
-
-@functools.lru_cache(maxsize=1)
-def _beanspruchen_anweisung():
-    """``UPDATE eingang … WHERE id = :e_id AND zustand = 'ausstehend'``, built once (bind parameters only)."""
-    tabelle = Eingang.__table__
-    return (
-        update(tabelle)
-        .where(tabelle.c.id == bindparam("e_id", type_=tabelle.c.id.type), tabelle.c.zustand == AUSSTEHEND)
-        .values(
-            zustand=VERARBEITET,
-            vorgang_id=bindparam("e_vorgang_id", type_=tabelle.c.vorgang_id.type),
-            fehler="",
-            fehler_code="",
-            bearbeitet_am=bindparam("e_jetzt", type_=tabelle.c.bearbeitet_am.type),
-            versuche=tabelle.c.versuche + 1,
-        )
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _cte_anweisung(anhang_spalten: tuple, anhaenge: int, historie_spalten: tuple, eintraege: int):
-    """The PostgreSQL statement of :func:`_zeilen_schreiben_und_beanspruchen` for one shape (numbers of rows),
-    built and compiled once (`KompilierteAnweisung`) with bind parameters ``a<n>_<column>``, ``h<n>_<column>``,
-    ``e_…``; it returns the number of claimed Eingänge (0 or 1)."""
-    beansprucht = _beanspruchen_anweisung().returning(Eingang.__table__.c.id).cte("beansprucht")
-    ctes = []
-    for name, modell, praefix, spalten, anzahl in (
-        ("neue_anhaenge", Anhang, "a", anhang_spalten, anhaenge),
-        ("neue_historie", HistorieEintrag, "h", historie_spalten, eintraege),
-    ):
-        if not anzahl:
-            continue
-        tabelle = modell.__table__
-        # INSERT … SELECT … UNION ALL rather than a multi-row VALUES (which SQLAlchemy renders per call, so it could
-        # not be compiled once); the rows keep their order, so the Historie ids do too
-        zeilen = union_all(
-            *(
-                select(*(bindparam(f"{praefix}{n}_{s}", type_=tabelle.c[s].type).label(s) for s in spalten))
-                for n in range(anzahl)
-            )
-        )
-        einfuegen = insert(tabelle).from_select(spalten, zeilen, include_defaults=False)  # all values are given
-        ctes.append(einfuegen.returning(tabelle.c.id).cte(name))
-    return KompilierteAnweisung(select(func.count()).select_from(beansprucht).add_cte(*ctes))
 
 
 # --- routing -------------------------------------------------------------------------------------------
@@ -520,39 +390,48 @@ def routing_schluessel(antrag: Antrag) -> list[tuple[str, str]]:
     return paare
 
 
-#: Seconds a routing result is reused (config `INTAKE_ROUTING_CACHE_SEKUNDEN`; 0 = off).
+#: Seconds a routing decision is reused (config `INTAKE_ROUTING_CACHE_SEKUNDEN`; 0 = off).
 ROUTING_CACHE_SEKUNDEN = 2.0
-#: OE columns kept in the routing cache (all of them: the OE is put into the session without loading).
-_OE_SPALTEN = tuple(spalte.key for spalte in Organisationseinheit.__table__.columns)
+#: Routing decisions kept per app process (keys come from outside: bounded).
+ROUTING_CACHE_GROESSE = 1000
+_routing_lock = threading.Lock()
+
+
+def _routing_cache() -> TTLCache | None:
+    """This app's cache of routing decisions ``(keys) → (oe id, pruefen, reason)``; None when switched off."""
+    ttl = current_app.config.get("INTAKE_ROUTING_CACHE_SEKUNDEN", ROUTING_CACHE_SEKUNDEN)
+    if ttl <= 0:
+        return None
+    cache = current_app.extensions.get("intake_routing")
+    if cache is None or cache.ttl != ttl:
+        cache = current_app.extensions["intake_routing"] = TTLCache(ROUTING_CACHE_GROESSE, ttl)
+    return cache
 
 
 def oe_ermitteln(antrag: Antrag) -> tuple[Organisationseinheit, bool, str]:
     """The OE of an Antrag: routing table, then an OE whose Kennung equals the zuständige Stelle, else the
     default OE with "Zuständigkeit prüfen". Returns (oe, zustaendigkeit_pruefen, reason).
 
-    A result is reused per app for ``INTAKE_ROUTING_CACHE_SEKUNDEN`` (one query and its ORM load less per
-    delivery). Changes to routing rows or OEs made through the ORM in this process clear the cache at once
-    (:func:`_routing_cache_pruefen`); changes by another process take effect here within the cache time.
-    Failures are never cached.
+    The decision is reused per app for ``INTAKE_ROUTING_CACHE_SEKUNDEN``; changes to routing rows or OEs made
+    through the ORM in this process clear the cache at once (:func:`_routing_cache_leeren`), changes by
+    another process apply here within the cache time. Failures are never cached.
     """
     paare = routing_schluessel(antrag)
     stelle = (antrag.kopf.zustaendige_stelle or "").strip()
-    ttl = current_app.config.get("INTAKE_ROUTING_CACHE_SEKUNDEN", ROUTING_CACHE_SEKUNDEN)
-    cache = current_app.extensions.setdefault("intake_routing", {})
     schluessel = (tuple(paare), stelle)
-    jetzt = time.monotonic()
-    eintrag = cache.get(schluessel)
-    if eintrag is not None and eintrag[3] > jetzt:
-        daten, pruefen, grund, _frist = eintrag
-        oe = Organisationseinheit(**daten)
-        make_transient_to_detached(oe)
-        # load=False: into the session as the persistent row it is, without a SELECT
-        return db.session.merge(oe, load=False), pruefen, grund
+    cache = _routing_cache()
+    if cache is not None:
+        with _routing_lock:
+            treffer = cache.get(schluessel)
+        if treffer is not None:
+            oe_id, pruefen, grund = treffer
+            oe = db.session.get(Organisationseinheit, oe_id)
+            if oe is not None:
+                return oe, pruefen, grund
     oe, pruefen, grund = _oe_abfragen(paare, stelle)
-    if ttl > 0:
-        if len(cache) > 1000:  # keys come from outside: bound the memory
-            cache.clear()
-        cache[schluessel] = ({k: getattr(oe, k) for k in _OE_SPALTEN}, pruefen, grund, jetzt + ttl)
+    if cache is not None:
+        with _routing_lock:
+            cache[schluessel] = (oe.id, pruefen, grund)
     return oe, pruefen, grund
 
 
@@ -590,40 +469,21 @@ def _oe_abfragen(paare: list[tuple[str, str]], stelle: str) -> tuple[Organisatio
 
 
 @event.listens_for(Session, "after_flush")
-def _routing_cache_pruefen(session: Session, _kontext) -> None:
+def _routing_cache_leeren(session: Session, _kontext) -> None:
     """Clear the routing cache of this app when a flush wrote routing rows or OEs."""
     if not has_app_context():
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, IntakeRouting | Organisationseinheit):
-            current_app.extensions.get("intake_routing", {}).clear()
+            cache = current_app.extensions.get("intake_routing")
+            if cache is not None:
+                with _routing_lock:
+                    cache.clear()
             return
 
 
-def verfahren_ermitteln(formular_id: str, leika_ids: list[str]) -> str | None:
-    """The procedure key through the engine's routing file (None while the engine is not installed)."""
-    try:
-        from app.engine.routing import verfahren_fuer
-    except ModuleNotFoundError as fehler:
-        if fehler.name not in ("app.engine.routing", "app.engine"):
-            raise
-        return None
-    return verfahren_fuer(formular_id, leika_ids)
-
-
 def prozess_starten(vorgang: Vorgang, verfahren: str | None):
-    """Start the procedure for the Vorgang in the current transaction (``app.engine.runner.start``).
-
-    Until the engine slice provides its runner, the Vorgang is created without a process instance and a
-    warning is logged.
-    """
-    try:
-        from app.engine import runner
-    except ImportError as fehler:
-        if getattr(fehler, "name", None) not in ("app.engine.runner", "app.engine", None):
-            raise
-        log.warning("app.engine.runner fehlt: Vorgang %s ohne Prozessinstanz angelegt", vorgang.nummer)
-        return None
+    """Start the procedure for the Vorgang in the current transaction; an undeployed one is a routing failure."""
     try:
         return runner.start(vorgang, verfahren)
     except runner.KeinVerfahren as fehler:
@@ -635,13 +495,16 @@ def prozess_starten(vorgang: Vorgang, verfahren: str | None):
 
 def erneut_verarbeiten(eingang_id: int) -> VorgangInfo | None:
     """Administrator action: put a ``fehlerhaft`` Eingang back to ``ausstehend`` and process it again."""
-    db.session.execute(
-        update(Eingang)
-        .where(Eingang.id == eingang_id, Eingang.zustand == FEHLERHAFT)
-        .values(zustand=AUSSTEHEND)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != FEHLERHAFT:
+        db.session.rollback()
+        return None
+    eingang.zustand = AUSSTEHEND
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return None
     return verarbeiten(eingang_id)
 
 
