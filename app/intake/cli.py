@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.auth.service import oe_finden
 from app.extensions import db
+from app.intake.annahme import Abgelehnt, annehmen
 from app.intake.models import ARTEN, ROUTING_ARTEN, FormSolutionsMandant, IntakeQuelle, IntakeRouting
 from app.intake.zugang import QuellenFehler, neues_geheimnis, quelle_anlegen
 
@@ -122,24 +123,23 @@ def _content_type_raten(art: str, inhalt: bytes) -> str:
 @with_appcontext
 def replay(datei: Path, quelle_name: str, content_type: str | None) -> None:
     """Feed a saved payload through the intake service as if the source had delivered it."""
-    from app.intake import service
 
     quelle = db.session.scalars(select(IntakeQuelle).where(IntakeQuelle.name == quelle_name)).first()
     if quelle is None:
         raise click.ClickException(f"Keine Quelle {quelle_name!r}.")
     inhalt = datei.read_bytes()
     try:
-        ergebnis = service.annehmen(
+        annahme = annehmen(
             quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt), {"replay": str(datei)}
         )
-    except service.Abgelehnt as abgelehnt:
+    except Abgelehnt as abgelehnt:
         raise click.ClickException(f"Abgelehnt, nichts gespeichert: {abgelehnt.fehler}") from None
-    if ergebnis.vorgang is not None:
-        wie = "angelegt" if ergebnis.neu else "bereits vorhanden"
-        click.echo(f"Eingang {ergebnis.eingang_id}: Vorgang {ergebnis.vorgang.nummer} {wie}.")
+    if annahme.vorgang is not None:
+        wie = "angelegt" if annahme.neu else "bereits vorhanden"
+        click.echo(f"Eingang {annahme.eingang_id}: Vorgang {annahme.vorgang.nummer} {wie}.")
     else:
         raise click.ClickException(
-            f"Eingang {ergebnis.eingang_id} {ergebnis.zustand}: {ergebnis.fehler or 'noch in Verarbeitung'}"
+            f"Eingang {annahme.eingang_id} {annahme.zustand}: {annahme.fehler or 'noch in Verarbeitung'}"
         )
 
 

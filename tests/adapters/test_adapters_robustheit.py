@@ -11,9 +11,10 @@ import pytest
 
 from adapters import AdapterFehler
 from adapters.fitconnect import parse_fitconnect
-from adapters.formsolutions import parse_submission, parse_submission_liste, submission_bauen
+from adapters.formsolutions import parse_submission, parse_submission_liste
 from adapters.intelliform import DepositAnhang, deposit_bauen, parse_deposit
 from adapters.ozgcloud import ozgcloud_json_bauen, parse_ozgcloud
+from tests.adapters.formsolutions_bauen import submission_bauen
 
 UPLOAD_ID = "assistants.6F3D04ED1E403C3A4DF97D6CEE2FC740D22C45D3"
 STOERUNGEN = [b'"', b"{", b"}", b"[", b"]", b"<", b">", b"&", b"null", b"1", b"true", b"\x00", b"\xff", b"=", b"/"]

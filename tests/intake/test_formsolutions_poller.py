@@ -9,14 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from adapters.formsolutions import metadaten, submission_bauen
-from app import scheduler
 from app.extensions import db
+from app.intake.formsolutions import abrufen
 from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeRouting
 from app.intake.simulation import pdf
 from app.intake.zugang import quelle_anlegen
 from app.timeutil import utcnow
 from app.vorgaenge.models import Anhang, Vorgang
+from tests.adapters.formsolutions_bauen import metadaten, submission_bauen
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
 MANDANT, API_KEY, FORMULAR = "22222222", "geheimer-api-key", "AS_940000"
@@ -138,7 +138,7 @@ def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one
     mandant_id = _mandant_anlegen(intake, formserver).id
 
     jetzt = utcnow()
-    assert scheduler.tick(jetzt, nur=["intake-formsolutions"]) == {"intake-formsolutions": 1}
+    assert abrufen(jetzt) == 1
 
     vorgang = db.session.scalars(select(Vorgang)).one()
     assert vorgang.oe_id == intake.ordnungsamt.id and not vorgang.zustaendigkeit_pruefen
@@ -156,9 +156,9 @@ def test_poller_imports_new_submissions_reports_them_read_and_keeps_a_broken_one
 
     # not due yet: nothing happens; due again: the broken one is not fetched again, nothing doubles
     anfragen_vorher = len(formserver.anfragen)
-    assert scheduler.tick(jetzt + timedelta(seconds=10), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    assert abrufen(jetzt + timedelta(seconds=10)) == 0
     assert len(formserver.anfragen) == anfragen_vorher
-    assert scheduler.tick(jetzt + timedelta(seconds=61), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    assert abrufen(jetzt + timedelta(seconds=61)) == 0
     assert ("GET", f"{PFAD}/{kaputt['transID']}") in formserver.anfragen
     assert formserver.anfragen.count(("GET", f"{PFAD}/{kaputt['transID']}")) == 1
     assert (anzahl_eingaenge(), anzahl_vorgaenge()) == (2, 1)
@@ -168,7 +168,7 @@ def test_poller_records_a_rejected_api_key_on_the_mandant(app, intake, formserve
     """A wrong API key: nothing imported, the reason is shown on the Mandant (admin page)."""
     formserver.submissions = {"x": submission_bauen(f"{FORMULAR}-x", formular_xml=FORMULAR_XML)}
     mandant_id = _mandant_anlegen(intake, formserver, api_key="falsch").id
-    assert scheduler.tick(utcnow(), nur=["intake-formsolutions"]) == {"intake-formsolutions": 0}
+    assert abrufen(utcnow()) == 0
     mandant = db.session.get(FormSolutionsMandant, mandant_id, populate_existing=True)
     assert "401" in mandant.letzter_fehler
     assert anzahl_eingaenge() == 0

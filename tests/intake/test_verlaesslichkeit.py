@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app import scheduler
 from app.extensions import db
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeRouting
 from app.intake.simulation import intelliform_lieferung, ozg_lieferung
+from app.intake.verarbeitung import ausstehende_verarbeiten
 from app.timeutil import utcnow
 from app.vorgaenge.models import Vorgang
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
@@ -79,14 +79,14 @@ def test_pending_eingang_after_a_crash_is_processed_by_the_scheduler_tick(app, c
     body, typ = ozg_lieferung(random.Random(13), transaktions_id="tx-absturz", anhang_bytes=3000)
     eingang_id = _ausstehend_speichern(body, typ, "tx-absturz")
 
-    assert scheduler.tick(utcnow(), nur=["intake-ausstehend"]) == {"intake-ausstehend": 0}
+    assert ausstehende_verarbeiten(utcnow()) == 0
     app.config["INTAKE_DUPLIKAT_WARTEN_SEKUNDEN"] = 0
     waehrenddessen = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
     assert waehrenddessen.status_code == 202
     assert anzahl_vorgaenge() == 0
 
     spaeter = utcnow() + timedelta(seconds=app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"] + 1)
-    assert scheduler.tick(spaeter, nur=["intake-ausstehend"]) == {"intake-ausstehend": 1}
+    assert ausstehende_verarbeiten(spaeter) == 1
     eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
     assert eingang.zustand == VERARBEITET and eingang.vorgang_id
     vorgang = db.session.get(Vorgang, eingang.vorgang_id)
@@ -94,7 +94,7 @@ def test_pending_eingang_after_a_crash_is_processed_by_the_scheduler_tick(app, c
 
     danach = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
     assert danach.status_code == 200 and danach.get_json()["vorgang"]["vorgangNummer"] == vorgang.nummer
-    assert scheduler.tick(spaeter, nur=["intake-ausstehend"]) == {"intake-ausstehend": 0}
+    assert ausstehende_verarbeiten(spaeter) == 0
     assert anzahl_vorgaenge() == 1
 
 
