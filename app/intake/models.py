@@ -36,7 +36,6 @@ class Eingang(db.Model):
     fehler: Mapped[str] = mapped_column(Text, default="")
     versuche: Mapped[int] = mapped_column(default=0)
     vorgang_id: Mapped[int | None] = mapped_column(ForeignKey("vorgang.id", ondelete="SET NULL"))
-    # --- added by the intake slice (migration 0002_intake) ---------------------------------------------
     #: Adapter kind that parses this Eingang (ozgcloud | intelliform | formsolutions); kept so a re-process
     #: works even after the source was renamed or deleted.
     art: Mapped[str] = mapped_column(String(20), default="", server_default="")
