@@ -4,11 +4,10 @@ import base64
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
+import httpx
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -17,7 +16,9 @@ from app.auth.service import oe_finden
 from app.extensions import db
 from app.intake.annahme import Abgelehnt, annehmen
 from app.intake.models import ARTEN, ROUTING_ARTEN, FormSolutionsMandant, IntakeQuelle, IntakeRouting
+from app.intake.simulation import intelliform_lieferung, ozg_lieferung
 from app.intake.zugang import QuellenFehler, neues_geheimnis, quelle_anlegen
+from app.organisation.models import Organisationseinheit
 
 
 @click.group("intake")
@@ -167,9 +168,6 @@ def _simulationsquelle(name: str, art: str, basic: bool) -> tuple[str, str]:
 def simulate(count: int, url: str | None, stelle: str | None, seed: int | None, anhang_kb: int) -> None:
     """Deliver realistic applications of the shipped forms through the real HTTP endpoints (half OZG-Cloud
     multipart, half intelliForm SOAP), as sources ``simulation-ozg`` and ``simulation-if``."""
-    from app.intake.simulation import intelliform_lieferung, ozg_lieferung
-    from app.organisation.models import Organisationseinheit
-
     if stelle is None:
         erste = db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.id)).first()
         stelle = erste.kennung if erste else None
@@ -207,9 +205,5 @@ def _senden(client, url, pfad, body, typ, auth) -> tuple[int, str]:
     if client is not None:
         antwort = client.post(pfad, data=body, headers=kopf)
         return antwort.status_code, antwort.get_data(as_text=True)
-    anfrage = urllib.request.Request(url.rstrip("/") + pfad, data=body, headers=kopf, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(anfrage, timeout=60) as antwort:  # noqa: S310 (operator-given URL)
-            return antwort.status, antwort.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as fehler:
-        return fehler.code, fehler.read().decode("utf-8", "replace")
+    antwort = httpx.post(url.rstrip("/") + pfad, content=body, headers=kopf, timeout=60)
+    return antwort.status_code, antwort.text
