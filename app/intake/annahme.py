@@ -123,11 +123,12 @@ def annehmen(
     )
     db.session.add(eingang)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return _wiederholung(quelle.name, transaktions_id)
-    eingang_id = eingang.id
+    eingang_id = eingang.id  # read before the commit expires the object
+    db.session.commit()
     if fehler:
         log.info("Eingang %s (%s) fehlerhaft: %s", eingang_id, quelle.name, fehler)
         return Annahme(
