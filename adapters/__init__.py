@@ -8,7 +8,7 @@ Entry points (details in ``docs/adapters.md``):
 
 - :func:`adapters.intelliform.parse_deposit` — intelliForm SOAP 1.1 ``deposit`` envelope
 - :func:`adapters.ozgcloud.parse_ozgcloud` — OZG-Cloud intake contract (multipart parts)
-- :func:`adapters.formsolutions.parse_submission` and :class:`adapters.formsolutions.FormSolutionsClient`
+- :func:`adapters.formsolutions.parse_submission` (its HTTP client: :mod:`adapters.formsolutions_client`)
 - :func:`adapters.fitconnect.parse_fitconnect` — decrypted FIT-Connect submission
 """
 
@@ -22,7 +22,7 @@ from adapters.antrag import (
     Kopf,
 )
 from adapters.fitconnect import parse_fitconnect
-from adapters.formsolutions import FormSolutionsClient, FormSolutionsOptionen, parse_submission
+from adapters.formsolutions import FormSolutionsOptionen, parse_submission
 from adapters.intelliform import parse_deposit
 from adapters.ozgcloud import parse_ozgcloud
 
@@ -33,7 +33,6 @@ __all__ = [
     "Antrag",
     "Antragsteller",
     "Feld",
-    "FormSolutionsClient",
     "FormSolutionsOptionen",
     "Kopf",
     "parse_deposit",

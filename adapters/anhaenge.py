@@ -302,4 +302,5 @@ def anhang_erstellen(
         inhalt=inhalt,
         ist_gefaehrlich=ist_gefaehrlich(name, deklariert, erkannt, inhalt),
         verweis_id=verweis_id,
+        mime_passt=mime_kompatibel(deklariert, erkannt),
     )

@@ -206,7 +206,8 @@ class Anhang:
     """One delivered file. Build it with :func:`adapters.anhaenge.anhang_erstellen`, which sanitizes the file
     name, sniffs the MIME type and flags dangerous content.
 
-    ``verweis_id`` is the id under which the source references the file (intelliForm attachment id, …).
+    ``verweis_id`` is the id under which the source references the file (intelliForm attachment id, …);
+    ``mime_passt`` is False when the declared MIME type contradicts the sniffed one.
     """
 
     dateiname: str
@@ -215,6 +216,7 @@ class Anhang:
     inhalt: bytes = field(repr=False)
     ist_gefaehrlich: bool = False
     verweis_id: str | None = None
+    mime_passt: bool = True
 
     @property
     def groesse(self) -> int:
@@ -225,13 +227,6 @@ class Anhang:
     def sha256(self) -> str:
         """Hex SHA-256 of the content."""
         return hashlib.sha256(self.inhalt).hexdigest()
-
-    @property
-    def mime_passt(self) -> bool:
-        """False when the declared MIME type contradicts the sniffed one (see ``adapters.anhaenge``)."""
-        from adapters.anhaenge import mime_kompatibel
-
-        return mime_kompatibel(self.mime_deklariert, self.mime_erkannt)
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata as a JSON-safe dict (without the content; the content is stored as a file)."""

@@ -1,37 +1,22 @@
-"""Form-Solutions (MACH formsolutions) Submission-API: parser and a small stdlib HTTP client.
+"""Form-Solutions (MACH formsolutions) Submission-API: list and detail responses → Antrag (pure, no I/O).
 
-Form-Solutions does not push; the receiving side polls ``<server>/submission/api/v2/``:
-``GET submission/<Mandant>/<Formularnummer>?status=NEW`` lists submissions (metadata only),
-``GET submission/<Mandant>/<Formularnummer>/<transID>`` fetches one with ``pdf``, ``xml`` and ``attachments``
-filled, and a processing status is reported back. Authentication is preemptive HTTP Basic
-(Mandantennummer / API key). See ``docs/adapters.md`` (Form-Solutions Submission-API).
-
-What the vendor documentation leaves open (content encoding, the status write-back request, the time-filter
-header format, pagination, the XML shape) is tolerated and configurable in :class:`FormSolutionsOptionen`.
-
-Typical use from the poller (one client per Mandant)::
-
-    client = FormSolutionsClient(base_url, mandant, api_key, optionen)
-    for eintrag in client.list_new(formularnummer):
-        roh = client.fetch(formularnummer, eintrag.trans_id)      # store raw as Eingang first
-        antrag = parse_submission(roh, mandant=mandant, formularnummer=formularnummer, optionen=optionen)
-        …                                                          # create the Vorgang
-        client.report_status(formularnummer, eintrag.trans_id)     # status_nach_import, default READ
+Form-Solutions does not push; the receiving side polls ``<server>/submission/api/v2/`` with the client in
+:mod:`adapters.formsolutions_client`. See ``docs/adapters.md``
+(Form-Solutions Submission-API). What the vendor
+documentation leaves open (content encoding, the status write-back request, the time-filter header format,
+pagination, the XML shape) is tolerated and configurable in :class:`FormSolutionsOptionen`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import dataclasses
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Any, Literal
 
 from adapters.anhaenge import anhang_erstellen, base64_dekodieren
@@ -87,6 +72,17 @@ class FormSolutionsOptionen:
     max_antwort_bytes: int = 512 * 1024 * 1024
     unsicheres_http_erlauben: bool = False
 
+    @classmethod
+    def aus_json(
+        cls, werte: Mapping[str, Any] | None, antragsteller_muster: Mapping[str, Any] | None = None
+    ) -> FormSolutionsOptionen:
+        """Options from their stored JSON form (unknown keys ignored, lists become tuples)."""
+        namen = {f.name for f in dataclasses.fields(cls)}
+        daten = {k: tuple(v) if isinstance(v, list) else v for k, v in (werte or {}).items() if k in namen}
+        if antragsteller_muster and "antragsteller_muster" not in daten:
+            daten["antragsteller_muster"] = antragsteller_muster
+        return cls(**daten)
+
 
 @dataclass
 class SubmissionEintrag:
@@ -97,23 +93,6 @@ class SubmissionEintrag:
     status: str | None
     eingereicht_am: datetime | None
     roh: dict[str, Any] = field(repr=False, default_factory=dict)
-
-
-class FormSolutionsFehler(AdapterFehler):
-    """An HTTP or network failure talking to the form server.
-
-    ``status`` is the HTTP status (None for network errors); ``voruebergehend`` says whether retrying later
-    makes sense (timeouts, connection errors, 429, 5xx) or the configuration must be fixed (401, 403, 404 …).
-    """
-
-    def __init__(self, message: str, code: str, *, status: int | None = None, voruebergehend: bool = False) -> None:
-        """Store the remote status and whether the failure is transient."""
-        super().__init__(message, code, http_status=502)
-        self.status = status
-        self.voruebergehend = voruebergehend
-
-
-# --- parsing ----------------------------------------------------------------------------------------------
 
 
 def _als_objekt(daten: bytes | str | Mapping[str, Any], was: str) -> Any:
@@ -407,228 +386,11 @@ def parse_submission(
     return Antrag(kopf=kopf, antragsteller=antragsteller, formulardaten=felder, anhaenge=anhaenge)
 
 
-def submission_bauen(
-    trans_id: str,
-    *,
-    identifier: str | None = None,
-    formular_xml: bytes | None = None,
-    pdf: bytes | None = None,
-    anhaenge: Iterable[tuple[str, str, bytes]] = (),
-    secure_data: Mapping[str, str] | None = None,
-    status: str = "NEW",
-    eingereicht_am: datetime | None = None,
-    **weitere: Any,
-) -> dict[str, Any]:
-    """A detail-view submission object as the documented API delivers it (tests, stand-in server,
-    simulation): contents base64, attachments as ``{name, mimeType, content}``, date in epoch ms."""
-    zeit = eingereicht_am or datetime.now(UTC)
-
-    def b64(inhalt: bytes | None) -> str | None:
-        """Base64 text, or None for absent content."""
-        return None if inhalt is None else base64.b64encode(inhalt).decode("ascii")
-
-    objekt: dict[str, Any] = {
-        "transID": trans_id,
-        "identifier": identifier or trans_id.rsplit("-", 1)[0],
-        "status": status,
-        "options": {"submissionType": "REGULAR", "paymentType": "NONE", "npa": False},
-        "payload": None,
-        "submissionDate": int(zeit.timestamp() * 1000),
-        "pdf": b64(pdf),
-        "xml": b64(formular_xml),
-        "attachments": [{"name": n, "mimeType": m, "content": b64(c)} for n, m, c in anhaenge] or None,
-    }
-    if secure_data is not None:
-        objekt["secureData"] = dict(secure_data)
-    objekt.update(weitere)
-    return objekt
-
-
-def metadaten(submission: Mapping[str, Any]) -> dict[str, Any]:
-    """The list-view form of a submission: ``pdf``, ``xml``, ``attachments`` null."""
-    return {**submission, "pdf": None, "xml": None, "attachments": None}
-
-
-# --- HTTP client ------------------------------------------------------------------------------------------
-
-
-class _KeineWeiterleitung(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: urllib would forward the Basic credentials to wherever the redirect points."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        """Raise instead of following."""
-        raise FormSolutionsFehler(
-            f"Form-Server leitet um ({code} nach {newurl}); Weiterleitungen werden nicht verfolgt, "
-            "bitte base_url prüfen",
-            "formsolutions_umleitung",
-            status=code,
-        )
-
-
-class FormSolutionsClient:
-    """Stdlib HTTP client for one Mandant of a Form-Solutions server (thread-safe, no state but config).
-
-    ``base_url`` is the server root (``https://formserver.example``); ``optionen.api_pfad`` is appended.
-    Every request sends preemptive Basic auth (Mandant / API key), ``Accept: application/json`` and times out
-    after ``timeout`` seconds. Failures raise :class:`FormSolutionsFehler` (an AdapterFehler) with
-    ``status`` and ``voruebergehend``.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        mandant: str,
-        api_key: str,
-        optionen: FormSolutionsOptionen | None = None,
-        timeout: float = 30.0,
-    ) -> None:
-        """Validate the URL (https; http only for localhost unless allowed) and prepare the auth header."""
-        self.optionen = optionen or FormSolutionsOptionen()
-        teile = urllib.parse.urlsplit(base_url)
-        lokal = teile.hostname in ("localhost", "127.0.0.1", "::1")
-        if teile.scheme not in ("https", "http") or not teile.hostname:
-            raise ValueError(f"base_url muss eine http(s)-URL sein: {base_url!r}")
-        if teile.scheme == "http" and not (lokal or self.optionen.unsicheres_http_erlauben):
-            raise ValueError(f"base_url ohne TLS ist nur für localhost erlaubt: {base_url!r}")
-        if not mandant or not api_key:
-            raise ValueError("Mandant und API-Key sind Pflicht")
-        self.base_url = base_url.rstrip("/") + "/" + self.optionen.api_pfad.strip("/") + "/"
-        self.mandant = mandant
-        self.timeout = timeout
-        token = base64.b64encode(f"{mandant}:{api_key}".encode()).decode("ascii")
-        self._auth = f"Basic {token}"
-        self._opener = urllib.request.build_opener(_KeineWeiterleitung())
-
-    def _url(self, *teile: str, query: list[tuple[str, str]] | None = None) -> str:
-        """Absolute URL of path segments (each percent-encoded) plus query."""
-        pfad = "/".join(urllib.parse.quote(t, safe="") for t in teile)
-        return self.base_url + pfad + (f"?{urllib.parse.urlencode(query)}" if query else "")
-
-    def _anfrage(
-        self, methode: str, url: str, *, kopfzeilen: Mapping[str, str] | None = None, body: bytes | None = None
-    ) -> bytes:
-        """Send one request and return the body; raise FormSolutionsFehler on any failure."""
-        anfrage = urllib.request.Request(url, data=body, method=methode)  # noqa: S310 (scheme checked in __init__)
-        anfrage.add_header("Authorization", self._auth)
-        anfrage.add_header("Accept", "application/json")
-        if body is not None:
-            anfrage.add_header("Content-Type", "application/json")
-        for name, wert in (kopfzeilen or {}).items():
-            anfrage.add_header(name, wert)
-        try:
-            with self._opener.open(anfrage, timeout=self.timeout) as antwort:
-                daten = antwort.read(self.optionen.max_antwort_bytes + 1)
-        except urllib.error.HTTPError as fehler:
-            text = fehler.read(2000).decode("utf-8", "replace").strip()
-            raise _http_fehler(methode, url, fehler.code, text) from fehler
-        except FormSolutionsFehler:
-            raise
-        except (urllib.error.URLError, TimeoutError, OSError) as fehler:
-            grund = getattr(fehler, "reason", fehler)
-            raise FormSolutionsFehler(
-                f"Form-Server nicht erreichbar ({methode} {url}): {grund}",
-                "formsolutions_verbindung",
-                voruebergehend=True,
-            ) from fehler
-        if len(daten) > self.optionen.max_antwort_bytes:
-            raise FormSolutionsFehler(
-                f"Antwort des Form-Servers größer als {self.optionen.max_antwort_bytes} Bytes ({url})",
-                "formsolutions_antwort_zu_gross",
-            )
-        return daten
-
-    def list_new(
-        self, formularnummer: str, *, seit: datetime | None = None, status: Iterable[str] = ("NEW",)
-    ) -> list[SubmissionEintrag]:
-        """``GET submission/<Mandant>/<Formularnummer>?status=NEW`` → entries (metadata only).
-
-        ``seit`` restricts by submission time through ``optionen.zeitfilter_header``.
-        """
-        werte = [s.upper() for s in status]
-        if self.optionen.status_filter_stil == "komma":
-            query = [("status", ",".join(werte))]
-        else:
-            query = [("status", s) for s in werte]
-        kopfzeilen = {self.optionen.zeitfilter_header: self._zeit_format(seit)} if seit else None
-        roh = self._anfrage(
-            "GET", self._url("submission", self.mandant, formularnummer, query=query), kopfzeilen=kopfzeilen
-        )
-        return parse_submission_liste(roh, self.optionen)
-
-    def fetch(self, formularnummer: str, trans_id: str) -> bytes:
-        """``GET submission/<Mandant>/<Formularnummer>/<transID>`` → the raw detail JSON (store it as the
-        Eingang first, then :func:`parse_submission` it)."""
-        return self._anfrage("GET", self._url("submission", self.mandant, formularnummer, trans_id))
-
-    def fetch_antrag(self, formularnummer: str, trans_id: str) -> tuple[bytes, Antrag]:
-        """:meth:`fetch` plus :func:`parse_submission` with this client's Mandant and options."""
-        roh = self.fetch(formularnummer, trans_id)
-        return roh, parse_submission(roh, mandant=self.mandant, formularnummer=formularnummer, optionen=self.optionen)
-
-    def report_status(self, formularnummer: str, trans_id: str, status: str | None = None) -> None:
-        """Report a processing status (default ``optionen.status_nach_import``) as configured in the options."""
-        status = (status or self.optionen.status_nach_import).upper()
-        if status not in STATUS_WERTE:
-            raise ValueError(f"Unbekannter Status {status!r}; erlaubt: {', '.join(STATUS_WERTE)}")
-        platzhalter = {
-            "mandant": self.mandant,
-            "formularnummer": formularnummer,
-            "trans_id": trans_id,
-            "status": status,
-        }
-        pfad = "/".join(
-            urllib.parse.quote(teil.format(**platzhalter), safe="")
-            for teil in self.optionen.status_pfad.strip("/").split("/")
-        )
-        url = self.base_url + pfad
-        body = None
-        if self.optionen.status_uebergabe == "json":
-            body = json.dumps({self.optionen.status_feld: status}).encode()
-        elif self.optionen.status_uebergabe == "query":
-            url += "?" + urllib.parse.urlencode({self.optionen.status_feld: status})
-        self._anfrage(self.optionen.status_methode.upper(), url, body=body)
-
-    def _zeit_format(self, zeit: datetime) -> str:
-        """Format the time-filter header value as configured."""
-        zeit = zeit if zeit.tzinfo else zeit.replace(tzinfo=UTC)
-        if self.optionen.zeitfilter_format == "iso":
-            return zeit.isoformat()
-        if self.optionen.zeitfilter_format == "epoch_ms":
-            return str(int(zeit.timestamp() * 1000))
-        return format_datetime(zeit.astimezone(UTC), usegmt=True)
-
-
-def _http_fehler(methode: str, url: str, status: int, text: str) -> FormSolutionsFehler:
-    """FormSolutionsFehler for an HTTP error status, classified (auth, not found, transient)."""
-    auszug = f": {text[:300]}" if text else ""
-    if status in (401, 403):
-        return FormSolutionsFehler(
-            f"Form-Server lehnt die Anmeldung ab ({status}, {methode} {url}); Mandant/API-Key prüfen{auszug}",
-            "formsolutions_auth",
-            status=status,
-        )
-    if status == 404:
-        return FormSolutionsFehler(
-            f"Form-Server kennt die Adresse nicht (404, {methode} {url}){auszug}",
-            "formsolutions_nicht_gefunden",
-            status=status,
-        )
-    return FormSolutionsFehler(
-        f"Form-Server antwortet mit HTTP {status} ({methode} {url}){auszug}",
-        "formsolutions_http",
-        status=status,
-        voruebergehend=status == 429 or status >= 500,
-    )
-
-
 __all__ = [
-    "FormSolutionsClient",
-    "FormSolutionsFehler",
+    "STATUS_WERTE",
     "FormSolutionsOptionen",
     "SubmissionEintrag",
-    "metadaten",
     "parse_submission",
     "parse_submission_liste",
-    "submission_bauen",
     "zeitpunkt_lesen",
 ]

@@ -30,7 +30,7 @@ from flask.cli import with_appcontext
 from app.engine.timers import timer_tick
 from app.extensions import db
 from app.intake.formsolutions import abrufen
-from app.intake.service import ausstehende_verarbeiten
+from app.intake.verarbeitung import ausstehende_verarbeiten
 from app.timeutil import utcnow
 from app.wiedervorlagen.erinnerung import digest_erstellen, faellige_erinnern
 from app.wiedervorlagen.versand import mails_senden

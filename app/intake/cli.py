@@ -4,19 +4,21 @@ import base64
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
+import httpx
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.auth.service import oe_finden
 from app.extensions import db
+from app.intake.annahme import Abgelehnt, annehmen
 from app.intake.models import ARTEN, ROUTING_ARTEN, FormSolutionsMandant, IntakeQuelle, IntakeRouting
+from app.intake.simulation import intelliform_lieferung, ozg_lieferung
 from app.intake.zugang import QuellenFehler, neues_geheimnis, quelle_anlegen
+from app.organisation.models import Organisationseinheit
 
 
 @click.group("intake")
@@ -122,24 +124,23 @@ def _content_type_raten(art: str, inhalt: bytes) -> str:
 @with_appcontext
 def replay(datei: Path, quelle_name: str, content_type: str | None) -> None:
     """Feed a saved payload through the intake service as if the source had delivered it."""
-    from app.intake import service
 
     quelle = db.session.scalars(select(IntakeQuelle).where(IntakeQuelle.name == quelle_name)).first()
     if quelle is None:
         raise click.ClickException(f"Keine Quelle {quelle_name!r}.")
     inhalt = datei.read_bytes()
     try:
-        ergebnis = service.annehmen(
+        annahme = annehmen(
             quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt), {"replay": str(datei)}
         )
-    except service.Abgelehnt as abgelehnt:
+    except Abgelehnt as abgelehnt:
         raise click.ClickException(f"Abgelehnt, nichts gespeichert: {abgelehnt.fehler}") from None
-    if ergebnis.vorgang is not None:
-        wie = "angelegt" if ergebnis.neu else "bereits vorhanden"
-        click.echo(f"Eingang {ergebnis.eingang_id}: Vorgang {ergebnis.vorgang.nummer} {wie}.")
+    if annahme.vorgang is not None:
+        wie = "angelegt" if annahme.neu else "bereits vorhanden"
+        click.echo(f"Eingang {annahme.eingang_id}: Vorgang {annahme.vorgang.nummer} {wie}.")
     else:
         raise click.ClickException(
-            f"Eingang {ergebnis.eingang_id} {ergebnis.zustand}: {ergebnis.fehler or 'noch in Verarbeitung'}"
+            f"Eingang {annahme.eingang_id} {annahme.zustand}: {annahme.fehler or 'noch in Verarbeitung'}"
         )
 
 
@@ -167,9 +168,6 @@ def _simulationsquelle(name: str, art: str, basic: bool) -> tuple[str, str]:
 def simulate(count: int, url: str | None, stelle: str | None, seed: int | None, anhang_kb: int) -> None:
     """Deliver realistic applications of the shipped forms through the real HTTP endpoints (half OZG-Cloud
     multipart, half intelliForm SOAP), as sources ``simulation-ozg`` and ``simulation-if``."""
-    from app.intake.simulation import intelliform_lieferung, ozg_lieferung
-    from app.organisation.models import Organisationseinheit
-
     if stelle is None:
         erste = db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.id)).first()
         stelle = erste.kennung if erste else None
@@ -207,9 +205,5 @@ def _senden(client, url, pfad, body, typ, auth) -> tuple[int, str]:
     if client is not None:
         antwort = client.post(pfad, data=body, headers=kopf)
         return antwort.status_code, antwort.get_data(as_text=True)
-    anfrage = urllib.request.Request(url.rstrip("/") + pfad, data=body, headers=kopf, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(anfrage, timeout=60) as antwort:  # noqa: S310 (operator-given URL)
-            return antwort.status, antwort.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as fehler:
-        return fehler.code, fehler.read().decode("utf-8", "replace")
+    antwort = httpx.post(url.rstrip("/") + pfad, content=body, headers=kopf, timeout=60)
+    return antwort.status_code, antwort.text

@@ -8,45 +8,20 @@ processes never poll one Mandant at the same time. HTTP work happens outside any
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
-from adapters import AdapterFehler, Antrag
-from adapters.formsolutions import FormSolutionsClient, FormSolutionsOptionen, parse_submission
+from adapters import AdapterFehler
+from adapters.formsolutions import FormSolutionsOptionen
+from adapters.formsolutions_client import FormSolutionsClient
 from app.extensions import db
-from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant
+from app.intake.annahme import Abgelehnt, annehmen
+from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeQuelle
 
 log = logging.getLogger(__name__)
-
-_OPTIONEN_FELDER = {f.name: f for f in dataclasses.fields(FormSolutionsOptionen)}
-
-
-def optionen_aus(werte: Mapping | None, antragsteller_muster: Mapping | None = None) -> FormSolutionsOptionen:
-    """FormSolutionsOptionen from the stored JSON options (unknown keys ignored, lists become tuples)."""
-    daten = {}
-    for schluessel, wert in (werte or {}).items():
-        if schluessel in _OPTIONEN_FELDER:
-            daten[schluessel] = tuple(wert) if isinstance(wert, list) else wert
-    if antragsteller_muster and "antragsteller_muster" not in daten:
-        daten["antragsteller_muster"] = antragsteller_muster
-    return FormSolutionsOptionen(**daten)
-
-
-def submission_parsen(
-    inhalt: bytes, metadaten: Mapping, *, max_anhang_bytes: int, antragsteller_muster: Mapping | None = None
-) -> Antrag:
-    """Parse a stored submission with the Mandant, form number and options recorded at fetch time."""
-    return parse_submission(
-        inhalt,
-        mandant=metadaten.get("mandant"),
-        formularnummer=metadaten.get("formularnummer"),
-        optionen=optionen_aus(metadaten.get("optionen"), antragsteller_muster),
-        max_anhang_bytes=max_anhang_bytes,
-    )
 
 
 def _beanspruchen(jetzt: datetime) -> list[int]:
@@ -87,32 +62,27 @@ def abrufen(jetzt: datetime) -> int:
 def mandant_abrufen(mandant_id: int, jetzt: datetime) -> int:
     """One round for one Mandant: list NEW per form number, import, report back. Errors are recorded on the
     Mandant (``letzter_fehler``) and logged; one failing form number does not stop the others."""
-    from flask import current_app
-
-    from app.intake import service
-
     mandant = db.session.get(FormSolutionsMandant, mandant_id, populate_existing=True)
     quelle = mandant.quelle
     if not quelle.aktiv:
         return 0
     muster = current_app.config.get("INTAKE_ANTRAGSTELLER_MUSTER")
-    optionen = optionen_aus(mandant.optionen, muster)
-    client = FormSolutionsClient(
-        mandant.base_url, mandant.mandant, mandant.api_key, optionen, timeout=float(mandant.optionen.get("timeout", 30))
-    )
+    optionen = FormSolutionsOptionen.aus_json(mandant.optionen, muster)
+    timeout = float(mandant.optionen.get("timeout", 30))
     fehler: list[str] = []
     importiert = 0
-    for nummer in mandant.formularnummern:
-        try:
-            eintraege = client.list_new(nummer)
-        except AdapterFehler as af:
-            fehler.append(f"{nummer}: {af.message}")
-            continue
-        for eintrag in eintraege:
+    with FormSolutionsClient(mandant.base_url, mandant.mandant, mandant.api_key, optionen, timeout) as client:
+        for nummer in mandant.formularnummern:
             try:
-                importiert += _eintrag_importieren(client, service, quelle, mandant, nummer, eintrag.trans_id)
+                eintraege = client.list_new(nummer)
             except AdapterFehler as af:
-                fehler.append(f"{nummer}/{eintrag.trans_id}: {af.message}")
+                fehler.append(f"{nummer}: {af.message}")
+                continue
+            for eintrag in eintraege:
+                try:
+                    importiert += _eintrag_importieren(client, quelle, mandant, nummer, eintrag.trans_id)
+                except AdapterFehler as af:
+                    fehler.append(f"{nummer}/{eintrag.trans_id}: {af.message}")
     mandant = db.session.get(FormSolutionsMandant, mandant_id, populate_existing=True)
     mandant.letzter_abruf = jetzt
     mandant.letzter_fehler = "\n".join(fehler)[:5000]
@@ -122,7 +92,9 @@ def mandant_abrufen(mandant_id: int, jetzt: datetime) -> int:
     return importiert
 
 
-def _eintrag_importieren(client, service, quelle, mandant, nummer: str, trans_id: str) -> int:
+def _eintrag_importieren(
+    client: FormSolutionsClient, quelle: IntakeQuelle, mandant: FormSolutionsMandant, nummer: str, trans_id: str
+) -> int:
     """Fetch one submission (unless already imported), import it, report the status; 1 if newly imported."""
     vorhanden = db.session.scalars(
         select(Eingang).where(Eingang.quelle == quelle.name, Eingang.transaktions_id == trans_id)
@@ -143,12 +115,12 @@ def _eintrag_importieren(client, service, quelle, mandant, nummer: str, trans_id
         "optionen": mandant.optionen or {},
     }
     try:
-        ergebnis = service.annehmen(quelle, roh, "application/json", metadaten, transaktions_id=trans_id)
-    except service.Abgelehnt as abgelehnt:
+        annahme = annehmen(quelle, roh, "application/json", metadaten, transaktions_id=trans_id)
+    except Abgelehnt as abgelehnt:
         raise abgelehnt.fehler from None
-    if ergebnis.zustand == VERARBEITET:
+    if annahme.zustand == VERARBEITET:
         client.report_status(nummer, trans_id)
-        return 1 if ergebnis.neu else 0
-    if ergebnis.zustand == FEHLERHAFT:
-        log.warning("Form-Solutions %s/%s fehlerhaft: %s", nummer, trans_id, ergebnis.fehler)
+        return 1 if annahme.neu else 0
+    if annahme.zustand == FEHLERHAFT:
+        log.warning("Form-Solutions %s/%s fehlerhaft: %s", nummer, trans_id, annahme.fehler)
     return 0

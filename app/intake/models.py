@@ -15,7 +15,12 @@ AUSSTEHEND, VERARBEITET, FEHLERHAFT = "ausstehend", "verarbeitet", "fehlerhaft"
 
 
 class Eingang(db.Model):
-    """Raw bytes of one delivery plus what became of it; never changed except its processing state."""
+    """Raw bytes of one delivery plus what became of it; never changed except its processing state.
+
+    ``zustand`` is the version column: an UPDATE only applies while the row still has the state it was read
+    with, so of two processors (request and scheduler) only the first marks it ``verarbeitet`` (the other gets
+    ``StaleDataError``). The raw bytes are loaded only when read.
+    """
 
     __tablename__ = "eingang"
     __table_args__ = (UniqueConstraint("quelle", "transaktions_id", name="uq_eingang_quelle_transaktion"),)
@@ -25,13 +30,12 @@ class Eingang(db.Model):
     transaktions_id: Mapped[str] = mapped_column(String(200))
     eingegangen_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     content_type: Mapped[str] = mapped_column(String(200), default="")
-    inhalt: Mapped[bytes] = mapped_column(LargeBinary)
+    inhalt: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     zustand: Mapped[str] = mapped_column(String(20), default=AUSSTEHEND, index=True)
     fehler: Mapped[str] = mapped_column(Text, default="")
     versuche: Mapped[int] = mapped_column(default=0)
     vorgang_id: Mapped[int | None] = mapped_column(ForeignKey("vorgang.id", ondelete="SET NULL"))
-    # --- added by the intake slice (migration 0002_intake) ---------------------------------------------
     #: Adapter kind that parses this Eingang (ozgcloud | intelliform | formsolutions); kept so a re-process
     #: works even after the source was renamed or deleted.
     art: Mapped[str] = mapped_column(String(20), default="", server_default="")
@@ -40,6 +44,8 @@ class Eingang(db.Model):
     #: Small JSON facts about the delivery that the raw bytes do not carry (client address, Mandant, form number).
     metadaten: Mapped[dict] = mapped_column(JSON, default=dict)
     bearbeitet_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": zustand, "version_id_generator": False}
 
 
 #: Kinds of sources, one per adapter.

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from adapters.intelliform import SOAP_CONTENT_TYPE, deposit_antwort_bauen, soap_fault_bauen
 from adapters.ozgcloud import ozgcloud_antwort
 from app.extensions import csrf, db
-from app.intake import service
+from app.intake.annahme import Abgelehnt, annehmen
 from app.intake.forms import ARTEN_NAMEN, ROUTING_NAMEN, MandantForm, QuelleForm, RoutingForm
 from app.intake.models import (
     AUSSTEHEND,
@@ -25,6 +25,7 @@ from app.intake.models import (
     IntakeQuelle,
     IntakeRouting,
 )
+from app.intake.verarbeitung import erneut_verarbeiten
 from app.intake.zugang import QuellenFehler, authentifizieren, ip_liste_pruefen, neues_geheimnis, quelle_anlegen
 from app.organisation.models import Organisationseinheit
 from app.security import oeffentlich, rolle_erforderlich
@@ -77,18 +78,18 @@ def ozg_antrag():
     if inhalt is None:
         return _json_fehler(413, "zu_gross", ZU_GROSS.format(current_app.config["INTAKE_MAX_BYTES"]))
     try:
-        ergebnis = service.annehmen(quelle, inhalt, request.content_type or "", _metadaten())
-    except service.Abgelehnt as abgelehnt:
+        annahme = annehmen(quelle, inhalt, request.content_type or "", _metadaten())
+    except Abgelehnt as abgelehnt:
         return _json_fehler(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
-    if ergebnis.vorgang is not None:
-        v = ergebnis.vorgang
-        antwort = jsonify(ozgcloud_antwort(ergebnis.transaktions_id, v.id, v.nummer, v.status, v.status_seit))
-        antwort.status_code = ergebnis.http_status
+    if annahme.vorgang is not None:
+        v = annahme.vorgang
+        antwort = jsonify(ozgcloud_antwort(annahme.transaktions_id, v.id, v.nummer, v.status, v.status_seit))
+        antwort.status_code = annahme.http_status
         return antwort
-    if ergebnis.zustand == FEHLERHAFT:
-        return _json_fehler(ergebnis.http_status, ergebnis.fehler_code, ergebnis.fehler, ergebnis.transaktions_id)
-    antwort = jsonify({"transactionId": ergebnis.transaktions_id, "status": "in Verarbeitung"})
-    antwort.status_code = ergebnis.http_status
+    if annahme.zustand == FEHLERHAFT:
+        return _json_fehler(annahme.http_status, annahme.fehler_code, annahme.fehler, annahme.transaktions_id)
+    antwort = jsonify({"transactionId": annahme.transaktions_id, "status": "in Verarbeitung"})
+    antwort.status_code = annahme.http_status
     return antwort
 
 
@@ -123,20 +124,20 @@ def intelliform_deposit():
     if inhalt is None:
         return _fault(413, "zu_gross", ZU_GROSS.format(current_app.config["INTAKE_MAX_BYTES"]))
     try:
-        ergebnis = service.annehmen(quelle, inhalt, request.content_type or "", _metadaten())
-    except service.Abgelehnt as abgelehnt:
+        annahme = annehmen(quelle, inhalt, request.content_type or "", _metadaten())
+    except Abgelehnt as abgelehnt:
         return _fault(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
-    if ergebnis.vorgang is not None:
-        v = ergebnis.vorgang
+    if annahme.vorgang is not None:
+        v = annahme.vorgang
         parameter = {
-            "transaktionsId": ergebnis.transaktions_id,
+            "transaktionsId": annahme.transaktions_id,
             "vorgangId": str(v.id),
             "vorgangNummer": v.nummer,
             "status": v.status,
         }
         return _soap(deposit_antwort_bauen(parameter), 200)
-    if ergebnis.zustand == FEHLERHAFT:
-        return _fault(ergebnis.http_status, ergebnis.fehler_code, ergebnis.fehler)
+    if annahme.zustand == FEHLERHAFT:
+        return _fault(annahme.http_status, annahme.fehler_code, annahme.fehler)
     return _fault(503, "in_verarbeitung", "Die Lieferung wird noch verarbeitet; bitte später erneut senden.")
 
 
@@ -220,7 +221,7 @@ def admin_eingang_erneut(eingang_id: int):
     if eingang.zustand != FEHLERHAFT:
         flash("Nur fehlerhafte Eingänge können neu verarbeitet werden.", "fehler")
         return redirect(url_for("intake.admin_eingang", eingang_id=eingang_id))
-    vorgang = service.erneut_verarbeiten(eingang_id)
+    vorgang = erneut_verarbeiten(eingang_id)
     if vorgang is not None:
         flash(f"Eingang {eingang_id} verarbeitet: Vorgang {vorgang.nummer} angelegt.", "erfolg")
     else:

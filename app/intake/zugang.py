@@ -1,9 +1,9 @@
 """Per-source credentials of the intake endpoints: create them, check them.
 
-- HTTP Basic: user name + password, the password stored as Argon2id. Argon2 costs tens of milliseconds by
-  design, far too much per delivery at 150 deliveries/s; so a process remembers a successful check as an
-  HMAC of the password under a random per-process key, bound to the stored hash (a changed password or a
-  deactivated source invalidates it). A wrong password always goes through Argon2.
+- HTTP Basic: user name + password, the password stored as Argon2id. Argon2 is slow by design, too slow to
+  pay per delivery; so a process remembers a successful check for a while as an HMAC of the password under a
+  random per-process key, bound to the stored hash (a changed password or a deactivated source invalidates
+  it). A wrong password always goes through Argon2.
 - Bearer token: 32 random bytes (URL-safe), stored as SHA-256 — a token that cannot be guessed needs no slow
   hash — and looked up by that hash.
 - Optional IP allow-list (addresses or CIDR networks) per source.
@@ -22,6 +22,7 @@ import logging
 import secrets
 import threading
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from app.auth.passwords import hash_password, verify_password
@@ -31,7 +32,8 @@ from app.intake.models import ARTEN, IntakeQuelle
 log = logging.getLogger(__name__)
 
 _PROZESS_SCHLUESSEL = secrets.token_bytes(32)
-_bestaetigt: dict[tuple[int, str], bytes] = {}
+#: Successful password checks: (source id, stored hash) → HMAC of the password; bounded, forgotten after an hour.
+_bestaetigt: TTLCache[tuple[int, str], bytes] = TTLCache(maxsize=10_000, ttl=3600)
 _bestaetigt_lock = threading.Lock()
 
 
@@ -136,8 +138,6 @@ def _passwort_pruefen(quelle: IntakeQuelle, passwort: str) -> bool:
     if not verify_password(quelle.passwort_hash, passwort):
         return False
     with _bestaetigt_lock:
-        if len(_bestaetigt) > 10000:
-            _bestaetigt.clear()
         _bestaetigt[schluessel] = marke
     return True
 

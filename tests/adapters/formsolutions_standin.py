@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from adapters.formsolutions import metadaten
+from tests.adapters.formsolutions_bauen import metadaten
 
 
 @dataclass

@@ -9,16 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from adapters import AdapterFehler
-from adapters.formsolutions import (
-    FormSolutionsClient,
-    FormSolutionsFehler,
-    FormSolutionsOptionen,
-    metadaten,
-    parse_submission,
-    parse_submission_liste,
-    submission_bauen,
-    zeitpunkt_lesen,
-)
+from adapters.formsolutions import FormSolutionsOptionen, parse_submission, parse_submission_liste, zeitpunkt_lesen
+from adapters.formsolutions_client import FormSolutionsClient, FormSolutionsFehler
+from tests.adapters.formsolutions_bauen import metadaten, submission_bauen
 from tests.adapters.formsolutions_standin import StandinZustand, standin_starten
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -366,13 +359,14 @@ def test_client_time_filter_header_format_is_configurable(standin, format_, erwa
 
 
 def test_client_fetch_returns_raw_bytes_that_parse_into_the_antrag(standin):
-    """fetch gives the raw detail JSON (for the Eingang); fetch_antrag parses it with Mandant and options.
+    """fetch gives the raw detail JSON (for the Eingang), which parses with Mandant and options.
     Path segments are percent-encoded."""
     zustand, url = standin
     client = _client(url, zustand)
     roh = client.fetch("AS_940000", "AS_940000-gsh7ntqS")
     assert json.loads(roh)["transID"] == "AS_940000-gsh7ntqS"
-    roh2, antrag = client.fetch_antrag("AS_940000", "AS_940000-zweiter/Teil")
+    roh2 = client.fetch("AS_940000", "AS_940000-zweiter/Teil")
+    antrag = parse_submission(roh2, mandant=client.mandant, formularnummer="AS_940000", optionen=client.optionen)
     assert antrag.kopf.transaktions_id == "AS_940000-zweiter/Teil"
     assert antrag.kopf.mandant == "4711"
     assert zustand.anfragen[-1].pfad.endswith("/AS_940000-zweiter%2FTeil")

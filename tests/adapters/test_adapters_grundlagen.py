@@ -453,7 +453,8 @@ def test_account_data_wins_and_form_fields_fill_the_gaps():
 def test_adapters_import_without_flask_or_database():
     """The package is pure: importing every adapter loads neither Flask nor SQLAlchemy."""
     code = (
-        "import sys, adapters, adapters.intelliform, adapters.ozgcloud, adapters.formsolutions, adapters.fitconnect;"
+        "import sys, adapters, adapters.intelliform, adapters.ozgcloud, adapters.formsolutions, adapters.fitconnect,"
+        " adapters.formsolutions_client;"
         "print(sorted(m for m in ('flask', 'sqlalchemy', 'app') if m in sys.modules))"
     )
     ergebnis = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

@@ -11,9 +11,10 @@ import pytest
 
 from adapters import AdapterFehler
 from adapters.fitconnect import parse_fitconnect
-from adapters.formsolutions import parse_submission, parse_submission_liste, submission_bauen
+from adapters.formsolutions import parse_submission, parse_submission_liste
 from adapters.intelliform import DepositAnhang, deposit_bauen, parse_deposit
 from adapters.ozgcloud import ozgcloud_json_bauen, parse_ozgcloud
+from tests.adapters.formsolutions_bauen import submission_bauen
 from tests.fixtures import MYFORM_UPLOAD_ID
 
 STOERUNGEN = [b'"', b"{", b"}", b"[", b"]", b"<", b">", b"&", b"null", b"1", b"true", b"\x00", b"\xff", b"=", b"/"]

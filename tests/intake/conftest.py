@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import ROOT
+from app.engine.registry import deploy_pfad
 from app.extensions import db
 from app.intake.models import Eingang, IntakeRouting
 from app.intake.zugang import quelle_anlegen
@@ -29,11 +30,7 @@ class Intake:
 
 
 def verfahren_deployen() -> None:
-    """Deploy the shipped procedures when the engine slice provides them (else Vorgänge start without one)."""
-    try:
-        from app.engine.registry import deploy_pfad
-    except ImportError:
-        return
+    """Deploy the shipped procedures."""
     if list((ROOT / "processes").glob("*.bpmn")):
         _ergebnisse, fehler = deploy_pfad(ROOT / "processes")
         assert not fehler, fehler

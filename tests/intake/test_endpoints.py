@@ -1,16 +1,21 @@
 """Form services deliver through the real endpoints and each application becomes one Vorgang."""
 
+import io
 import random
 
+import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import event, select
+from werkzeug.test import EnvironBuilder
 
+from adapters import AdapterFehler
 from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz
 from app.extensions import db
 from app.intake.models import VERARBEITET, Eingang, IntakeRouting
+from app.intake.parsen import multipart_teilen
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung, pdf
 from app.vorgaenge.models import Anhang, HistorieEintrag, Vorgang
 from tests.fixtures import MYFORM_UPLOAD_ID, MYFORM_UPLOAD_LENGTH, MYFORM_UPLOAD_NAME
@@ -156,8 +161,6 @@ def test_routing_table_maps_zustaendige_stelle_to_an_oe(client, intake):
 def test_routing_is_cached_briefly_and_a_routing_change_in_this_process_applies_at_once(app, client, intake):
     """The second delivery with the same keys is routed from the cache (no routing query); adding a routing
     row through the ORM clears the cache, so the next delivery goes to the new OE."""
-    from sqlalchemy import event
-
     abfragen = []
 
     def merken(_conn, _cursor, statement, *_rest):
@@ -200,12 +203,6 @@ def test_simulated_intelliform_delivery_with_upload_round_trips(client, intake):
 def test_multipart_bodies_encoded_by_another_client_are_split_alike(app):
     """A body encoded by werkzeug (another encoder than ours): formData as file part, two attachments whose
     bytes contain CRLF and dashes, a file name with umlaut and space."""
-    import io
-
-    from werkzeug.test import EnvironBuilder
-
-    from app.intake.parsen import multipart_teilen
-
     heikel = b"--\r\n--boundary-like\r\n\r\n" + bytes(range(256))
     builder = EnvironBuilder(
         method="POST",
@@ -219,12 +216,22 @@ def test_multipart_bodies_encoded_by_another_client_are_split_alike(app):
     )
     umgebung = builder.get_environ()
     body = umgebung["wsgi.input"].read()
-    form_data, representation, attachments = multipart_teilen(body, umgebung["CONTENT_TYPE"])
+    form_data, representation, attachments = multipart_teilen(body, umgebung["CONTENT_TYPE"], 10_000)
     assert form_data == b'{"control": {}}' and representation is None
     assert [(a[0], a[1], a[2]) for a in attachments] == [
         ("Lageplan Müller.bin", "application/octet-stream", heikel),
         ("zwei.txt", "text/plain", b"zwei"),
     ]
+
+
+def test_a_multipart_part_above_the_attachment_limit_is_refused_while_splitting():
+    """The streaming split stops at the first part larger than the limit (413, nothing more is read)."""
+    body, typ = multipart_bauen(
+        [("formData", None, "application/json", b"{}"), ("attachment", "gross.bin", "application/pdf", b"x" * 5000)]
+    )
+    with pytest.raises(AdapterFehler) as fehler:
+        multipart_teilen(body, typ, 4000)
+    assert (fehler.value.code, fehler.value.http_status) == ("anhang_zu_gross", 413)
 
 
 def test_dangerous_or_mislabelled_attachments_are_kept_but_flagged(client, intake):

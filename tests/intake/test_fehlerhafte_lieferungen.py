@@ -11,7 +11,7 @@ from sqlalchemy import select
 from adapters.intelliform import BACKEND_NS, SOAP11_NS, deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.extensions import db
-from app.intake.models import FEHLERHAFT, Eingang
+from app.intake.models import FEHLERHAFT, Eingang, IntakeQuelle
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
@@ -173,8 +173,6 @@ def test_wrong_credentials_get_401_and_nothing_is_stored(client, intake, caplog,
 
 def test_deactivated_source_and_foreign_ip_are_refused(client, intake):
     """A deactivated source, or a client address outside the allow-list, is a 401."""
-    from app.intake.models import IntakeQuelle
-
     quelle = db.session.scalars(select(IntakeQuelle).where(IntakeQuelle.name == "amt24")).one()
     quelle.ip_erlaubt = ["10.0.0.0/8"]
     db.session.commit()

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from adapters.formsolutions import metadaten, submission_bauen
 from app import scheduler
 from app.extensions import db
 from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeRouting
 from app.intake.simulation import pdf
 from app.intake.zugang import quelle_anlegen
 from app.vorgaenge.models import Anhang, Vorgang
+from tests.adapters.formsolutions_bauen import metadaten, submission_bauen
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
 MANDANT, API_KEY, FORMULAR = "22222222", "geheimer-api-key", "AS_940000"

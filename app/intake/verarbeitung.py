@@ -1,0 +1,237 @@
+"""Processing of a stored Eingang: parse → route → Vorgang with Anhängen and Historie → procedure start.
+
+Also the failures (Eingang ``fehlerhaft`` with the reason), the administrator's re-processing and the
+scheduler tick that recovers Eingänge left ``ausstehend`` by a crash (docs/intake.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from adapters import AdapterFehler, Antrag
+from adapters import Anhang as DatenAnhang
+from app.engine import runner
+from app.engine.routing import verfahren_fuer
+from app.extensions import db
+from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang
+from app.intake.parsen import antrag_parsen
+from app.intake.routing import RoutingFehler, oe_ermitteln
+from app.timeutil import utcnow
+from app.vorgaenge.anhaenge import bytes_ablegen
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Anhang, Vorgang
+from app.vorgaenge.service import anlegen
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VorgangInfo:
+    """What an answer needs of the new Vorgang, read before the commit expires it."""
+
+    id: int
+    nummer: str
+    status: str
+    status_seit: datetime
+
+    @classmethod
+    def von(cls, vorgang: Vorgang) -> VorgangInfo:
+        """Snapshot of a Vorgang."""
+        return cls(vorgang.id, vorgang.nummer, vorgang.status, vorgang.status_seit)
+
+
+def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> VorgangInfo | None:
+    """Turn the ``ausstehend`` Eingang into a Vorgang with Anhängen and process instance; commits.
+
+    ``antrag`` is passed by the delivery that just stored the Eingang (no re-parse); the scheduler and
+    re-processing parse the stored bytes. Whoever marks the Eingang ``verarbeitet`` first wins (``zustand`` is
+    its version column); a loser rolls its Vorgang back. Returns None when another processor won or when the
+    Eingang failed and was marked ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
+    """
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != AUSSTEHEND:
+        db.session.rollback()
+        return None
+    try:
+        if antrag is None:
+            antrag = antrag_parsen(eingang.art, eingang.inhalt, eingang.content_type, eingang.metadaten)
+        vorgang = _vorgang_anlegen(eingang, antrag)
+        if vorgang is None:  # another processor claimed the Eingang first
+            db.session.rollback()
+            return None
+        info = VorgangInfo.von(vorgang)
+    except (AdapterFehler, RoutingFehler) as fehler:
+        db.session.rollback()
+        _als_fehlerhaft_markieren(eingang_id, fehler.code, getattr(fehler, "message", str(fehler)))
+        return None
+    except SQLAlchemyError:
+        raise
+    except Exception as fehler:  # noqa: BLE001 — engine or script bug: keep the Eingang, show the reason
+        db.session.rollback()
+        log.exception("Eingang %s: Verarbeitung fehlgeschlagen", eingang_id)
+        _als_fehlerhaft_markieren(eingang_id, "verarbeitung", f"{type(fehler).__name__}: {fehler}")
+        return None
+    db.session.commit()
+    return info
+
+
+def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
+    """Mark the still ``ausstehend`` Eingang ``fehlerhaft`` with the reason, in its own commit."""
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != AUSSTEHEND:
+        db.session.rollback()
+        return
+    eingang.zustand = FEHLERHAFT
+    eingang.fehler_code = code[:60]
+    eingang.fehler = text
+    eingang.bearbeitet_am = utcnow()
+    eingang.versuche += 1
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return
+    log.info("Eingang %s fehlerhaft (%s): %s", eingang_id, code, text)
+
+
+def antragsteller_name(antrag: Antrag) -> str:
+    """Display name of the applicant: first and last name, else company name."""
+    a = antrag.antragsteller
+    if a is None:
+        return ""
+    person = " ".join(teil for teil in (a.vorname, a.nachname) if teil)
+    return (person or a.firmenname or "")[:300]
+
+
+def _antragsteller_daten(antrag: Antrag) -> dict:
+    """Antragsteller as stored on the Vorgang, with the account/Postfach data of the header."""
+    daten = antrag.antragsteller.to_dict() if antrag.antragsteller else {}
+    kopf = antrag.kopf
+    konto = {
+        "konto_typ": kopf.konto_typ,
+        "vertrauensniveau": kopf.vertrauensniveau,
+        "postfach_adresse": kopf.postfach_adresse,
+        "postfach_typ": kopf.postfach_typ,
+    }
+    if any(konto.values()):
+        daten["konto"] = konto
+    return daten
+
+
+def _anhang(vorgang: Vorgang, anhang: DatenAnhang) -> Anhang:
+    """The Anhang row of one delivered file (bytes stored content-addressed), with the adapter's warnings."""
+    hinweise = []
+    if not anhang.mime_passt:
+        hinweise.append(f"Deklarierter Typ {anhang.mime_deklariert} passt nicht zum Inhalt ({anhang.mime_erkannt})")
+    if anhang.ist_gefaehrlich:
+        hinweise.append("Möglicherweise gefährlicher Inhalt: wird nur als Download ausgeliefert")
+    return Anhang(
+        vorgang_id=vorgang.id,
+        dateiname=anhang.dateiname[:255],
+        mime_typ=(anhang.mime_erkannt or "application/octet-stream")[:200],
+        groesse=anhang.groesse,
+        sha256=bytes_ablegen(anhang.inhalt),
+        ist_gefaehrlich=anhang.ist_gefaehrlich,
+        herkunft="antrag",
+        beschreibung="; ".join(hinweise),
+        hochgeladen_am=utcnow(),
+    )
+
+
+def _vorgang_anlegen(eingang: Eingang, antrag: Antrag) -> Vorgang | None:
+    """Route, create the Vorgang with Anhängen and Historie, mark the Eingang ``verarbeitet``, start the process
+    (no commit). None when another processor had already claimed the Eingang."""
+    oe, pruefen, grund = oe_ermitteln(antrag)
+    kopf = antrag.kopf
+    verfahren = verfahren_fuer(kopf.formular_id or "", list(kopf.leika_ids))
+    vorgang = anlegen(
+        oe,
+        formular_id=(kopf.formular_id or "")[:200],
+        formular_name=(kopf.formular_name or kopf.formular_id or "")[:300],
+        leika_ids=list(kopf.leika_ids),
+        antragsteller=_antragsteller_daten(antrag),
+        antragsteller_name=antragsteller_name(antrag),
+        formulardaten=[feld.to_dict() for feld in antrag.formulardaten],
+        eingangsdatum=eingang.eingegangen_am,
+        zustaendigkeit_pruefen=pruefen,
+    )
+    db.session.add_all([_anhang(vorgang, anhang) for anhang in antrag.anhaenge])
+    protokolliere(
+        vorgang,
+        "Antrag eingegangen",
+        nachher={
+            "quelle": eingang.quelle,
+            "transaktions_id": eingang.transaktions_id,
+            "eingang_id": eingang.id,
+            "verfahren": verfahren,
+            "anhaenge": len(antrag.anhaenge),
+        },
+    )
+    if pruefen:
+        protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
+    eingang.zustand = VERARBEITET
+    eingang.vorgang_id = vorgang.id
+    eingang.fehler = eingang.fehler_code = ""
+    eingang.bearbeitet_am = utcnow()
+    eingang.versuche += 1
+    try:
+        db.session.flush()  # the claim: before the process start, so a loser stops early
+    except StaleDataError:
+        return None
+    prozess_starten(vorgang, verfahren)
+    return vorgang
+
+
+def prozess_starten(vorgang: Vorgang, verfahren: str | None):
+    """Start the procedure for the Vorgang in the current transaction; an undeployed one is a routing failure."""
+    try:
+        return runner.start(vorgang, verfahren)
+    except runner.KeinVerfahren as fehler:
+        raise RoutingFehler(f"{fehler} (Verfahren {verfahren!r} für Formular {vorgang.formular_id!r})") from fehler
+
+
+def erneut_verarbeiten(eingang_id: int) -> VorgangInfo | None:
+    """Administrator action: put a ``fehlerhaft`` Eingang back to ``ausstehend`` and process it again."""
+    eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+    if eingang is None or eingang.zustand != FEHLERHAFT:
+        db.session.rollback()
+        return None
+    eingang.zustand = AUSSTEHEND
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return None
+    return verarbeiten(eingang_id)
+
+
+def ausstehende_verarbeiten(jetzt: datetime, limit: int = 50) -> int:
+    """Scheduler tick: process ``ausstehend`` Eingänge older than the grace period (crash recovery).
+
+    Each is claimed by :func:`verarbeiten`'s conditional UPDATE, so several app processes never process one
+    twice. Returns the number of Eingänge handled (processed or marked fehlerhaft).
+    """
+    grenze = jetzt - timedelta(seconds=current_app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"])
+    ids = db.session.scalars(
+        select(Eingang.id)
+        .where(Eingang.zustand == AUSSTEHEND, Eingang.eingegangen_am <= grenze)
+        .order_by(Eingang.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    anzahl = 0
+    for eingang_id in ids:
+        try:
+            verarbeiten(eingang_id)
+            anzahl += 1
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("Ausstehender Eingang %s: Datenbankfehler, nächster Versuch beim nächsten Tick", eingang_id)
+    return anzahl
