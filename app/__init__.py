@@ -42,9 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from app import cli, database, engine, intake, models, scheduler, security, templating, wiedervorlagen  # noqa: F401
+    from app.auth import sitzung
 
     database.init_app(app)
     security.init_app(app)
+    sitzung.init_app(app)  # the session-checking user loader (app.auth.sitzung) and ProxyFix
     templating.init_app(app)
     _register_blueprints(app)
     for slice_ in (cli, intake, engine, wiedervorlagen):

@@ -44,13 +44,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Bitte melden Sie sich an."
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        """Load the logged-in Benutzer for Flask-Login."""
-        from app.auth.models import Benutzer
-
-        return db.session.get(Benutzer, int(user_id))
-
     @app.before_request
     def login_erforderlich():
         """Every page needs a login unless its view is marked `oeffentlich`."""

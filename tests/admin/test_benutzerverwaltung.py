@@ -53,7 +53,13 @@ def test_new_user_needs_password_and_unique_login(app, client, auth, admin):
     assert "Anfangspasswort" in antwort.get_data(as_text=True)
     antwort = client.post(
         "/admin/benutzer/neu",
-        data={"login": "sabine", "name": "Doppelt", "rollen": ["leitung"], "passwort": "ein-sehr-langes-passwort"},
+        data={
+            "login": "sabine",
+            "name": "Doppelt",
+            "rollen": ["leitung"],
+            "oes": [str(admin.id)],
+            "passwort": "ein-sehr-langes-passwort",
+        },
     )
     assert "Diesen Benutzernamen gibt es schon." in antwort.get_data(as_text=True)
 
