@@ -74,9 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.aufgaben.views import bp as aufgaben_bp
     from app.auth.views import bp as auth_bp
     from app.engine.views import bp as engine_bp
+    from app.gesundheit import bp as gesundheit_bp
     from app.hilfe import bp as hilfe_bp
     from app.intake.views import bp as intake_bp
     from app.vorgaenge.views import bp as vorgaenge_bp
 
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, gesundheit_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)

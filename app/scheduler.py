@@ -25,6 +25,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app import signale
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -97,6 +98,7 @@ def _tick_job(app: Flask) -> None:
     with app.app_context():
         try:
             ergebnis = tick()
+            signale.scheduler_getickt.send(app)
             if any(ergebnis.values()):
                 log.info("Scheduler-Tick: %s", ergebnis)
         except Exception:  # noqa: BLE001 — e.g. the database is unreachable; the next tick tries again
