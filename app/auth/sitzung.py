@@ -52,11 +52,12 @@ def alle_sitzungen_beenden(benutzer: Benutzer) -> None:
 
 
 def abmelden(benutzer: Benutzer) -> None:
-    """Log out everywhere: raise the generation, commit, and clear this browser's session."""
+    """Log out everywhere: raise the generation, commit, and drop this browser's login."""
     alle_sitzungen_beenden(benutzer)
     db.session.commit()
     logout_user()
-    session.clear()
+    session.pop(ANGEMELDET_SEIT, None)
+    session.pop(ZULETZT_AKTIV, None)
 
 
 def _abgelaufen() -> bool:
