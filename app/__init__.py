@@ -15,10 +15,12 @@ import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
+from app.auth import sitzung
 from app.auth.views import bp as auth_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
+from app.gesundheit import bp as gesundheit_bp
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
@@ -51,8 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     database.init_app(app)
     security.init_app(app)
+    sitzung.init_app(app)  # the session-checking user loader (app.auth.sitzung) and ProxyFix
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, gesundheit_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)

@@ -49,7 +49,10 @@ def create_user(login, name, email, rollen, oes, password) -> None:
         gefundene.append(oe)
     if password is None:
         password = getpass.getpass("Passwort: ")
-    benutzer_anlegen(login, name, password, list(rollen), gefundene, email=email)
+    try:
+        benutzer_anlegen(login, name, password, list(rollen), gefundene, email=email)
+    except ValueError as error:  # unknown role or a password that breaks the policy
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Benutzer {login} angelegt.")
 

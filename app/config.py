@@ -18,7 +18,7 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # a dropped connection is replaced, not a 500
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -26,10 +26,22 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 50 * 1024 * 1024
-    # Login throttling: after this many failures in the window, further attempts are refused.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    # Login throttling (docs/berechtigungen.md): after this many failures in the window, further attempts are
+    # refused — for one account from one address, for one account from anywhere, and for one address (an office
+    # behind one NAT shares it, so that limit is far higher).
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS = 5
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 200
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (werkzeug ProxyFix); 0 = none.
+    PROXY_COUNT = 0
+    # A login session ends after this long without a request, and after this long in any case.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 10
+    # Password policy: minimum length (plus: not common, not login or name, not one repeated character).
+    PASSWORD_MIN_LENGTH = 12
+    # Seconds without a scheduler tick after which GET /gesundheit answers 503 (only where the scheduler runs).
+    HEALTH_SCHEDULER_MAX_SECONDS = 300
     # Argon2id parameters: a profile of argon2-cffi (`argon2.profiles`); hashes are upgraded at the next login.
     ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
     # Fallback Vorgangsnummer prefix when an OE has none.

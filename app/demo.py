@@ -102,6 +102,7 @@ def demo_anlegen(anzahl: int = 26, seed: int = 7) -> DemoErgebnis | None:
         "leitung": "Lars Hoffmann",
         "verfahrensdesign": "Vera Dietrich",
         "administration": "Anton Richter",
+        "systemadministration": "Sina Vogt",
     }
     for rolle in ROLLEN:
         login = namen[rolle].split()[0].lower()

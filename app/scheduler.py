@@ -27,6 +27,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app import signale
 from app.engine.timers import timer_tick
 from app.extensions import db
 from app.intake.formsolutions import abrufen
@@ -101,6 +102,7 @@ def _tick_job(app: Flask) -> None:
     with app.app_context():
         try:
             ergebnis = tick()
+            signale.scheduler_getickt.send(app)
             if any(ergebnis.values()):
                 log.info("Scheduler-Tick: %s", ergebnis)
         except Exception:  # noqa: BLE001 — e.g. the database is unreachable; the next tick tries again

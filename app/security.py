@@ -3,11 +3,11 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.auth.models import Benutzer
 from app.extensions import db, login_manager
 
 #: No inline scripts or styles, no third-party origins.
@@ -44,11 +44,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Bitte melden Sie sich an."
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        """Load the logged-in Benutzer for Flask-Login."""
-        return db.session.get(Benutzer, int(user_id))
-
     @app.before_request
     def login_erforderlich():
         """Every page needs a login unless its view is marked `oeffentlich`."""
@@ -80,6 +75,7 @@ def init_app(app: Flask) -> None:
         (413, "Zu groß", "Die Anfrage überschreitet die zulässige Größe."),
     ):
         app.register_error_handler(code, _fehlerseite(code, titel, text))
+    init_haertung(app)
 
 
 def _fehlerseite(code: int, titel: str, text: str) -> Callable:
@@ -90,3 +86,47 @@ def _fehlerseite(code: int, titel: str, text: str) -> Callable:
         return render_template("errors/fehler.html", code=code, titel=titel, text=text), code
 
     return handler
+
+
+# --- response hardening: HSTS, no caching of logged-in pages, 503 when the database is unreachable ---------
+
+#: One year: browsers remember to use only HTTPS (sent only when the cookies are marked secure).
+HSTS = "max-age=31536000; includeSubDomains"
+#: Seconds a client waits before trying again after a lost database connection.
+RETRY_AFTER_SEKUNDEN = 5
+#: A page without the layout: the layout's menu would ask the unreachable database again.
+NICHT_ERREICHBAR = (
+    '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Vorübergehend nicht verfügbar</title>'
+    "</head><body><h1>Vorübergehend nicht verfügbar (503)</h1><p>Die Datenbank ist gerade nicht erreichbar. "
+    "Bitte versuchen Sie es in wenigen Sekunden erneut.</p></body></html>"
+)
+
+
+def init_haertung(app: Flask) -> None:
+    """Response headers for HTTPS and logged-in pages, and the 503 page for a lost database connection.
+
+    A blueprint can answer the database error its own way (e.g. JSON for machines) with its own error
+    handler for `DBAPIError`, which Flask prefers over this app-wide one.
+    """
+
+    @app.after_request
+    def haertungs_header(response):
+        """HSTS behind HTTPS; pages of a logged-in session are never stored by browsers or proxies."""
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static" and "_user_id" in session:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.register_error_handler(DBAPIError, datenbank_nicht_erreichbar)
+
+
+def datenbank_nicht_erreichbar(error: DBAPIError):
+    """A lost or refused database connection is a temporary 503 with Retry-After; other database errors re-raise."""
+    if not (error.connection_invalidated or isinstance(error, OperationalError)):
+        raise error
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.remove()  # the connection is gone; the next request takes a fresh one from the pool
+    return NICHT_ERREICHBAR, 503, {"Retry-After": str(RETRY_AFTER_SEKUNDEN), "Content-Type": "text/html; charset=utf-8"}

@@ -10,3 +10,6 @@ _signale = Namespace()
 
 #: A Vorgang was verworfen (sender: the Vorgang; kwargs: benutzer, grund).
 vorgang_verworfen = _signale.signal("vorgang-verworfen")
+
+#: A scheduler tick finished in this process (sender: the Flask app); the health check watches it.
+scheduler_getickt = _signale.signal("scheduler-getickt")

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import ROLLEN
@@ -12,6 +12,7 @@ ROLLEN_NAMEN = {
     "leitung": "Leitung",
     "verfahrensdesign": "Verfahrensdesign",
     "administration": "Administration",
+    "systemadministration": "Systemadministration",
 }
 
 
@@ -37,9 +38,7 @@ class BenutzerForm(FlaskForm):
     rollen = Ankreuzliste("Rollen", choices=[(r, ROLLEN_NAMEN[r]) for r in ROLLEN])
     oes = Ankreuzliste("Organisationseinheiten", coerce=int)
     aktiv = BooleanField("Aktiv", default=True)
-    passwort = PasswordField(
-        "Neues Passwort", validators=[Optional(), Length(min=12, message="Mindestens 12 Zeichen.")]
-    )
+    passwort = PasswordField("Neues Passwort", validators=[Optional()])  # policy: app.auth.passwortregeln
 
 
 class OEForm(FlaskForm):

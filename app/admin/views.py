@@ -1,22 +1,37 @@
-"""Administration pages for users and Organisationseinheiten (role `administration`)."""
+"""Administration pages for users and Organisationseinheiten, scoped to the administrator's OEs.
+
+`administration` sees and changes users and OEs of its own OEs only; `systemadministration` everything and is
+the only role that creates OEs or gives system administration (app.auth.berechtigungen, docs/berechtigungen.md).
+"""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.admin.forms import ROLLEN_NAMEN, BenutzerForm, OEForm
-from app.auth.models import Benutzer
-from app.auth.passwords import hash_password
-from app.auth.service import benutzer_anlegen
+from app.auth.berechtigungen import (
+    VERWALTENDE_ROLLEN,
+    darf_benutzer_verwalten,
+    ist_systemadministration,
+    vergebbare_rollen,
+    verwaltbare_oe_ids,
+    verwaltbare_oes,
+)
+from app.auth.models import Benutzer, benutzer_oe
+from app.auth.passwortregeln import PasswortAbgelehnt
+from app.auth.service import benutzer_anlegen, passwort_setzen
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.security import rolle_erforderlich
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+KEINE_OE = "Bitte wählen Sie mindestens eine Ihrer Organisationseinheiten."
+
 
 @bp.before_request
-@rolle_erforderlich("administration")
+@rolle_erforderlich(*VERWALTENDE_ROLLEN)
 def nur_administration():
     """Every page of this blueprint is for administrators only."""
 
@@ -42,18 +57,27 @@ def index():
 
 @bp.get("/benutzer")
 def benutzer_liste():
-    """All users with roles and OEs."""
-    benutzer = db.session.scalars(select(Benutzer).order_by(Benutzer.name)).all()
+    """The users this administrator manages, with roles and OEs."""
+    abfrage = select(Benutzer).order_by(Benutzer.name)
+    if not ist_systemadministration(current_user):
+        abfrage = abfrage.where(
+            Benutzer.id.in_(
+                select(benutzer_oe.c.benutzer_id).where(benutzer_oe.c.oe_id.in_(verwaltbare_oe_ids(current_user)))
+            )
+        )
+    benutzer = [b for b in db.session.scalars(abfrage) if darf_benutzer_verwalten(current_user, b)]
     return render_template("admin/benutzer_liste.html", benutzer=benutzer, rollen_namen=ROLLEN_NAMEN)
 
 
 @bp.route("/benutzer/neu", methods=["GET", "POST"])
 def benutzer_neu():
-    """Create a user."""
+    """Create a user in the administrator's OEs."""
     form = _benutzer_form()
     if form.validate_on_submit():
         if not form.passwort.data:
             form.passwort.errors.append("Bitte vergeben Sie ein Anfangspasswort.")
+        elif not form.oes.data and not ist_systemadministration(current_user):
+            form.oes.errors.append(KEINE_OE)
         else:
             try:
                 benutzer_anlegen(
@@ -65,6 +89,9 @@ def benutzer_neu():
                     email=form.email.data or "",
                 )
                 db.session.commit()
+            except PasswortAbgelehnt as fehler:
+                db.session.rollback()
+                form.passwort.errors.append(str(fehler))
             except IntegrityError:
                 db.session.rollback()
                 form.login.errors.append("Diesen Benutzernamen gibt es schon.")
@@ -76,19 +103,35 @@ def benutzer_neu():
 
 @bp.route("/benutzer/<int:benutzer_id>", methods=["GET", "POST"])
 def benutzer_bearbeiten(benutzer_id: int):
-    """Edit a user's name, e-mail, roles, OEs, active flag, and optionally set a new password."""
-    benutzer = db.session.get(Benutzer, benutzer_id) or abort(404)
+    """Edit a user's name, e-mail, roles, OEs, active flag, and optionally set a new password.
+
+    Roles and OEs outside what this administrator may give stay as they were.
+    """
+    benutzer = db.session.get(Benutzer, benutzer_id)
+    if benutzer is None or not darf_benutzer_verwalten(current_user, benutzer):
+        abort(404)
     form = _benutzer_form(obj=benutzer)
     if not form.is_submitted():
         form.oes.data = benutzer.oe_ids
     if form.validate_on_submit():
-        benutzer.name, benutzer.email = form.name.data, form.email.data or ""
-        benutzer.rollen, benutzer.oes, benutzer.aktiv = list(form.rollen.data), _oes(form.oes.data), form.aktiv.data
-        if form.passwort.data:
-            benutzer.password_hash = hash_password(form.passwort.data)
-        db.session.commit()
-        flash(f"Benutzer {benutzer.login} wurde gespeichert.")
-        return redirect(url_for("admin.benutzer_liste"))
+        erlaubte_oes, erlaubte_rollen = verwaltbare_oe_ids(current_user), vergebbare_rollen(current_user)
+        oes = [oe for oe in benutzer.oes if oe.id not in erlaubte_oes] + _oes(form.oes.data)
+        rollen = [r for r in benutzer.rollen if r not in erlaubte_rollen] + list(form.rollen.data)
+        if not oes and not ist_systemadministration(current_user):
+            form.oes.errors.append(KEINE_OE)
+        else:
+            benutzer.name, benutzer.email = form.name.data, form.email.data or ""
+            benutzer.rollen, benutzer.oes, benutzer.aktiv = rollen, oes, form.aktiv.data
+            try:
+                if form.passwort.data:
+                    passwort_setzen(benutzer, form.passwort.data)
+            except PasswortAbgelehnt as fehler:
+                db.session.rollback()
+                form.passwort.errors.append(str(fehler))
+            else:
+                db.session.commit()
+                flash(f"Benutzer {benutzer.login} wurde gespeichert.")
+                return redirect(url_for("admin.benutzer_liste"))
     form.login.render_kw = {"readonly": True}
     return render_template("admin/formular.html", form=form, titel=f"Benutzer {benutzer.login}"), (
         400 if form.errors else 200
@@ -97,15 +140,18 @@ def benutzer_bearbeiten(benutzer_id: int):
 
 @bp.get("/oes")
 def oe_liste():
-    """All Organisationseinheiten."""
-    oes = db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.name)).all()
-    return render_template("admin/oe_liste.html", oes=oes)
+    """The Organisationseinheiten this administrator manages."""
+    return render_template("admin/oe_liste.html", oes=verwaltbare_oes(current_user))
 
 
 @bp.route("/oes/neu", methods=["GET", "POST"])
 @bp.route("/oes/<int:oe_id>", methods=["GET", "POST"])
 def oe_bearbeiten(oe_id: int | None = None):
-    """Create or edit an Organisationseinheit."""
+    """Create (system administration only) or edit one of the administrator's Organisationseinheiten."""
+    if oe_id is None and not ist_systemadministration(current_user):
+        abort(403)
+    if oe_id is not None and oe_id not in verwaltbare_oe_ids(current_user):
+        abort(404)
     oe = (db.session.get(Organisationseinheit, oe_id) or abort(404)) if oe_id else Organisationseinheit()
     form = OEForm(obj=oe)
     if form.validate_on_submit():
@@ -124,16 +170,16 @@ def oe_bearbeiten(oe_id: int | None = None):
 
 
 def _benutzer_form(**kwargs) -> BenutzerForm:
-    """The user form with the current OEs as choices."""
+    """The user form offering only the OEs and roles this administrator may give."""
     form = BenutzerForm(**kwargs)
-    form.oes.choices = [
-        (oe.id, oe.name) for oe in db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.name))
-    ]
+    form.oes.choices = [(oe.id, oe.name) for oe in verwaltbare_oes(current_user)]
+    form.rollen.choices = [(r, ROLLEN_NAMEN[r]) for r in vergebbare_rollen(current_user)]
     return form
 
 
 def _oes(ids: list[int]) -> list[Organisationseinheit]:
-    """The OEs with these ids."""
+    """The OEs with these ids, limited to the ones this administrator manages."""
+    ids = set(ids or []) & verwaltbare_oe_ids(current_user)
     if not ids:
         return []
     return list(db.session.scalars(select(Organisationseinheit).where(Organisationseinheit.id.in_(ids))))

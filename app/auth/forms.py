@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 
 class LoginForm(FlaskForm):
@@ -20,8 +20,5 @@ class PasswortAendernForm(FlaskForm):
     )
     neues_passwort = PasswordField(
         "Neues Passwort",
-        validators=[
-            DataRequired("Bitte geben Sie ein neues Passwort ein."),
-            Length(min=12, message="Mindestens 12 Zeichen."),
-        ],
+        validators=[DataRequired("Bitte geben Sie ein neues Passwort ein.")],
     )

@@ -11,8 +11,10 @@ from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
 
-#: The roles of the product; BPMN candidate groups name these.
-ROLLEN = ("sachbearbeitung", "leitung", "verfahrensdesign", "administration")
+#: The roles of the product; BPMN candidate groups name these. `administration` manages the administrator's
+#: own OEs, `systemadministration` the installation (all OEs, sources, routing, role mapping); see
+#: docs/berechtigungen.md.
+ROLLEN = ("sachbearbeitung", "leitung", "verfahrensdesign", "administration", "systemadministration")
 
 benutzer_oe = Table(
     "benutzer_oe",
@@ -37,6 +39,8 @@ class Benutzer(UserMixin, db.Model):
     #: Opt-in: a daily e-mail with the user's due and overdue Wiedervorlagen (app.wiedervorlagen.erinnerung).
     digest_aktiv: Mapped[bool] = mapped_column(default=False)
     rollen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Part of the session id (`get_id`): raising it ends every session of the user (logout, new password).
+    sitzung_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     oes: Mapped[list[Organisationseinheit]] = relationship(secondary=benutzer_oe, lazy="selectin")
 
@@ -44,6 +48,10 @@ class Benutzer(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses inactive users."""
         return self.aktiv
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: user id and session generation (app.auth.sitzung)."""
+        return f"{self.id}:{self.sitzung_generation or 0}"
 
     def hat_rolle(self, *rollen: str) -> bool:
         """True if the user has at least one of the given roles."""

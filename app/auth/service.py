@@ -7,6 +7,8 @@ from sqlalchemy import delete, func, or_, select
 
 from app.auth.models import ROLLEN, Benutzer, LoginFehlversuch
 from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.passwortregeln import pruefen
+from app.auth.sitzung import alle_sitzungen_beenden
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.timeutil import utcnow
@@ -17,9 +19,19 @@ class AnmeldungGesperrt(Exception):
 
 
 def anmelden(login: str, password: str, adresse: str) -> Benutzer | None:
-    """Return the user if login and password match; record failures and refuse when throttled."""
-    login = login.strip().lower()
+    """Return the user if login and password match; record failures and refuse when throttled.
+
+    Race-free: the attempt is recorded and committed *before* the failures are counted, so of any number of
+    parallel attempts only as many as the limit allows see a count within it and get their password checked.
+    A refused or successful attempt removes its row again; a failed one stays for the window.
+    """
+    login, adresse = login.strip().lower()[:80], (adresse or "unbekannt")[:64]
+    versuch = LoginFehlversuch(login=login, adresse=adresse)
+    db.session.add(versuch)
+    db.session.commit()
     if _gesperrt(login, adresse):
+        db.session.execute(delete(LoginFehlversuch).where(LoginFehlversuch.id == versuch.id))
+        db.session.commit()
         raise AnmeldungGesperrt()
     benutzer = db.session.scalars(select(Benutzer).where(Benutzer.login == login)).first()
     ok = verify_password(benutzer.password_hash if benutzer else None, password)
@@ -29,19 +41,31 @@ def anmelden(login: str, password: str, adresse: str) -> Benutzer | None:
             benutzer.password_hash = hash_password(password)
         db.session.commit()
         return benutzer
-    db.session.add(LoginFehlversuch(login=login, adresse=adresse))
-    db.session.commit()
     return None
 
 
 def _gesperrt(login: str, adresse: str) -> bool:
-    """True when the account or the address has too many recent failures."""
+    """True when account+address, account or address has more recent attempts than allowed."""
     cfg = current_app.config
     seit = utcnow() - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
     recent = select(func.count()).select_from(LoginFehlversuch).where(LoginFehlversuch.zeitpunkt >= seit)
-    pro_konto = db.session.scalar(recent.where(LoginFehlversuch.login == login))
-    pro_adresse = db.session.scalar(recent.where(LoginFehlversuch.adresse == adresse))
-    return pro_konto >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"] or pro_adresse >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    grenzen = (
+        (
+            recent.where(LoginFehlversuch.login == login, LoginFehlversuch.adresse == adresse),
+            cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"],
+        ),
+        (recent.where(LoginFehlversuch.login == login), cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        (recent.where(LoginFehlversuch.adresse == adresse), cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    )
+    # The count includes this attempt's own row, hence "more than the limit".
+    return any(db.session.scalar(abfrage) > grenze for abfrage, grenze in grenzen)
+
+
+def passwort_setzen(benutzer: Benutzer, passwort: str) -> None:
+    """Set a new password (policy checked) and end every session of the user; the caller commits."""
+    pruefen(passwort, benutzer.login, benutzer.name)
+    benutzer.password_hash = hash_password(passwort)
+    alle_sitzungen_beenden(benutzer)
 
 
 def oe_anlegen(name: str, kennung: str, prefix: str) -> Organisationseinheit:
@@ -57,7 +81,8 @@ def oe_anlegen(name: str, kennung: str, prefix: str) -> Organisationseinheit:
 def benutzer_anlegen(
     login: str, name: str, password: str, rollen: list[str], oes: list[Organisationseinheit], email: str = ""
 ) -> Benutzer:
-    """Create a user; unknown roles are an error."""
+    """Create a user; unknown roles and a password that breaks the policy are errors (ValueError)."""
+    pruefen(password, login.strip().lower(), name)
     unbekannt = set(rollen) - set(ROLLEN)
     if unbekannt:
         raise ValueError(f"Unbekannte Rolle(n): {', '.join(sorted(unbekannt))}. Erlaubt: {', '.join(ROLLEN)}")

@@ -3,11 +3,13 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from app.auth.forms import LoginForm, PasswortAendernForm
-from app.auth.passwords import hash_password, verify_password
-from app.auth.service import AnmeldungGesperrt, anmelden
+from app.auth.passwords import verify_password
+from app.auth.passwortregeln import PasswortAbgelehnt
+from app.auth.service import AnmeldungGesperrt, anmelden, passwort_setzen
+from app.auth.sitzung import abmelden, sitzung_beginnen, sitzung_erneuern
 from app.extensions import db
 from app.security import oeffentlich
 
@@ -34,7 +36,7 @@ def login():
             fehler, status = GESPERRT, 429
         else:
             if benutzer:
-                login_user(benutzer)
+                sitzung_beginnen(benutzer)
                 return redirect(_sicheres_ziel(request.args.get("next")))
             fehler, status = FALSCHE_ANMELDEDATEN, 401
     return render_template("auth/login.html", form=form, fehler=fehler), status
@@ -42,8 +44,8 @@ def login():
 
 @bp.post("/abmelden")
 def logout():
-    """End the session (a POST with CSRF token, so no link can log a user out)."""
-    logout_user()
+    """End every session of the user (a POST with CSRF token, so no link can log a user out)."""
+    abmelden(current_user._get_current_object())
     flash("Sie wurden abgemeldet.")
     return redirect(url_for("auth.login"))
 
@@ -57,15 +59,22 @@ def _sicheres_ziel(ziel: str | None) -> str:
 
 @bp.route("/einstellungen", methods=["GET", "POST"])
 def einstellungen():
-    """The user's own settings: change password."""
+    """The user's own settings: change password (ends the user's sessions in every other browser)."""
     form = PasswortAendernForm()
     status = 200
     if form.validate_on_submit():
-        if verify_password(current_user.password_hash, form.altes_passwort.data):
-            current_user.password_hash = hash_password(form.neues_passwort.data)
-            db.session.commit()
-            flash("Ihr Passwort wurde geändert.")
-            return redirect(url_for("auth.einstellungen"))
-        form.altes_passwort.errors.append("Das bisherige Passwort ist falsch.")
+        ich = current_user._get_current_object()
+        if not verify_password(ich.password_hash, form.altes_passwort.data):
+            form.altes_passwort.errors.append("Das bisherige Passwort ist falsch.")
+        else:
+            try:
+                passwort_setzen(ich, form.neues_passwort.data)
+            except PasswortAbgelehnt as fehler:
+                form.neues_passwort.errors.append(str(fehler))
+            else:
+                db.session.commit()
+                sitzung_erneuern(ich)
+                flash("Ihr Passwort wurde geändert.")
+                return redirect(url_for("auth.einstellungen"))
         status = 400
     return render_template("auth/einstellungen.html", form=form), status

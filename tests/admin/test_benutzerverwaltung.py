@@ -53,7 +53,13 @@ def test_new_user_needs_password_and_unique_login(app, client, auth, admin):
     assert "Anfangspasswort" in antwort.get_data(as_text=True)
     antwort = client.post(
         "/admin/benutzer/neu",
-        data={"login": "sabine", "name": "Doppelt", "rollen": ["leitung"], "passwort": "ein-sehr-langes-passwort"},
+        data={
+            "login": "sabine",
+            "name": "Doppelt",
+            "rollen": ["leitung"],
+            "oes": [str(admin.id)],
+            "passwort": "ein-sehr-langes-passwort",
+        },
     )
     assert "Diesen Benutzernamen gibt es schon." in antwort.get_data(as_text=True)
 
@@ -70,9 +76,14 @@ def test_deactivated_user_can_no_longer_log_in(app, client, auth, admin):
     assert auth.login("sabine").status_code == 401
 
 
-def test_administrator_creates_oe_with_valid_prefix_only(app, client, auth, admin):
-    """The prefix of Vorgangsnummern must be five digits."""
-    auth.login("anton")
+def test_system_administrator_creates_oe_with_valid_prefix_only(app, client, auth, admin):
+    """Only system administration creates OEs; the prefix of Vorgangsnummern must be five digits."""
+    assert auth.login("anton").status_code == 302
+    assert client.get("/admin/oes/neu").status_code == 403
+    auth.logout()
+    factories.benutzer("sina", "Sina Vogt", ["systemadministration"], [])
+    db.session.commit()
+    auth.login("sina")
     schlecht = client.post(
         "/admin/oes/neu",
         data={
@@ -95,3 +106,35 @@ def test_administrator_creates_oe_with_valid_prefix_only(app, client, auth, admi
     )
     assert gut.status_code == 302
     assert "Bauamt" in client.get("/admin/oes").get_data(as_text=True)
+
+
+def test_administrator_sees_only_users_and_oes_of_his_oes(app, client, auth, admin):
+    """The lists of an OE administrator leave out other OEs and their people."""
+    bauamt = factories.oe("Bauamt", "197009", "31006")
+    factories.benutzer("bernd", "Bernd Krause", ["sachbearbeitung"], [bauamt])
+    db.session.commit()
+    auth.login("anton")
+    benutzerliste = client.get("/admin/benutzer").get_data(as_text=True)
+    assert "Sabine Berger" in benutzerliste
+    assert "Bernd Krause" not in benutzerliste
+    oeliste = client.get("/admin/oes").get_data(as_text=True)
+    assert "Ordnungsamt" in oeliste
+    assert "Bauamt" not in oeliste
+
+
+def test_only_system_administration_gives_system_administration(app, client, auth, admin):
+    """An OE administrator cannot create a system administrator (the choice is not offered)."""
+    auth.login("anton")
+    antwort = client.post(
+        "/admin/benutzer/neu",
+        data={
+            "login": "mallory",
+            "name": "Mallory Mahler",
+            "rollen": ["systemadministration"],
+            "oes": [str(admin.id)],
+            "aktiv": "y",
+            "passwort": "Kaffeetasse-Fahrrad-Wolke",
+        },
+    )
+    assert antwort.status_code == 400
+    assert db.session.scalars(select(Benutzer).where(Benutzer.login == "mallory")).first() is None

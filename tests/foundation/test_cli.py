@@ -12,9 +12,9 @@ def test_seed_demo_creates_users_for_every_role_and_vorgaenge_in_every_status(ru
     """Demo data for a first look: passwords printed once, every status present."""
     ergebnis = runner.invoke(args=["seed-demo"])
     assert ergebnis.exit_code == 0, ergebnis.output
-    for login in ("sabine", "lars", "vera", "anton"):
+    for login in ("sabine", "lars", "vera", "anton", "sina"):
         assert login in ergebnis.output
-    assert db.session.scalar(select(func.count()).select_from(Benutzer)) == 4
+    assert db.session.scalar(select(func.count()).select_from(Benutzer)) == 5
     statuse = set(db.session.scalars(select(Vorgang.status)))
     assert statuse == {s.value for s in Status}
     assert db.session.scalar(select(func.count()).select_from(Vorgang)) >= 25

@@ -209,13 +209,14 @@ def test_two_people_generating_aktenzeichen_at_once_never_get_the_same_number(ap
     ergebnisse: list[str] = []
     fehler: list[BaseException] = []
     start = threading.Barrier(4)
+    oe_id = ordnungsamt.id  # read here: the fixture's object belongs to this thread's session
 
     def ziehen():
         try:
             with app.app_context():
                 start.wait()
                 for _ in range(10):
-                    oe = db.session.get(Organisationseinheit, ordnungsamt.id)
+                    oe = db.session.get(Organisationseinheit, oe_id)
                     ergebnisse.append(aktionen.aktenzeichen_erzeugen(oe))
                     db.session.commit()
                 db.session.remove()
