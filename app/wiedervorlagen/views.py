@@ -9,6 +9,7 @@ from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.timeutil import heute
+from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten
 from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
 from app.wiedervorlagen import service
 from app.wiedervorlagen.forms import DigestForm, WiedervorlageForm
@@ -90,6 +91,12 @@ def _formular(vorgang, wv=None) -> WiedervorlageForm:
     return form
 
 
+def _nur_bearbeitende() -> None:
+    """Wiedervorlagen are case work: roles that only look at Vorgänge (design, administration) get 403."""
+    if not darf_vorgaenge_bearbeiten(current_user):
+        abort(403)
+
+
 def _benutzer(benutzer_id: int) -> Benutzer | None:
     """The chosen assignee (0 = nobody)."""
     return db.session.get(Benutzer, benutzer_id) if benutzer_id else None
@@ -99,6 +106,7 @@ def _benutzer(benutzer_id: int) -> Benutzer | None:
 def anlegen(nummer: str):
     """Create a Wiedervorlage on a Vorgang."""
     vorgang = vorgang_oder_404(current_user, nummer)
+    _nur_bearbeitende()
     form = _formular(vorgang)
     status = 200
     if form.validate_on_submit():
@@ -133,6 +141,7 @@ def anlegen(nummer: str):
 def bearbeiten(wv_id: int):
     """Edit a Wiedervorlage."""
     wv = service.wiedervorlage_oder_404(current_user, wv_id)
+    _nur_bearbeitende()
     form = _formular(wv.vorgang, wv)
     status = 200
     if form.validate_on_submit():
@@ -173,6 +182,7 @@ def wiedereroeffnen(wv_id: int):
 def _aktion(wv_id: int, funktion, meldung: str):
     """Run a state change on a visible Wiedervorlage, then go back to where the user came from."""
     wv = service.wiedervorlage_oder_404(current_user, wv_id)
+    _nur_bearbeitende()
     try:
         funktion(wv, current_user)
         db.session.commit()

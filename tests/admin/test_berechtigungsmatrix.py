@@ -145,21 +145,12 @@ MATRIX = {
     oe_anlegen: {"systemadministration"},
 }
 
-#: Rows that wait for a check in a view owned by another slice (strict: they fail loudly once it is there).
-WARTET = {
-    (wiedervorlage_anlegen, rolle): "app/wiedervorlagen/views.py: anlegen prüft darf_bearbeiten nicht"
-    for rolle in ("verfahrensdesign", "administration", "systemadministration")
-}
-
 
 def _faelle():
     """One pytest case per role × action."""
     for aktion, erlaubt in MATRIX.items():
         for rolle in ROLLEN:
-            marks = []
-            if (aktion, rolle) in WARTET:
-                marks.append(pytest.mark.xfail(strict=True, reason=WARTET[(aktion, rolle)]))
-            yield pytest.param(rolle, aktion, rolle in erlaubt, id=f"{aktion.__name__}-{rolle}", marks=marks)
+            yield pytest.param(rolle, aktion, rolle in erlaubt, id=f"{aktion.__name__}-{rolle}")
 
 
 @pytest.fixture
