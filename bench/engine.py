@@ -223,7 +223,7 @@ def produkt_messen(url: str, n: int) -> dict:
             deploy_xml(pfad.read_bytes(), str(pfad))
         amt = oe_anlegen("Bench-Amt", f"b{uuid.uuid4().hex[:6]}", "31005")
         benutzer = benutzer_anlegen(
-            f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "x" * 16, ["sachbearbeitung"], [amt]
+            f"bench{uuid.uuid4().hex[:6]}", "Bench Nutzer", "Messlauf-Engine-2026!", ["sachbearbeitung"], [amt]
         )
         db.session.commit()
         benutzer_id, amt_id = benutzer.id, amt.id
