@@ -7,9 +7,11 @@ from flask import Flask
 
 # Every slice's tables, so that SQLAlchemy's metadata (and with it Alembic) knows them all.
 import app.auth.models
+import app.bescheide.models
 import app.engine.models
 import app.intake.models
 import app.organisation.models
+import app.postfach.models
 import app.vorgaenge.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen

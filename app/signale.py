@@ -10,3 +10,9 @@ _signale = Namespace()
 
 #: A Vorgang was verworfen (sender: the Vorgang; kwargs: benutzer, grund).
 vorgang_verworfen = _signale.signal("vorgang-verworfen")
+
+#: An applicant's reply arrived on an open Vorgang (sender: the Vorgang; kwargs: nachricht); the procedure may wait.
+antwort_eingegangen = _signale.signal("antwort-eingegangen")
+
+#: A Vorgang was created (sender: the Vorgang); e.g. the Postfach sends the Eingangsbestätigung.
+vorgang_angelegt = _signale.signal("vorgang-angelegt")
