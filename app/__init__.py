@@ -23,6 +23,7 @@ from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
+from app.postfach.views import bp as postfach_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
 
 
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(postfach_bp)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
     scheduler.init_app(app)
