@@ -4,7 +4,7 @@ The Bescheid and the printed-letter channel both use it. Output is PDF/A-3a: arc
 the document language set; the HTML may fetch nothing from outside (only `data:` URLs).
 """
 
-from flask import current_app, render_template
+from flask import current_app
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -26,8 +26,8 @@ def anschrift(vorgang: Vorgang) -> list[str]:
 
 def brief_html(vorgang: Vorgang, betreff: str, inhalt_html: str, *, datum=None, entwurf: bool = False) -> str:
     """The whole letter as an HTML document (letterhead of the Vorgang's OE, address window, body)."""
-    return render_template(
-        "postfach/brief.html",
+    # rendered without the request's context processors: letters are also made in the scheduler
+    return current_app.jinja_env.get_template("postfach/brief.html").render(
         vorgang=vorgang,
         anschrift=anschrift(vorgang),
         betreff=betreff,
