@@ -18,6 +18,7 @@ from app import cli, database, engine, intake, scheduler, security, templating, 
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth.views import bp as auth_bp
+from app.bescheide.views import bp as bescheide_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(postfach_bp)
+    app.register_blueprint(bescheide_bp)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
     scheduler.init_app(app)
