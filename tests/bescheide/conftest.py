@@ -4,6 +4,7 @@ import pytest
 
 from app.bescheide import service
 from app.extensions import db
+from tests.engine.conftest import verfahren  # noqa: F401 — the shipped procedures, deployed
 from tests.factories import benutzer
 from tests.postfach.conftest import akte, sabine  # noqa: F401 — the Vorgang and its caseworker
 

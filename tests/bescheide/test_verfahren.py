@@ -11,7 +11,7 @@ from app.bescheide.models import Bescheid, BescheidVorlage
 from app.extensions import db
 from app.postfach import service as postfach
 from app.postfach.models import Nachricht
-from tests.engine.conftest import erledige, neuer_vorgang, offene_ids, verfahren  # noqa: F401
+from tests.engine.conftest import erledige, neuer_vorgang, offene_ids
 from tests.factories import benutzer
 from tests.postfach.conftest import ANTRAGSTELLER
 
@@ -77,7 +77,7 @@ def test_bescheid_step_of_baumfaellung_through_the_pages(app, client, auth, ordn
     client.post(f"/vorgang/{v.nummer}/bescheide/{bescheid.id}/freigeben")
     auth.logout()
     auth.login()
-    erlass = client.post(f"/vorgang/{v.nummer}/bescheide/{bescheid.id}/erlassen", data={"kanal": "email"})
+    erlass = client.post(erlassen, data={"kanal": "email"})
     assert erlass.status_code == 302, erlass.text
     db.session.expire_all()
     bescheid = db.session.get(Bescheid, bescheid.id)
