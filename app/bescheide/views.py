@@ -141,7 +141,8 @@ def vorschau(nummer: str, bescheid_id: int):
     return _pdf(service.pdf(bescheid, entwurf=True), f"Entwurf {vorgang.nummer}.pdf")
 
 
-@bp.post("/vorgang/<nummer>/bescheide/<int:bescheid_id>/<any(vorlegen, freigeben):aktion>")
+@bp.post("/vorgang/<nummer>/bescheide/<int:bescheid_id>/vorlegen", defaults={"aktion": "vorlegen"})
+@bp.post("/vorgang/<nummer>/bescheide/<int:bescheid_id>/freigeben", defaults={"aktion": "freigeben"})
 def freigabe(nummer: str, bescheid_id: int, aktion: str):
     """Present the draft to the team lead, or approve it."""
     vorgang = vorgang_oder_404(current_user, nummer)

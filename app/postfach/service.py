@@ -17,9 +17,10 @@ from sqlalchemy import or_, select
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.postfach import brief
-from app.postfach.kanaele import KANAELE, KORRELATION, neue_korrelation
+from app.postfach.kanaele import KANAELE, KORRELATION, neue_korrelation, verfuegbare_kanaele
 from app.postfach.models import Nachricht, Zustand
 from app.signale import antwort_eingegangen
+from app.templating import datum
 from app.timeutil import utcnow
 from app.vorgaenge import aktionen
 from app.vorgaenge.anhaenge import (
@@ -132,6 +133,43 @@ def schreiben(
     )
     db.session.flush()
     return nachricht
+
+
+#: session.info key of the Vorgänge created in the running transaction that still get an Eingangsbestätigung.
+_VORGEMERKT = "postfach_eingangsbestaetigungen"
+
+
+def eingang_vormerken(vorgang: Vorgang, **_kwargs) -> None:
+    """Receiver of `vorgang_angelegt`: acknowledge the Vorgang when its transaction commits (so the
+    acknowledgement follows what the creator records, and is never sent for a creation that was rolled back)."""
+    if current_app.config.get("POSTFACH_EINGANGSBESTAETIGUNG", True):
+        db.session.info.setdefault(_VORGEMERKT, []).append(vorgang)
+
+
+def vorgemerkte_bestaetigen(session) -> None:
+    """Session `before_commit`: write the Eingangsbestätigungen of the Vorgänge created in this transaction."""
+    for vorgang in session.info.pop(_VORGEMERKT, []):
+        if vorgang in session and vorgang.id is not None:
+            eingang_bestaetigen(vorgang)
+
+
+def vormerkungen_verwerfen(session, *_args) -> None:
+    """Session `after_rollback`: nothing to acknowledge for a creation that did not happen."""
+    session.info.pop(_VORGEMERKT, None)
+
+
+def eingang_bestaetigen(vorgang: Vorgang) -> Nachricht | None:
+    """The automatic Eingangsbestätigung with the Vorgangsnummer, by the first digital channel the application
+    allows (no commit); None when it allows none."""
+    kanal = next((k for k, _adresse in verfuegbare_kanaele(vorgang) if k.name != "brief"), None)
+    if kanal is None:
+        return None
+    text = (
+        f"Guten Tag,\n\nIhr Antrag „{vorgang.formular_name or 'Antrag'}“ ist am {datum(vorgang.eingangsdatum)} bei "
+        f"{vorgang.oe.name} eingegangen. Er wird unter der Vorgangsnummer {vorgang.nummer} bearbeitet; bitte geben Sie "
+        "diese Nummer bei Rückfragen an.\n\nDiese Nachricht wurde automatisch erstellt."
+    )
+    return schreiben(vorgang, None, kanal.name, f"Eingangsbestätigung {vorgang.nummer}", text)
 
 
 def als_versandt_markieren(nachricht: Nachricht, benutzer: Benutzer) -> None:

@@ -3,7 +3,7 @@ administrators' list of replies that could not be assigned."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.engine import runner
 from app.extensions import db
@@ -12,7 +12,7 @@ from app.postfach.forms import NachrichtForm
 from app.postfach.kanaele import verfuegbare_kanaele
 from app.postfach.models import Nachricht
 from app.security import rolle_erforderlich
-from app.signale import antwort_eingegangen
+from app.signale import antwort_eingegangen, vorgang_angelegt
 from app.vorgaenge import aktionen
 from app.vorgaenge.anhaenge import ausliefern
 from app.vorgaenge.models import Anhang, Vorgang
@@ -29,7 +29,14 @@ def an_verfahren_melden(vorgang: Vorgang, nachricht: Nachricht, **_kwargs) -> No
     runner.nachricht(vorgang, BPMN_NACHRICHT, {"betreff": nachricht.betreff, "nachricht_id": nachricht.id})
 
 
-bp.record_once(lambda _state: antwort_eingegangen.connect(an_verfahren_melden))
+@bp.record_once
+def _empfaenger_verbinden(_state) -> None:
+    """Connect the Postfach's signal receivers once, when the app registers this blueprint."""
+    antwort_eingegangen.connect(an_verfahren_melden)
+    vorgang_angelegt.connect(service.eingang_vormerken)
+    if not event.contains(db.session, "before_commit", service.vorgemerkte_bestaetigen):
+        event.listen(db.session, "before_commit", service.vorgemerkte_bestaetigen)
+        event.listen(db.session, "after_rollback", service.vormerkungen_verwerfen)
 
 
 def _formular(vorgang: Vorgang, form: NachrichtForm | None = None) -> NachrichtForm:

@@ -6,7 +6,7 @@ from app.bescheide import service
 from app.extensions import db
 from tests.engine.conftest import verfahren  # noqa: F401 — the shipped procedures, deployed
 from tests.factories import benutzer
-from tests.postfach.conftest import akte, sabine  # noqa: F401 — the Vorgang and its caseworker
+from tests.postfach.conftest import akte, ohne_eingangsbestaetigung, sabine  # noqa: F401 — Vorgang, caseworker
 
 VORLAGE = """<p>Sehr geehrte(r) {{ antragsteller.name }},</p>
 <p>auf Ihren Antrag vom {{ vorgang.eingangsdatum }} ({{ vorgang.formular }}) ergeht folgender</p>

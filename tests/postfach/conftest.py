@@ -20,6 +20,12 @@ ANTRAGSTELLER = {
 }
 
 
+@pytest.fixture(autouse=True)
+def ohne_eingangsbestaetigung(app):
+    """Tests count the messages they write; the automatic acknowledgement has its own test."""
+    app.config["POSTFACH_EINGANGSBESTAETIGUNG"] = False
+
+
 @pytest.fixture
 def sabine(app, ordnungsamt) -> Benutzer:
     """The caseworker of the Ordnungsamt."""

@@ -120,3 +120,18 @@ def test_a_nachforderung_creates_a_wiedervorlage_that_the_reply_closes(app, akte
     db.session.commit()
     db.session.refresh(wv)
     assert not wv.ist_offen
+
+
+def test_a_new_vorgang_gets_an_eingangsbestaetigung_by_e_mail(app, ordnungsamt):
+    """Created with an e-mail address: one acknowledgement with the Vorgangsnummer is queued; without, none."""
+    app.config["POSTFACH_EINGANGSBESTAETIGUNG"] = True
+    from tests.factories import vorgang
+    from tests.postfach.conftest import ANTRAGSTELLER
+
+    mit = vorgang(ordnungsamt, antragsteller=dict(ANTRAGSTELLER))
+    ohne = vorgang(ordnungsamt)
+    db.session.commit()
+    [bestaetigung] = db.session.scalars(select(Nachricht)).all()
+    assert bestaetigung.vorgang_id == mit.id and mit.nummer in bestaetigung.text
+    assert bestaetigung.benutzer_id is None and bestaetigung.mailausgang.empfaenger == "anna@example.org"
+    assert service.thread(ohne) == []
