@@ -39,10 +39,7 @@ class Nachricht(db.Model):
     listed for administrators (`vorgang_id` NULL, its files in `dateien`)."""
 
     __tablename__ = "nachricht"
-    __table_args__ = (
-        Index("ix_nachricht_vorgang_erstellt", "vorgang_id", "erstellt_am"),
-        Index("ix_nachricht_kanal_versuch", "kanal", "naechster_versuch_am"),
-    )
+    __table_args__ = (Index("ix_nachricht_vorgang_erstellt", "vorgang_id", "erstellt_am"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vorgang_id: Mapped[int | None] = mapped_column(ForeignKey("vorgang.id", ondelete="CASCADE"))
@@ -67,9 +64,7 @@ class Nachricht(db.Model):
     #: Nachforderung: the reply is due by this date; the Wiedervorlage at that date closes with the reply.
     frist: Mapped[date | None]
     wiedervorlage_id: Mapped[int | None] = mapped_column(ForeignKey("wiedervorlage.id", ondelete="SET NULL"))
-    #: Outbox of channels other than e-mail (which uses the mail outbox): retries with back-off.
-    versuche: Mapped[int] = mapped_column(default=0)
-    naechster_versuch_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What went wrong with the message (e.g. files of a reply that were refused).
     letzter_fehler: Mapped[str] = mapped_column(Text, default="")
     #: Files of an incoming message that has no Vorgang yet: [{dateiname, mime_typ, groesse, sha256}].
     dateien: Mapped[list] = mapped_column(JSON, default=list)

@@ -90,8 +90,6 @@ def upgrade():
     sa.Column('mailausgang_id', sa.Integer(), nullable=True),
     sa.Column('frist', sa.Date(), nullable=True),
     sa.Column('wiedervorlage_id', sa.Integer(), nullable=True),
-    sa.Column('versuche', sa.Integer(), nullable=False),
-    sa.Column('naechster_versuch_am', app.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('letzter_fehler', sa.Text(), nullable=False),
     sa.Column('dateien', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['antwort_auf_id'], ['nachricht.id'], ondelete='SET NULL'),
@@ -104,7 +102,6 @@ def upgrade():
     sa.UniqueConstraint('korrelation')
     )
     with op.batch_alter_table('nachricht', schema=None) as batch_op:
-        batch_op.create_index('ix_nachricht_kanal_versuch', ['kanal', 'naechster_versuch_am'], unique=False)
         batch_op.create_index('ix_nachricht_vorgang_erstellt', ['vorgang_id', 'erstellt_am'], unique=False)
 
     op.create_table('nachricht_anhang',
@@ -128,7 +125,6 @@ def downgrade():
     op.drop_table('nachricht_anhang')
     with op.batch_alter_table('nachricht', schema=None) as batch_op:
         batch_op.drop_index('ix_nachricht_vorgang_erstellt')
-        batch_op.drop_index('ix_nachricht_kanal_versuch')
 
     op.drop_table('nachricht')
     with op.batch_alter_table('bescheid', schema=None) as batch_op:
