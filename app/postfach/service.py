@@ -150,7 +150,10 @@ def vorgemerkte_bestaetigen(session) -> None:
     """Session `before_commit`: write the Eingangsbestätigungen of the Vorgänge created in this transaction."""
     for vorgang in session.info.pop(_VORGEMERKT, []):
         if vorgang in session and vorgang.id is not None:
-            eingang_bestaetigen(vorgang)
+            try:
+                eingang_bestaetigen(vorgang)
+            except PostfachFehler as fehler:  # checked before anything is written: the Vorgang still commits
+                log.warning("Keine Eingangsbestätigung für %s: %s", vorgang.nummer, fehler)
 
 
 def vormerkungen_verwerfen(session, *_args) -> None:
