@@ -99,7 +99,10 @@ def _dateien(anhang_ids: list[int] | None) -> list[mail.Datei]:
     if not anhang_ids:
         return []
     anhaenge = db.session.scalars(select(Anhang).where(Anhang.id.in_(anhang_ids)).order_by(Anhang.id))
-    return [(a.dateiname, a.mime_typ, pfad(a.sha256).read_bytes()) for a in anhaenge]
+    try:
+        return [(a.dateiname, a.mime_typ, pfad(a.sha256).read_bytes()) for a in anhaenge]
+    except (OSError, ValueError) as fehler:  # a file missing from the store fails this mail only
+        raise mail.MailFehler(f"Anhang nicht lesbar: {fehler.__class__.__name__}") from fehler
 
 
 def _ergebnisse_speichern(rows, ergebnisse: dict[int, str | None], jetzt: datetime) -> None:

@@ -135,3 +135,18 @@ def test_a_new_vorgang_gets_an_eingangsbestaetigung_by_e_mail(app, ordnungsamt):
     assert bestaetigung.vorgang_id == mit.id and mit.nummer in bestaetigung.text
     assert bestaetigung.benutzer_id is None and bestaetigung.mailausgang.empfaenger == "anna@example.org"
     assert service.thread(ohne) == []
+
+
+def test_a_missing_attachment_file_fails_only_that_mail(app, akte, sabine, smtp):
+    """The file of an Anhang vanished from the store: that mail records the error, the next one is sent."""
+    from app.vorgaenge.anhaenge import pfad
+
+    anhang = anhang_anlegen(akte, "weg.pdf", PDF + b"%weg", "application/pdf", herkunft="bearbeitung")
+    kaputt = service.schreiben(akte, sabine, "email", "Mit Anhang", "Text", [anhang])
+    heil = service.schreiben(akte, sabine, "email", "Ohne Anhang", "Text")
+    db.session.commit()
+    pfad(anhang.sha256).unlink()
+    assert mails_senden(utcnow()) == 1
+    db.session.expire_all()
+    assert "Anhang nicht lesbar" in db.session.get(Mailausgang, kaputt.mailausgang_id).letzter_fehler
+    assert db.session.get(Nachricht, heil.id).zustand == "gesendet"
