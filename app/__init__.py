@@ -7,9 +7,11 @@ from flask import Flask
 
 # Every slice's tables, so that SQLAlchemy's metadata (and with it Alembic) knows them all.
 import app.auth.models
+import app.bescheide.models
 import app.engine.models
 import app.intake.models
 import app.organisation.models
+import app.postfach.models
 import app.vorgaenge.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
@@ -17,12 +19,14 @@ from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth import sitzung
 from app.auth.views import bp as auth_bp
+from app.bescheide.views import bp as bescheide_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.gesundheit import bp as gesundheit_bp
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
+from app.postfach.views import bp as postfach_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
 
 
@@ -57,6 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, gesundheit_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(postfach_bp)
+    app.register_blueprint(bescheide_bp)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
     scheduler.init_app(app)

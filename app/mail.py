@@ -7,7 +7,7 @@ for benchmarks and development; it must be configured explicitly). Callers (the 
 
 import smtplib
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -16,6 +16,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from flask import current_app
 
 from app.timeutil import utcnow
+
+#: A file sent along: (dateiname, mime_typ, bytes).
+Datei = tuple[str, str, bytes]
 
 
 class MailFehler(Exception):
@@ -32,8 +35,9 @@ def ist_konfiguriert(config: Mapping | None = None) -> bool:
     return config.get("MAIL_TRANSPORT", "smtp") == "null" or bool(config.get("SMTP_HOST"))
 
 
-def nachricht(absender: str, an: str, betreff: str, text: str) -> EmailMessage:
-    """A plain-text UTF-8 message with Date and Message-ID; `absender` may carry a display name (`Amt <a@b.de>`).
+def nachricht(absender: str, an: str, betreff: str, text: str, anhaenge: Sequence[Datei] = ()) -> EmailMessage:
+    """A plain-text UTF-8 message with Date and Message-ID and optional files (dateiname, mime_typ, bytes);
+    `absender` may carry a display name (`Amt <a@b.de>`).
 
     Line breaks in the Betreff (user text) become spaces; an address with a line break is refused (MailFehler),
     so no user text can add a header.
@@ -49,6 +53,9 @@ def nachricht(absender: str, an: str, betreff: str, text: str) -> EmailMessage:
     message["Date"] = format_datetime(utcnow(), usegmt=True)
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(text, cte="quoted-printable")  # 7-bit safe for servers without 8BITMIME
+    for dateiname, mime_typ, daten in anhaenge:
+        haupt, _, unter = mime_typ.partition("/")
+        message.add_attachment(daten, maintype=haupt, subtype=unter or "octet-stream", filename=dateiname)
     return message
 
 
@@ -61,10 +68,10 @@ class _SmtpVersand:
         self._absender = absender
         self.gesendet = 0
 
-    def senden(self, an: str, betreff: str, text: str) -> None:
+    def senden(self, an: str, betreff: str, text: str, anhaenge: Sequence[Datei] = ()) -> None:
         """Send one mail; raise MailFehler for this mail, VerbindungsFehler when the connection is gone."""
         try:
-            self._smtp.send_message(nachricht(self._absender, an, betreff, text), to_addrs=[an])
+            self._smtp.send_message(nachricht(self._absender, an, betreff, text, anhaenge), to_addrs=[an])
         except smtplib.SMTPServerDisconnected as error:
             raise VerbindungsFehler(_text(error)) from error
         except smtplib.SMTPException as error:  # recipient/sender refused, data error: only this mail
@@ -81,9 +88,9 @@ class _NullVersand:
         """Start counting at zero."""
         self.gesendet = 0
 
-    def senden(self, an: str, betreff: str, text: str) -> None:
+    def senden(self, an: str, betreff: str, text: str, anhaenge: Sequence[Datei] = ()) -> None:
         """Pretend to send: build and serialise the message like real sending up to the socket, then drop it."""
-        nachricht("amtsfluss@localhost", an, betreff, text).as_bytes()
+        nachricht("amtsfluss@localhost", an, betreff, text, anhaenge).as_bytes()
         self.gesendet += 1
 
 

@@ -13,3 +13,9 @@ vorgang_verworfen = _signale.signal("vorgang-verworfen")
 
 #: A scheduler tick finished in this process (sender: the Flask app); the health check watches it.
 scheduler_getickt = _signale.signal("scheduler-getickt")
+
+#: An applicant's reply arrived on an open Vorgang (sender: the Vorgang; kwargs: nachricht); the procedure may wait.
+antwort_eingegangen = _signale.signal("antwort-eingegangen")
+
+#: A Vorgang was created (sender: the Vorgang); e.g. the Postfach sends the Eingangsbestätigung.
+vorgang_angelegt = _signale.signal("vorgang-angelegt")

@@ -45,6 +45,8 @@ SEITEN = [
     ("engine.admin_vorfaelle", "Vorfälle", "Gestörte Verfahren wiederholen oder abbrechen"),
     ("engine.admin_modelle", "Verfahren", "Bereitgestellte BPMN-Verfahren und ihre Versionen"),
     ("wiedervorlagen.admin_mails", "E-Mail-Versand", "Erinnerungen, die nicht zugestellt werden konnten"),
+    ("postfach.admin_nicht_zugeordnet", "Nicht zugeordnete Nachrichten", "Antworten ohne offenen Vorgang"),
+    ("bescheide.vorlagen_liste", "Bescheidvorlagen", "Vorlagen und Textbausteine der Bescheide"),
 ]
 
 

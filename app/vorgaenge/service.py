@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer, benutzer_oe
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
+from app.signale import vorgang_angelegt
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
@@ -85,6 +86,7 @@ def anlegen(
                 raise  # another constraint failed, not the number
             continue
         protokolliere(vorgang, "Vorgang angelegt", nachher={"status": vorgang.status, "nummer": vorgang.nummer})
+        vorgang_angelegt.send(vorgang)
         return vorgang
     raise RuntimeError("Keine freie Vorgangsnummer gefunden")
 

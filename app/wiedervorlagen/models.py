@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Benutzer
@@ -111,3 +111,4 @@ class Mailausgang(db.Model):
     letzter_fehler: Mapped[str] = mapped_column(Text, default="")
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     gesendet_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    anhang_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # Anhänge sent along (Postfach mails)

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from app import mail
 from app.database import zum_beanspruchen
 from app.extensions import db
+from app.vorgaenge.anhaenge import pfad
+from app.vorgaenge.models import Anhang
 from app.wiedervorlagen.models import Mailausgang
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,9 @@ def mails_senden(jetzt: datetime, limit: int | None = None) -> int:
             return gesendet
 
 
-def _beanspruchen(jetzt: datetime, limit: int) -> list[tuple[int, str, str, str, int]]:
-    """Claim up to `limit` due mails (lease + attempt counted) and commit; return (id, an, betreff, text, versuche)."""
+def _beanspruchen(jetzt: datetime, limit: int) -> list[tuple[int, str, str, str, int, list[int]]]:
+    """Claim up to `limit` due mails (lease + attempt counted) and commit;
+    return (id, an, betreff, text, versuche, anhang_ids)."""
     lease = timedelta(seconds=int(current_app.config.get("SCHEDULER_MAIL_LEASE_SECONDS", 300)))
     kandidaten = zum_beanspruchen(
         select(Mailausgang.id)
@@ -53,7 +56,14 @@ def _beanspruchen(jetzt: datetime, limit: int) -> list[tuple[int, str, str, str,
         update(Mailausgang)
         .where(Mailausgang.id.in_(kandidaten.scalar_subquery()), Mailausgang.naechster_versuch_am <= jetzt)
         .values(naechster_versuch_am=jetzt + lease, versuche=Mailausgang.versuche + 1)
-        .returning(Mailausgang.id, Mailausgang.empfaenger, Mailausgang.betreff, Mailausgang.text, Mailausgang.versuche)
+        .returning(
+            Mailausgang.id,
+            Mailausgang.empfaenger,
+            Mailausgang.betreff,
+            Mailausgang.text,
+            Mailausgang.versuche,
+            Mailausgang.anhang_ids,
+        )
     )
     rows = [tuple(r) for r in db.session.execute(stmt, execution_options={"synchronize_session": False})]
     db.session.commit()
@@ -68,9 +78,9 @@ def _charge_senden(jetzt: datetime, limit: int) -> tuple[int, int]:
     ergebnisse: dict[int, str | None] = {}  # id → None (sent) or error text
     try:
         with mail.verbindung() as versand:
-            for mail_id, an, betreff, text, _versuche in rows:
+            for mail_id, an, betreff, text, _versuche, anhang_ids in rows:
                 try:
-                    versand.senden(an, betreff, text)
+                    versand.senden(an, betreff, text, _dateien(anhang_ids))
                     ergebnisse[mail_id] = None
                 except mail.VerbindungsFehler:
                     raise
@@ -84,6 +94,17 @@ def _charge_senden(jetzt: datetime, limit: int) -> tuple[int, int]:
     return len(rows), sum(1 for fehler in ergebnisse.values() if fehler is None)
 
 
+def _dateien(anhang_ids: list[int] | None) -> list[mail.Datei]:
+    """The files of the Anhänge a mail carries (Postfach messages), read from the file store."""
+    if not anhang_ids:
+        return []
+    anhaenge = db.session.scalars(select(Anhang).where(Anhang.id.in_(anhang_ids)).order_by(Anhang.id))
+    try:
+        return [(a.dateiname, a.mime_typ, pfad(a.sha256).read_bytes()) for a in anhaenge]
+    except (OSError, ValueError) as fehler:  # a file missing from the store fails this mail only
+        raise mail.MailFehler(f"Anhang nicht lesbar: {fehler.__class__.__name__}") from fehler
+
+
 def _ergebnisse_speichern(rows, ergebnisse: dict[int, str | None], jetzt: datetime) -> None:
     """Record sent / retry later / failed for a batch and commit: all sent mails in one UPDATE (the common case),
     failures one executemany UPDATE by primary key."""
@@ -91,7 +112,7 @@ def _ergebnisse_speichern(rows, ergebnisse: dict[int, str | None], jetzt: dateti
     backoff = int(current_app.config.get("SCHEDULER_MAIL_BACKOFF_SECONDS", 60))
     gesendet = []
     nochmal, aufgegeben = [], []
-    for mail_id, _an, _betreff, _text, versuche in rows:
+    for mail_id, _an, _betreff, _text, versuche, _anhaenge in rows:
         fehler = ergebnisse.get(mail_id, "nicht versucht")
         if fehler is None:
             gesendet.append(mail_id)
