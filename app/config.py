@@ -18,7 +18,7 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}  # SQL parameters (personal data) stay out of logs
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -66,8 +66,13 @@ class Config:
     # delivery's Vorgang, age after which a pending Eingang is picked up by the scheduler.
     INTAKE_MAX_BYTES = 50 * 1024 * 1024
     INTAKE_MAX_ANHANG_BYTES = 50 * 1024 * 1024
-    INTAKE_DUPLIKAT_WARTEN_SEKUNDEN = 30
     INTAKE_AUSSTEHEND_NACH_SEKUNDEN = 60
+    # Intake hardening (docs/intake.md): Retry-After of 202/503 answers, processing attempts and first back-off,
+    # longest Content-Type header.
+    INTAKE_RETRY_AFTER_SEKUNDEN = 5
+    INTAKE_MAX_VERSUCHE = 5
+    INTAKE_WIEDERHOLEN_NACH_SEKUNDEN = 60
+    INTAKE_MAX_CONTENT_TYPE_ZEICHEN = 200
     # Seconds a routing decision (OE for a set of routing keys) is reused; changes in the same process apply at once.
     INTAKE_ROUTING_CACHE_SEKUNDEN = 2.0
 

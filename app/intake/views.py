@@ -11,7 +11,8 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from adapters.intelliform import SOAP_CONTENT_TYPE, deposit_antwort_bauen, soap_fault_bauen
+from adapters.intelliform import SOAP_CONTENT_TYPE
+from adapters.intelliform_soap import deposit_antwort_bauen, soap_fault_bauen
 from adapters.ozgcloud import ozgcloud_antwort
 from app.extensions import csrf, db
 from app.intake.annahme import Abgelehnt, annehmen
@@ -90,6 +91,8 @@ def ozg_antrag():
         return _json_fehler(annahme.http_status, annahme.fehler_code, annahme.fehler, annahme.transaktions_id)
     antwort = jsonify({"transactionId": annahme.transaktions_id, "status": "in Verarbeitung"})
     antwort.status_code = annahme.http_status
+    if annahme.retry_after:
+        antwort.headers["Retry-After"] = str(annahme.retry_after)
     return antwort
 
 
@@ -138,7 +141,9 @@ def intelliform_deposit():
         return _soap(deposit_antwort_bauen(parameter), 200)
     if annahme.zustand == FEHLERHAFT:
         return _fault(annahme.http_status, annahme.fehler_code, annahme.fehler)
-    return _fault(503, "in_verarbeitung", "Die Lieferung wird noch verarbeitet; bitte später erneut senden.")
+    antwort = _fault(503, "in_verarbeitung", "Die Lieferung wird noch verarbeitet; bitte später erneut senden.")
+    antwort.headers["Retry-After"] = str(annahme.retry_after or current_app.config["INTAKE_RETRY_AFTER_SEKUNDEN"])
+    return antwort
 
 
 csrf.exempt(intelliform_deposit)

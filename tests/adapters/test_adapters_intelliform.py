@@ -8,16 +8,8 @@ import pytest
 from lxml import etree
 
 from adapters import AdapterFehler
-from adapters.intelliform import (
-    BACKEND_NS,
-    SOAP11_NS,
-    DepositAnhang,
-    deposit_antwort_bauen,
-    deposit_bauen,
-    parse_deposit,
-    soap_fault_aus_fehler,
-    soap_fault_bauen,
-)
+from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, parse_deposit
+from adapters.intelliform_soap import deposit_antwort_bauen, deposit_bauen, soap_fault_aus_fehler, soap_fault_bauen
 from tests.fixtures import MYFORM_UPLOAD_ID
 
 UPLOAD_ID = MYFORM_UPLOAD_ID
