@@ -26,6 +26,7 @@ from adapters.antragsteller import (
     datum_lesen,
     strasse_aufteilen,
 )
+from adapters.grenzen import STANDARD, Grenzen, felder_pruefen, xml_vorpruefen
 from adapters.xml import elemente_zu_feldern, kind_elemente, lokaler_name, parse_xml, text_von
 
 QUELLE = "intelliform"
@@ -253,6 +254,7 @@ def parse_deposit(
     antragsteller_muster: Mapping[str, str | re.Pattern[str] | None] | None = None,
     stellen_parameter: Iterable[str] = STANDARD_STELLEN_PARAMETER,
     mtom_teile: Mapping[str, bytes] | None = None,
+    grenzen: Grenzen = STANDARD,
 ) -> Antrag:
     """Turn a complete SOAP 1.1 deposit envelope into an Antrag.
 
@@ -261,8 +263,10 @@ def parse_deposit(
     ``Kopf.extra`` (keys ``custom_parameters``, ``deposit``, ``transaktion``, ``konto``) for routing.
     Antragsteller: account data, gaps filled from form fields matched by ``antragsteller_muster``.
     ``mtom_teile`` resolves MTOM/XOP attachment references (see :func:`deposit_anhaenge_lesen`).
-    Raises :class:`AdapterFehler` for every malformed input (see ``docs/adapters.md``).
+    Raises :class:`AdapterFehler` for every malformed input (see ``docs/adapters.md``) and for forms beyond
+    ``grenzen``.
     """
+    xml_vorpruefen(envelope, grenzen, "Der SOAP-Umschlag")
     deposit = deposit_element_finden(envelope)
     daten = _kind(deposit, "data")
     if daten is None:
@@ -279,6 +283,7 @@ def parse_deposit(
         raise AdapterFehler(
             f"Kein Anhang mit der primaryDataAttachmentId {primaer_id!r} im deposit", "primaerdaten_fehlen"
         )
+    xml_vorpruefen(primaer.inhalt, grenzen, "Das myForm-XML")
     myform = parse_xml(primaer.inhalt, f"myForm-XML (Anhang {primaer_id!r})")
     transaktion = namensraum_attribute(myform, TRANSAKTION_NS)
     konto = namensraum_attribute(myform, BENUTZER_NS)
@@ -290,6 +295,7 @@ def parse_deposit(
         )
 
     felder = elemente_zu_feldern(myform, attribut_ns=ASSISTENT_NS)
+    felder_pruefen(felder, grenzen)
     _verweise_pruefen(felder, {a.id for a in anhaenge if a.id})
 
     stelle = next((parameter[p] for p in stellen_parameter if parameter.get(p)), None)

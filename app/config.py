@@ -73,6 +73,10 @@ class Config:
     INTAKE_MAX_VERSUCHE = 5
     INTAKE_WIEDERHOLEN_NACH_SEKUNDEN = 60
     INTAKE_MAX_CONTENT_TYPE_ZEICHEN = 200
+    # Largest form: fields, nesting levels, characters of one value (a delivery beyond is answered 400).
+    INTAKE_MAX_FELDER = 10_000
+    INTAKE_MAX_TIEFE = 32
+    INTAKE_MAX_WERT_ZEICHEN = 100_000
     # Seconds a routing decision (OE for a set of routing keys) is reused; changes in the same process apply at once.
     INTAKE_ROUTING_CACHE_SEKUNDEN = 2.0
 

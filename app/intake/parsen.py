@@ -16,6 +16,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from adapters import AdapterFehler, Antrag
 from adapters.anhaenge import groesse_ueberschritten
 from adapters.formsolutions import FormSolutionsOptionen, parse_submission
+from adapters.grenzen import Grenzen
 from adapters.intelliform import deposit_transaktions_id, parse_deposit
 from adapters.ozgcloud import parse_ozgcloud
 from adapters.zeichen import antrag_bereinigen
@@ -33,22 +34,26 @@ def _teile(inhalt: bytes, grenze: bytes, max_teil_bytes: int) -> list[tuple[Fiel
     decoder = MultipartDecoder(grenze)
     teile: list[tuple[Field | File, bytes]] = []
     aktuell: Field | File | None = None
-    daten = bytearray()
+    stuecke: list[bytes] = []
+    groesse = 0
+    ansicht = memoryview(inhalt)
     pos = 0
     try:
         while True:
             ereignis = decoder.next_event()
             if isinstance(ereignis, NeedData):
-                decoder.receive_data(inhalt[pos : pos + _STUECK] if pos < len(inhalt) else None)
+                decoder.receive_data(bytes(ansicht[pos : pos + _STUECK]) if pos < len(inhalt) else None)
                 pos += _STUECK
             elif isinstance(ereignis, Field | File):
-                aktuell, daten = ereignis, bytearray()
+                aktuell, stuecke, groesse = ereignis, [], 0
             elif isinstance(ereignis, Data):
-                daten += ereignis.data
-                if len(daten) > max_teil_bytes:
-                    raise groesse_ueberschritten(f"Teil {aktuell.name!r}", len(daten), max_teil_bytes)
+                stuecke.append(ereignis.data)
+                groesse += len(ereignis.data)
+                if groesse > max_teil_bytes:
+                    raise groesse_ueberschritten(f"Teil {aktuell.name!r}", groesse, max_teil_bytes)
                 if not ereignis.more_data:
-                    teile.append((aktuell, bytes(daten)))
+                    teile.append((aktuell, b"".join(stuecke)))
+                    stuecke = []
             elif isinstance(ereignis, Epilogue):
                 return teile
     except ValueError as fehler:
@@ -110,13 +115,19 @@ def _parsen(art: str, inhalt: bytes, content_type: str, metadaten: Mapping | Non
     """The adapter of kind ``art`` with the configured limits."""
     cfg = current_app.config
     max_anhang, muster = cfg["INTAKE_MAX_ANHANG_BYTES"], cfg.get("INTAKE_ANTRAGSTELLER_MUSTER")
+    grenzen = Grenzen(cfg["INTAKE_MAX_FELDER"], cfg["INTAKE_MAX_TIEFE"], cfg["INTAKE_MAX_WERT_ZEICHEN"])
     if art == "ozgcloud":
         form_data, representation, attachments = multipart_teilen(inhalt, content_type, max_anhang)
         return parse_ozgcloud(
-            form_data, representation, attachments, max_anhang_bytes=max_anhang, antragsteller_muster=muster
+            form_data,
+            representation,
+            attachments,
+            max_anhang_bytes=max_anhang,
+            antragsteller_muster=muster,
+            grenzen=grenzen,
         )
     if art == "intelliform":
-        return parse_deposit(inhalt, max_anhang_bytes=max_anhang, antragsteller_muster=muster)
+        return parse_deposit(inhalt, max_anhang_bytes=max_anhang, antragsteller_muster=muster, grenzen=grenzen)
     if art == "formsolutions":
         metadaten = metadaten or {}
         return parse_submission(
@@ -125,6 +136,7 @@ def _parsen(art: str, inhalt: bytes, content_type: str, metadaten: Mapping | Non
             formularnummer=metadaten.get("formularnummer"),
             optionen=FormSolutionsOptionen.aus_json(metadaten.get("optionen"), muster),
             max_anhang_bytes=max_anhang,
+            grenzen=grenzen,
         )
     raise AdapterFehler(f"Unbekannte Quellenart {art!r}", "quelle_unbekannt")
 

@@ -5,15 +5,17 @@ import json
 import logging
 import random
 import time
+import tracemalloc
 from datetime import timedelta
 
 from sqlalchemy import select, text
 
+from adapters.intelliform_soap import deposit_bauen
 from app import scheduler
 from app.extensions import db
 from app.intake import verarbeitung
-from app.intake.annahme import schluessel
-from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang
+from app.intake.annahme import annehmen, schluessel
+from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle
 from app.intake.simulation import multipart_bauen, ozg_lieferung
 from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag, Vorgang
@@ -249,3 +251,60 @@ def test_broken_json_without_a_readable_transaction_id_is_still_stored(client, i
     assert senden(client, intake, b'{"control": ').status_code == 400
     assert senden(client, intake, b'{"control": ').status_code == 400
     assert len(eingaenge()) == 2  # new boundary, new bytes: nothing to tell them apart by
+
+
+# --- 5: bounds on the form, bounded memory -----------------------------------------------------------------
+
+
+def _felder(anzahl: int) -> list[dict]:
+    return [{"name": f"f{i}", "stringValue": "x"} for i in range(anzahl)]
+
+
+def test_more_fields_than_configured_are_refused_with_a_clear_400_and_stored_raw(app, client, intake):
+    app.config["INTAKE_MAX_FELDER"] = 50
+    antwort = senden(client, intake, form_data("tx-viele") | {"formData": _felder(51)})
+    assert antwort.status_code == 400 and antwort.get_json()["error"]["code"] == "zu_viele_felder"
+    assert "50" in antwort.get_json()["error"]["message"]
+    assert eingaenge()[0].zustand == FEHLERHAFT
+    assert senden(client, intake, form_data("tx-genug") | {"formData": _felder(48)}).status_code == 201
+
+
+def test_deeper_nesting_than_configured_is_refused(app, client, intake):
+    app.config["INTAKE_MAX_TIEFE"] = 3
+    tief = {"name": "a", "formItems": [{"name": "b", "formItems": [{"name": "c", "formItems": [{"name": "d"}]}]}]}
+    antwort = senden(client, intake, form_data("tx-tief") | {"formData": [tief]})
+    assert antwort.status_code == 400 and antwort.get_json()["error"]["code"] == "zu_tief_verschachtelt"
+
+
+def test_a_longer_value_than_configured_is_refused_without_echoing_it(app, client, intake):
+    app.config["INTAKE_MAX_WERT_ZEICHEN"] = 1000
+    antwort = senden(client, intake, form_data("tx-lang", wert="y" * 1001))
+    fehler = antwort.get_json()["error"]
+    assert antwort.status_code == 400 and fehler["code"] == "wert_zu_lang" and "yyyy" not in fehler["message"]
+
+
+def test_a_myform_with_more_elements_than_allowed_is_refused(app, client, intake):
+    app.config["INTAKE_MAX_FELDER"] = 100
+    myform = b'<myForm xmlns:t="http://xmlns.cit.de/intelliform/transaction" t:id="T-viel">' + b"<a>1</a>" * 500
+    antwort = client.post(
+        "/intelliform/deposit",
+        data=deposit_bauen(myform + b"</myForm>"),
+        headers={"Authorization": intake.if_auth, "Content-Type": "text/xml; charset=utf-8"},
+    )
+    assert antwort.status_code == 400 and b"zu_viele_felder" in antwort.data
+    assert eingaenge()[0].zustand == FEHLERHAFT
+
+
+def test_a_body_of_millions_of_tiny_fields_is_refused_before_it_becomes_millions_of_objects(app, intake):
+    """Memory stays a small multiple of the body: decoding stops at the field limit."""
+    roh = json.dumps(form_data("tx-riesig") | {"formData": _felder(200_000)}).encode()
+    body, typ = multipart_bauen([("formData", None, "application/json", roh)])
+    quelle = db.session.scalars(select(IntakeQuelle).where(IntakeQuelle.name == "amt24")).one()
+    tracemalloc.start()
+    try:
+        annahme = annehmen(quelle, body, typ, {})
+        _, spitze = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert annahme.http_status == 400 and annahme.fehler_code == "zu_viele_felder"
+    assert spitze < 4 * len(body), (spitze, len(body))
