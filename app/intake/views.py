@@ -39,16 +39,23 @@ ZU_GROSS = "Die Lieferung überschreitet die zulässige Größe von {} Bytes."
 
 
 def _koerper_lesen() -> bytes | None:
-    """The request body, or None when it exceeds INTAKE_MAX_BYTES (checked before reading when announced)."""
+    """The request body, or None when it exceeds INTAKE_MAX_BYTES: checked before reading when the length is
+    announced, else (chunked) by reading one byte beyond the limit — a body cut at the limit is never taken."""
     grenze = current_app.config["INTAKE_MAX_BYTES"]
     if request.content_length is not None and request.content_length > grenze:
         return None
-    request.max_content_length = grenze
+    request.max_content_length = grenze + 1
+    stuecke, gelesen = [], 0
     try:
-        daten = request.stream.read(grenze + 1)
+        while gelesen <= grenze:  # a stream may answer a read with fewer bytes than asked for
+            stueck = request.stream.read(grenze + 1 - gelesen)
+            if not stueck:
+                break
+            stuecke.append(stueck)
+            gelesen += len(stueck)
     except RequestEntityTooLarge:
         return None
-    return None if len(daten) > grenze else daten
+    return None if gelesen > grenze else b"".join(stuecke)
 
 
 def _metadaten() -> dict:

@@ -1,6 +1,7 @@
 """Hardening of the intake (issue 13, items 1–4 and 8): odd characters, retries, due-time recovery, whole
 transaction ids, immediate answers to resends, deduplication of broken deliveries."""
 
+import io
 import json
 import logging
 import random
@@ -8,6 +9,7 @@ import time
 import tracemalloc
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text
 
 from adapters.intelliform_soap import deposit_bauen
@@ -16,7 +18,7 @@ from app.extensions import db
 from app.intake import verarbeitung
 from app.intake.annahme import annehmen, schluessel
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle
-from app.intake.simulation import multipart_bauen, ozg_lieferung
+from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung
 from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
@@ -308,3 +310,60 @@ def test_a_body_of_millions_of_tiny_fields_is_refused_before_it_becomes_millions
         tracemalloc.stop()
     assert annahme.http_status == 400 and annahme.fehler_code == "zu_viele_felder"
     assert spitze < 4 * len(body), (spitze, len(body))
+
+
+# --- 6: a chunked body over the limit ----------------------------------------------------------------------
+
+
+class Tropfen(io.RawIOBase):
+    """A request body without Content-Length that answers each read with at most 1,000 bytes (chunked)."""
+
+    def __init__(self, daten: bytes) -> None:
+        self.daten, self.pos = daten, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:  # the test client asks for the position once
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = pos if whence == 0 else self.pos + pos if whence == 1 else len(self.daten) + pos
+        return self.pos
+
+    def readinto(self, puffer) -> int:
+        stueck = self.daten[self.pos : self.pos + min(len(puffer), 1000)]
+        puffer[: len(stueck)] = stueck
+        self.pos += len(stueck)
+        return len(stueck)
+
+
+def _chunked(client, pfad: str, body: bytes, kopf: dict):
+    return client.post(
+        pfad,
+        input_stream=Tropfen(body),
+        headers=kopf | {"Transfer-Encoding": "chunked"},
+        environ_base={"wsgi.input_terminated": True},
+    )
+
+
+@pytest.mark.parametrize("pfad", ["/antrag", "/intelliform/deposit"])
+def test_a_chunked_body_over_the_limit_gets_413_and_nothing_is_stored(app, client, intake, pfad):
+    app.config["INTAKE_MAX_BYTES"] = 30_000
+    if pfad == "/antrag":
+        body, typ = ozg_lieferung(random.Random(6), anhang_bytes=40_000)
+        kopf = {"Authorization": intake.ozg_auth, "Content-Type": typ}
+    else:
+        body = intelliform_lieferung(random.Random(6), anhang_bytes=40_000)
+        kopf = {"Authorization": intake.if_auth, "Content-Type": "text/xml; charset=utf-8"}
+    antwort = _chunked(client, pfad, body, kopf)
+    assert antwort.status_code == 413 and b"zu_gross" in antwort.data
+    assert anzahl_eingaenge() == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(app, client, intake):
+    app.config["INTAKE_MAX_BYTES"] = 60_000
+    body, typ = ozg_lieferung(random.Random(7), anhang_bytes=20_000)
+    antwort = _chunked(client, "/antrag", body, {"Authorization": intake.ozg_auth, "Content-Type": typ})
+    assert antwort.status_code == 201, antwort.get_data(as_text=True)
+    assert eingaenge()[0].inhalt == body
