@@ -9,6 +9,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters.intelliform import SOAP_CONTENT_TYPE
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("intake", __name__)
 
 ZU_GROSS = "Die Lieferung überschreitet die zulässige Größe von {} Bytes."
+DATENBANK_WEG = "Die Datenbank ist vorübergehend nicht erreichbar; bitte später erneut senden."
 
 
 def _koerper_lesen() -> bytes | None:
@@ -61,6 +63,26 @@ def _koerper_lesen() -> bytes | None:
 def _metadaten() -> dict:
     """Facts about the request worth keeping with the raw bytes."""
     return {"adresse": request.remote_addr, "user_agent": (request.user_agent.string or "")[:200]}
+
+
+@bp.errorhandler(SQLAlchemyError)
+def datenbank_fehler(fehler: SQLAlchemyError):
+    """A lost database connection (or any database error) on this blueprint: 503 with Retry-After — a JSON
+    error or SOAP Server fault on the machine endpoints (the sender retries), a short page on the admin pages.
+    Nothing of the request is logged but the exception class."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+    log.warning("Intake %s: Datenbankfehler (%s), 503", request.endpoint, type(fehler).__name__)
+    if request.endpoint == "intake.ozg_antrag":
+        antwort = _json_fehler(503, "datenbank_nicht_erreichbar", DATENBANK_WEG)
+    elif request.endpoint == "intake.intelliform_deposit":
+        antwort = _fault(503, "datenbank_nicht_erreichbar", DATENBANK_WEG)
+    else:
+        antwort = Response(DATENBANK_WEG, status=503, content_type="text/plain; charset=utf-8")
+    antwort.headers["Retry-After"] = str(current_app.config["INTAKE_RETRY_AFTER_SEKUNDEN"])
+    return antwort
 
 
 # --- OZG-Cloud intake contract -----------------------------------------------------------------------------

@@ -11,11 +11,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from adapters.intelliform_soap import deposit_bauen
 from app import scheduler
 from app.extensions import db
 from app.intake import verarbeitung
+from app.intake import views as intake_views
 from app.intake.annahme import annehmen, schluessel
 from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung
@@ -367,3 +369,42 @@ def test_a_chunked_body_within_the_limit_is_read_whole(app, client, intake):
     antwort = _chunked(client, "/antrag", body, {"Authorization": intake.ozg_auth, "Content-Type": typ})
     assert antwort.status_code == 201, antwort.get_data(as_text=True)
     assert eingaenge()[0].inhalt == body
+
+
+# --- 7: a lost database connection is a 503 with Retry-After -----------------------------------------------
+
+
+def _verbindung_weg(*_args, **_kwargs):
+    raise OperationalError("SELECT …", {"name": MARKER}, Exception("server closed the connection unexpectedly"))
+
+
+@pytest.mark.parametrize("pfad", ["/antrag", "/intelliform/deposit"])
+def test_a_lost_connection_during_authentication_is_a_503_with_retry_after(client, intake, monkeypatch, caplog, pfad):
+    monkeypatch.setattr(intake_views, "authentifizieren", _verbindung_weg)
+    antwort = client.post(pfad, data=b"{}", headers={"Authorization": intake.ozg_auth, "Content-Type": "text/xml"})
+    assert antwort.status_code == 503 and int(antwort.headers["Retry-After"]) > 0
+    if pfad == "/antrag":
+        assert antwort.get_json()["error"]["code"] == "datenbank_nicht_erreichbar"
+    else:
+        assert b"soap:Server" in antwort.data and b"datenbank_nicht_erreichbar" in antwort.data
+    assert MARKER not in caplog.text
+
+
+def test_dropped_database_connections_never_give_a_500(app, client, intake):
+    """PostgreSQL: every connection of the app is terminated between two deliveries (pg_terminate_backend);
+    the next delivery is answered 503 (retry) or, with pre-ping, taken — never a 500."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL")
+    erste = senden(client, intake, form_data("tx-vorher"))
+    assert erste.status_code == 201
+    with db.engine.connect() as eigene:
+        eigene.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    antworten = [senden(client, intake, form_data("tx-danach")) for _ in range(3)]
+    assert all(a.status_code in (201, 200, 503) for a in antworten), [a.status_code for a in antworten]
+    assert antworten[-1].status_code in (200, 201)
+    assert anzahl_vorgaenge() == 2
