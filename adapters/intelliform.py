@@ -296,7 +296,6 @@ def parse_deposit(
 
     felder = elemente_zu_feldern(myform, attribut_ns=ASSISTENT_NS)
     felder_pruefen(felder, grenzen)
-    _verweise_pruefen(felder, {a.id for a in anhaenge if a.id})
 
     stelle = next((parameter[p] for p in stellen_parameter if parameter.get(p)), None)
     konto_typ = konto.get("accountSource") or None
@@ -332,6 +331,7 @@ def parse_deposit(
     return Antrag(
         kopf=kopf,
         antragsteller=antragsteller,
+        hinweise=_fehlende_verweise(felder, {a.id for a in anhaenge if a.id}),
         formulardaten=felder,
         anhaenge=[
             anhang_erstellen(a.name, a.content_type, a.inhalt, verweis_id=a.id, max_bytes=max_anhang_bytes)
@@ -340,13 +340,15 @@ def parse_deposit(
     )
 
 
-def _verweise_pruefen(felder: list[Feld], vorhandene_ids: set[str]) -> None:
-    """Every ``<file id>`` of the form must have a delivered attachment (nothing lost), else AdapterFehler."""
+def _fehlende_verweise(felder: list[Feld], vorhandene_ids: set[str]) -> list[str]:
+    """A warning for every ``<file id>`` of the form that the deposit does not carry: the application is still
+    taken (a citizen's application must reach a caseworker), the gap is shown on Eingang and Vorgang."""
+    hinweise = []
     for feld in felder:
         for f in feld.alle():
             if f.typ == "file" and f.wert not in vorhandene_ids:
-                raise AdapterFehler(
+                hinweise.append(
                     f"Das Formular verweist auf die Datei {f.label or ''!r} (id {f.wert!r}), "
-                    "die im deposit nicht mitgeliefert wurde",
-                    "anhang_fehlt",
+                    "die im deposit nicht mitgeliefert wurde"
                 )
+    return hinweise

@@ -23,6 +23,7 @@ from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, Inta
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung
 from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag, Vorgang
+from tests.fixtures import MYFORM_UPLOAD_ID
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
 MARKER = "Zeugin-Ottilie-Quastenflosser"
@@ -408,3 +409,24 @@ def test_dropped_database_connections_never_give_a_500(app, client, intake):
     assert all(a.status_code in (201, 200, 503) for a in antworten), [a.status_code for a in antworten]
     assert antworten[-1].status_code in (200, 201)
     assert anzahl_vorgaenge() == 2
+
+
+# --- 9: a referenced upload that was not delivered ----------------------------------------------------------
+
+
+def test_a_form_referencing_an_undelivered_upload_becomes_a_vorgang_with_a_warning(client, auth, intake, myform_xml):
+    antwort = client.post(
+        "/intelliform/deposit",
+        data=deposit_bauen(myform_xml),  # the myForm references MYFORM_UPLOAD_ID, the deposit does not carry it
+        headers={"Authorization": intake.if_auth, "Content-Type": "text/xml; charset=utf-8"},
+    )
+    assert antwort.status_code == 200, antwort.get_data(as_text=True)
+    eingang = eingaenge()[0]
+    assert eingang.zustand == VERARBEITET and MYFORM_UPLOAD_ID in eingang.hinweise[0]
+    vorgang = db.session.get(Vorgang, eingang.vorgang_id)
+
+    auth.login("anton")
+    seite = client.get(f"/admin/eingaenge/{eingang.id}").get_data(as_text=True)
+    assert "Hinweise zur Lieferung" in seite and MYFORM_UPLOAD_ID in seite
+    detail = client.get(f"/vorgang/{vorgang.nummer}")
+    assert detail.status_code == 200 and MYFORM_UPLOAD_ID in detail.get_data(as_text=True)
