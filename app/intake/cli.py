@@ -109,11 +109,14 @@ def add_mandant(quelle_name, base_url, mandant, api_key, formulare, interval, op
 
 
 def _content_type_raten(art: str, inhalt: bytes) -> str:
-    """Content type of a saved payload: multipart boundary from the first line, XML or JSON by kind."""
+    """Content type of a saved payload: multipart boundary from the first line, a bare OZG-Cloud formData JSON
+    (how such applications are usually saved), XML or JSON by kind."""
     if art == "ozgcloud":
         erste = inhalt.split(b"\r\n", 1)[0].strip()
         if erste.startswith(b"--"):
             return f"multipart/form-data; boundary={erste[2:].decode('ascii', 'replace')}"
+        if inhalt.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            return "application/json"
     return {"intelliform": "text/xml; charset=utf-8", "formsolutions": "application/json"}.get(art, "")
 
 
