@@ -132,10 +132,12 @@ def replay(datei: Path, quelle_name: str, content_type: str | None) -> None:
     if quelle is None:
         raise click.ClickException(f"Keine Quelle {quelle_name!r}.")
     inhalt = datei.read_bytes()
+    content_type = content_type or _content_type_raten(quelle.art, inhalt)
+    metadaten = {"replay": str(datei)}
+    if quelle.art == "ozgcloud" and content_type == "application/json":
+        metadaten["nur_form_data"] = True  # parsed as the formData part alone, now and when re-processed
     try:
-        annahme = annehmen(
-            quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt), {"replay": str(datei)}
-        )
+        annahme = annehmen(quelle, inhalt, content_type, metadaten)
     except Abgelehnt as abgelehnt:
         raise click.ClickException(f"Abgelehnt, nichts gespeichert: {abgelehnt.fehler}") from None
     if annahme.vorgang is not None:

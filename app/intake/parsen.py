@@ -117,7 +117,7 @@ def _parsen(art: str, inhalt: bytes, content_type: str, metadaten: Mapping | Non
     max_anhang, muster = cfg["INTAKE_MAX_ANHANG_BYTES"], cfg.get("INTAKE_ANTRAGSTELLER_MUSTER")
     grenzen = Grenzen(cfg["INTAKE_MAX_FELDER"], cfg["INTAKE_MAX_TIEFE"], cfg["INTAKE_MAX_WERT_ZEICHEN"])
     if art == "ozgcloud":
-        if parse_options_header(content_type)[0] == "application/json":  # a bare formData document (replay)
+        if (metadaten or {}).get("nur_form_data"):  # a saved bare formData document (intake replay)
             form_data, representation, attachments = inhalt, None, []
         else:
             form_data, representation, attachments = multipart_teilen(inhalt, content_type, max_anhang)
