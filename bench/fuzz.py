@@ -35,8 +35,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from adapters import AdapterFehler  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.intake.annahme import NICHT_SPEICHERN, schluessel  # noqa: E402
-from app.intake.models import Eingang, IntakeQuelle  # noqa: E402
+from app.intake.annahme import NICHT_SPEICHERN  # noqa: E402
+from app.intake.models import Eingang, IntakeQuelle, schluessel  # noqa: E402
 from app.intake.parsen import antrag_parsen, transaktions_id_suchen  # noqa: E402
 from app.intake.simulation import formular_werte, intelliform_lieferung, multipart_bauen  # noqa: E402
 

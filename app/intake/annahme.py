@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters import AdapterFehler, Antrag
 from adapters.zeichen import lesbar
 from app.extensions import db
-from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle
+from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle, schluessel
 from app.intake.parsen import antrag_parsen, transaktions_id_suchen
 from app.intake.routing import RoutingFehler
 from app.intake.verarbeitung import VorgangInfo, faellig, verarbeiten
@@ -66,11 +66,6 @@ class Annahme:
     fehler_code: str = ""
     fehler: str = ""
     retry_after: int | None = None
-
-
-def schluessel(transaktions_id: str) -> str:
-    """The idempotency key of a transaction id: SHA-256 hex of the whole id (lone surrogates kept as such)."""
-    return hashlib.sha256(transaktions_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _status_fuer_fehler(code: str) -> int:

@@ -18,8 +18,8 @@ from adapters import AdapterFehler
 from adapters.formsolutions import FormSolutionsOptionen
 from adapters.formsolutions_client import FormSolutionsClient
 from app.extensions import db
-from app.intake.annahme import Abgelehnt, annehmen, schluessel
-from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeQuelle
+from app.intake.annahme import Abgelehnt, annehmen
+from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeQuelle, schluessel
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """The Eingang: one delivery from a form service, stored raw before anything else happens."""
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
@@ -12,6 +13,16 @@ from app.timeutil import utcnow
 
 #: Processing states of an Eingang.
 AUSSTEHEND, VERARBEITET, FEHLERHAFT = "ausstehend", "verarbeitet", "fehlerhaft"
+
+
+def schluessel(transaktions_id: str) -> str:
+    """The idempotency key of a transaction id: SHA-256 hex of the whole id (lone surrogates kept as such)."""
+    return hashlib.sha256(transaktions_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _schluessel_standard(kontext) -> str:
+    """Column default of ``Eingang.schluessel``: the key of the row's transaction id."""
+    return schluessel(kontext.get_current_parameters()["transaktions_id"])
 
 
 class Eingang(db.Model):
@@ -30,7 +41,7 @@ class Eingang(db.Model):
     #: The whole transaction id as delivered (NUL and lone surrogates shown as U+FFFD).
     transaktions_id: Mapped[str] = mapped_column(Text)
     #: SHA-256 hex of the idempotency key (the whole transaction id, see app.intake.annahme): unique per source.
-    schluessel: Mapped[str] = mapped_column(String(64))
+    schluessel: Mapped[str] = mapped_column(String(64), default=_schluessel_standard)
     eingegangen_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     content_type: Mapped[str] = mapped_column(Text, default="")
     inhalt: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -18,8 +18,8 @@ from app import scheduler
 from app.extensions import db
 from app.intake import verarbeitung
 from app.intake import views as intake_views
-from app.intake.annahme import annehmen, schluessel
-from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle
+from app.intake.annahme import annehmen
+from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeQuelle, schluessel
 from app.intake.simulation import intelliform_lieferung, multipart_bauen, ozg_lieferung
 from app.timeutil import utcnow
 from app.vorgaenge.models import HistorieEintrag, Vorgang
@@ -430,3 +430,10 @@ def test_a_form_referencing_an_undelivered_upload_becomes_a_vorgang_with_a_warni
     assert "Hinweise zur Lieferung" in seite and MYFORM_UPLOAD_ID in seite
     detail = client.get(f"/vorgang/{vorgang.nummer}")
     assert detail.status_code == 200 and MYFORM_UPLOAD_ID in detail.get_data(as_text=True)
+
+
+def test_an_eingang_written_without_a_key_gets_the_key_of_its_transaction_id(app, intake):
+    eingang = Eingang(quelle="amt24", art="ozgcloud", transaktions_id="tx-ohne", inhalt=b"", sha256="0" * 64)
+    db.session.add(eingang)
+    db.session.commit()
+    assert eingang.schluessel == schluessel("tx-ohne")

@@ -9,8 +9,7 @@ from sqlalchemy import delete, select
 
 from app import scheduler
 from app.extensions import db
-from app.intake.annahme import schluessel
-from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeRouting
+from app.intake.models import AUSSTEHEND, FEHLERHAFT, VERARBEITET, Eingang, IntakeRouting, schluessel
 from app.intake.simulation import intelliform_lieferung, ozg_lieferung
 from app.timeutil import utcnow
 from app.vorgaenge.models import Vorgang
