@@ -35,14 +35,16 @@ def upgrade():
         sa.column("schluessel", sa.String),
         sa.column("eingegangen_am", app.dbtypes.UTCDateTime(timezone=True)),
         sa.column("naechster_versuch", app.dbtypes.UTCDateTime(timezone=True)),
+        sa.column("hinweise", sa.JSON),
     )
     bind = op.get_bind()
     for zeile in bind.execute(sa.select(eingang.c.id, eingang.c.transaktions_id)).all():
         schluessel = hashlib.sha256(zeile.transaktions_id.encode("utf-8")).hexdigest()
         bind.execute(eingang.update().where(eingang.c.id == zeile.id).values(schluessel=schluessel))
-    bind.execute(eingang.update().values(naechster_versuch=eingang.c.eingegangen_am))
+    bind.execute(eingang.update().values(naechster_versuch=eingang.c.eingegangen_am, hinweise=[]))
     with op.batch_alter_table("eingang") as batch:
         batch.alter_column("schluessel", existing_type=sa.String(64), nullable=False)
+        batch.alter_column("hinweise", existing_type=sa.JSON(), nullable=False)
         batch.alter_column("transaktions_id", existing_type=sa.String(200), type_=sa.Text())
         batch.alter_column("content_type", existing_type=sa.String(200), type_=sa.Text())
         batch.drop_constraint("uq_eingang_quelle_transaktion", type_="unique")
