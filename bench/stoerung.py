@@ -7,8 +7,10 @@ with 2 sync workers. Senders behave like a form service: each delivery (half OZG
 intelliForm SOAP, unique transaction ids) is resent on a connection error, 202, 503 or 500 until it is answered
 200/201 (acknowledged) or 120 s have passed. During the burst:
 
-- ``worker``: ``kill -9`` of one gunicorn worker at 30 % and 60 % of the deliveries (gunicorn starts new ones);
-- ``master``: ``kill -9`` of the gunicorn master at 40 % (its workers exit), a new gunicorn after 2 s;
+- ``worker``: ``kill -9`` of one gunicorn worker at 20, 40, 60 and 80 % of the deliveries (gunicorn starts new
+  ones);
+- ``master``: ``kill -9`` of the gunicorn master and its workers at 40 % (the whole server dies mid-request), a
+  new gunicorn after 2 s;
 - ``datenbank``: ``pg_terminate_backend`` of every connection of the app at 5 moments.
 
 Afterwards the scheduler's recovery tick runs once (as it would within a minute) and the table shows: sent,
@@ -132,7 +134,7 @@ def _stoeren(szenario: str, burst: Burst, server: list[Server], uri: str, instan
             time.sleep(0.05)
 
     if szenario == "worker":
-        for anteil in (0.3, 0.6):
+        for anteil in (0.2, 0.4, 0.6, 0.8):
             warten_bis(anteil)
             opfer = server[0].prozesse()[:1]
             for pid in opfer:
@@ -141,12 +143,12 @@ def _stoeren(szenario: str, burst: Burst, server: list[Server], uri: str, instan
     elif szenario == "master":
         warten_bis(0.4)
         alt = server[0]
+        worker = alt.prozesse()
         os.kill(alt.proc.pid, signal.SIGKILL)
-        protokoll.append(f"kill -9 Master {alt.proc.pid} bei {burst.fertig}/{anzahl}")
+        for pid in worker:  # the whole server dies mid-request, as in a crash of the machine or container
+            os.kill(pid, signal.SIGKILL)
+        protokoll.append(f"kill -9 Master {alt.proc.pid} und Worker {worker} bei {burst.fertig}/{anzahl}")
         alt.proc.wait()
-        frist = time.monotonic() + 30
-        while alt.prozesse() and time.monotonic() < frist:  # orphaned workers notice and exit
-            time.sleep(0.2)
         time.sleep(2)
         alt.log.close()
         server[0] = Server(uri, instanz, workers=2)
