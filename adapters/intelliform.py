@@ -182,11 +182,11 @@ def deposit_anhaenge_lesen(
         if xop is not None:
             inhalt = _mtom_teil(xop.get("href") or "", mtom_teile or {}, beschreibung, max_anhang_bytes)
         else:
-            inhalt = base64_dekodieren(
-                inhalt_element.text if inhalt_element is not None else None,
-                beschreibung,
-                max_bytes=max_anhang_bytes,
-            )
+            text = inhalt_element.text if inhalt_element is not None else None
+            if text is not None:
+                inhalt_element.text = None  # frees libxml2's copy of a large attachment before decoding
+            inhalt = base64_dekodieren(text, beschreibung, max_bytes=max_anhang_bytes)
+            del text
         ergebnis.append(
             DepositAnhang(
                 id=anhang_id,
