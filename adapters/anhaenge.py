@@ -132,6 +132,8 @@ _XML_SKRIPT = re.compile(
 _SNIFF_BYTES = 64 * 1024
 _STEUERZEICHEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _LEERRAUM = b" \t\r\n\x0b\x0c"
+_LEERRAUM_TEXT = dict.fromkeys(map(ord, " \t\r\n\x0b\x0c"))
+_HAT_LEERRAUM_TEXT = re.compile("[ \t\r\n\x0b\x0c]")
 
 
 def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes: int = MAX_ANHANG_BYTES) -> bytes:
@@ -142,8 +144,12 @@ def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes:
     """
     if text is None:
         return b""
-    roh = text.encode("ascii", "replace") if isinstance(text, str) else text
-    kompakt = bytes(roh).translate(None, _LEERRAUM)
+    # no copies of a large attachment beyond the one the decoder makes: a str is decoded as it is (ASCII only),
+    # whitespace removed only when there is some
+    if isinstance(text, str):
+        kompakt = text.translate(_LEERRAUM_TEXT) if _HAT_LEERRAUM_TEXT.search(text) else text
+    else:
+        kompakt = bytes(text).translate(None, _LEERRAUM)
     geschaetzt = len(kompakt) // 4 * 3
     if geschaetzt - 2 > max_bytes:
         raise groesse_ueberschritten(beschreibung, geschaetzt, max_bytes)

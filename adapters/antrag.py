@@ -250,6 +250,8 @@ class Antrag:
     antragsteller: Antragsteller | None = None
     formulardaten: list[Feld] = field(default_factory=list)
     anhaenge: list[Anhang] = field(default_factory=list)
+    #: Warnings about the delivery that do not stop processing (shown on the Eingang and the Vorgang).
+    hinweise: list[str] = field(default_factory=list)
 
     def alle_felder(self) -> list[Feld]:
         """All fields of the form data tree, depth first in document order."""
@@ -265,4 +267,5 @@ class Antrag:
             "antragsteller": self.antragsteller.to_dict() if self.antragsteller else None,
             "formulardaten": [feld_.to_dict() for feld_ in self.formulardaten],
             "anhaenge": [anhang.to_dict() for anhang in self.anhaenge],
+            "hinweise": list(self.hinweise),
         }

@@ -25,7 +25,8 @@ STANDARD_MUSTER: dict[str, str] = {
     "vorname": _P + r"(?:vorname|vornamen|first_?name|given_?name|rufname)$",
     "nachname": _P + r"(?:nachname|familienname|last_?name|sur_?name|family_?name|zuname)$",
     "firmenname": _P + r"(?:firma|firmenname|firmierung|unternehmen|unternehmensname|company(?:_?name)?"
-    r"|organisation(?:sname)?|organization(?:_?name)?|name_der_firma)$",
+    r"|organisation(?:sname)?|organization(?:_?name)?|name_der_firma|name_des_unternehmens"
+    r"|geschaeftsbezeichnung|betriebsname|betriebsbezeichnung|name_des_betriebs|gewerbebezeichnung)$",
     "strasse": _P + r"(?:strasse|str|street|strassenname|strasse_und_hausnummer|strasse_hausnummer)$",
     "hausnummer": _P + r"(?:hausnummer|haus_?nr|hnr|house_?number|street_?number)$",
     "plz": _P + r"(?:plz|postleitzahl|post_?code|postal_?code|zip(?:_?code)?)$",
@@ -35,6 +36,12 @@ STANDARD_MUSTER: dict[str, str] = {
     "telefon": _P + r"(?:telefon|telefonnummer|tel|tel_?nr|phone|phone_?number|mobil|mobilnummer|handy"
     r"|rufnummer)$",
 }
+
+#: A field that chooses between options (``person_oder_firma``, ``antragsteller_art``, ``auswahl_…``): its value
+#: is a choice, never a name or an address.
+_AUSWAHL = re.compile(r"(?:^|_)(?:oder|art|typ|auswahl)(?:_|$)")
+#: Chosen values that say the applicant is a company or organisation.
+_FIRMA_GEWAEHLT = {"firma", "unternehmen", "organisation", "juristische_person", "gewerbe", "betrieb", "company"}
 
 _UMLAUTE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _STRASSE_MIT_NUMMER = re.compile(r"^(?P<strasse>.*?\D)\s+(?P<nummer>\d+\s*[a-zA-Z]?(?:\s*[-/]\s*\d+\s*[a-zA-Z]?)?)$")
@@ -103,20 +110,40 @@ def strasse_aufteilen(strasse: str | None) -> tuple[str | None, str | None]:
     return treffer["strasse"].strip(), treffer["nummer"].replace(" ", "")
 
 
+def _ist_auswahl(feld: Feld, name: str, label: str, text: str) -> bool:
+    """True for a choice field: it has a display text for its value (intelliForm ``a:label``), its name or label
+    says it chooses (``person_oder_firma``), or its value is a word of its own name (``firma`` in it)."""
+    if feld.anzeigewert is not None or _AUSWAHL.search(name) or _AUSWAHL.search(label):
+        return True
+    wert = normalisieren(text)
+    return bool(wert) and wert in name.split("_")
+
+
 def antragsteller_aus_feldern(
     felder: list[Feld], muster: Mapping[str, str | re.Pattern[str] | None] | None = None
 ) -> Antragsteller | None:
     """Search the whole field tree for Antragsteller data by name patterns (then by label patterns).
 
-    Returns None when nothing was found. ``art`` is ``organisation`` when a company name was found but no
-    personal name. A street that contains the house number is split when no house number field exists.
+    Returns None when nothing was found. Choice fields never give a value (:func:`_ist_auswahl`). ``art`` is
+    ``organisation`` when a company name was found and either no personal name or a choice field chose a
+    company (``person_oder_firma = firma``). A street that contains the house number is split when no house
+    number field exists.
     """
     kompiliert = _STANDARD_KOMPILIERT if muster is None else muster_kompilieren(muster)
     alle: list[Feld] = []
     for feld in felder:
         alle.extend(feld.alle())
-    # only fields with a value can contribute: (normalized name, normalized label, value)
-    kandidaten = [(normalisieren(f.name), normalisieren(f.label or ""), text) for f in alle if (text := _als_text(f))]
+    # only fields with a value can contribute: (normalized name, normalized label, value); choices cannot
+    kandidaten, firma_gewaehlt = [], False
+    for f in alle:
+        text = _als_text(f)
+        if not text:
+            continue
+        name, label = normalisieren(f.name), normalisieren(f.label or "")
+        if _ist_auswahl(f, name, label, text):
+            firma_gewaehlt = firma_gewaehlt or normalisieren(text) in _FIRMA_GEWAEHLT
+            continue
+        kandidaten.append((name, label, text))
     gefunden: dict[str, str] = {}
     for schluessel, regex in kompiliert.items():
         for quelle in (0, 1):  # names first, labels second
@@ -130,8 +157,9 @@ def antragsteller_aus_feldern(
     if strasse and not nummer:
         strasse, nummer = strasse_aufteilen(strasse)
     person = bool(gefunden.get("vorname") or gefunden.get("nachname"))
+    firma = bool(gefunden.get("firmenname")) and (firma_gewaehlt or not person)
     return Antragsteller(
-        art="organisation" if gefunden.get("firmenname") and not person else "person",
+        art="organisation" if firma else "person",
         vorname=gefunden.get("vorname"),
         nachname=gefunden.get("nachname"),
         firmenname=gefunden.get("firmenname"),

@@ -31,6 +31,7 @@ from adapters.antrag import (
     mit_zeitzone,
 )
 from adapters.antragsteller import antragsteller_aus_feldern, antragsteller_ergaenzen, datum_lesen, strasse_aufteilen
+from adapters.grenzen import STANDARD, Grenzen, felder_pruefen, xml_vorpruefen
 from adapters.ozgcloud import json_laden
 from adapters.xml import elemente_zu_feldern, parse_xml
 
@@ -95,10 +96,10 @@ class SubmissionEintrag:
     roh: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
-def _als_objekt(daten: bytes | str | Mapping[str, Any], was: str) -> Any:
+def _als_objekt(daten: bytes | str | Mapping[str, Any], was: str, grenzen: Grenzen = STANDARD) -> Any:
     """Raw JSON bytes/str are decoded; an already decoded object is used as is."""
     if isinstance(daten, bytes | bytearray | str):
-        return json_laden(daten, was)
+        return json_laden(daten, was, grenzen)
     return daten
 
 
@@ -309,6 +310,7 @@ def parse_submission(
     formularnummer: str | None = None,
     optionen: FormSolutionsOptionen | None = None,
     max_anhang_bytes: int = MAX_ANHANG_BYTES,
+    grenzen: Grenzen = STANDARD,
 ) -> Antrag:
     """Turn one submission (detail view, raw JSON or decoded) into an Antrag.
 
@@ -318,7 +320,7 @@ def parse_submission(
     pattern. ``payload``, ``options``, ``status``, ``userID``, ``applicationInfoText`` go to ``Kopf.extra``.
     """
     optionen = optionen or FormSolutionsOptionen()
-    submission = _als_objekt(daten, "Submission")
+    submission = _als_objekt(daten, "Submission", grenzen)
     if not isinstance(submission, Mapping):
         raise AdapterFehler("Submission muss ein JSON-Objekt sein", "typ_ungueltig")
     trans_id = _text(submission, "transID")
@@ -342,12 +344,14 @@ def parse_submission(
     if submission.get("xml") not in (None, ""):
         xml = _inhalt_dekodieren(submission["xml"], "xml", optionen, max_anhang_bytes, xml_text=True)
         anhaenge.append(anhang_erstellen(f"{trans_id}.xml", "application/xml", xml, verweis_id="xml"))
+        xml_vorpruefen(xml, grenzen, "Das Formulardaten-XML")
         try:
             felder = elemente_zu_feldern(parse_xml(xml, "Formulardaten-XML (xml)"))
         except AdapterFehler as fehler:
             if not optionen.xml_fehler_tolerieren:
                 raise
             extra["xml_fehler"] = fehler.message
+    felder_pruefen(felder, grenzen)
     anhaenge += _anhaenge_lesen(submission.get("attachments"), trans_id, optionen, max_anhang_bytes)
 
     klein = {str(k).lower(): v for k, v in secure.items()}

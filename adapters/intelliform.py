@@ -5,13 +5,11 @@ the attachment named by ``primaryDataAttachmentId`` is the myForm XML whose ``t:
 header, whose ``u:`` attributes (citizen account, e.g. BayernID) fill Antragsteller and Postfach, whose child
 elements become the form data tree and whose ``<file id>`` elements reference further attachments.
 
-:func:`deposit_antwort_bauen` and :func:`soap_fault_bauen` build the answers for the HTTP endpoint;
-:func:`deposit_bauen` builds a deposit envelope (tests, ``intake replay``/``simulate``).
+The answers for the HTTP endpoint and a deposit builder live in :mod:`adapters.intelliform_soap`.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -28,6 +26,7 @@ from adapters.antragsteller import (
     datum_lesen,
     strasse_aufteilen,
 )
+from adapters.grenzen import STANDARD, Grenzen, felder_pruefen, xml_vorpruefen
 from adapters.xml import elemente_zu_feldern, kind_elemente, lokaler_name, parse_xml, text_von
 
 QUELLE = "intelliform"
@@ -152,6 +151,14 @@ def deposit_element_finden(envelope: bytes) -> etree._Element:
     return operation
 
 
+def deposit_transaktions_id(envelope: bytes) -> str | None:
+    """The ``depositData/id`` of an envelope that may fail later on (dedupe of broken deliveries)."""
+    daten = _kind(deposit_element_finden(envelope), "data")
+    if daten is None:
+        return None
+    return (text_von(_kind(daten, "id")) or "").strip() or None
+
+
 def deposit_anhaenge_lesen(
     daten: etree._Element,
     *,
@@ -175,11 +182,11 @@ def deposit_anhaenge_lesen(
         if xop is not None:
             inhalt = _mtom_teil(xop.get("href") or "", mtom_teile or {}, beschreibung, max_anhang_bytes)
         else:
-            inhalt = base64_dekodieren(
-                inhalt_element.text if inhalt_element is not None else None,
-                beschreibung,
-                max_bytes=max_anhang_bytes,
-            )
+            text = inhalt_element.text if inhalt_element is not None else None
+            if text is not None:
+                inhalt_element.text = None  # frees libxml2's copy of a large attachment before decoding
+            inhalt = base64_dekodieren(text, beschreibung, max_bytes=max_anhang_bytes)
+            del text
         ergebnis.append(
             DepositAnhang(
                 id=anhang_id,
@@ -234,7 +241,7 @@ def _konto_antragsteller(konto: Mapping[str, str]) -> Antragsteller | None:
     return None if ergebnis.ist_leer() else ergebnis
 
 
-def _namensraum_attribute(element: etree._Element, namensraum: str) -> dict[str, str]:
+def namensraum_attribute(element: etree._Element, namensraum: str) -> dict[str, str]:
     """The element's attributes in ``namensraum`` as ``{localname: value}``."""
     praefix = f"{{{namensraum}}}"
     return {name[len(praefix) :]: wert for name, wert in element.attrib.items() if name.startswith(praefix)}
@@ -247,6 +254,7 @@ def parse_deposit(
     antragsteller_muster: Mapping[str, str | re.Pattern[str] | None] | None = None,
     stellen_parameter: Iterable[str] = STANDARD_STELLEN_PARAMETER,
     mtom_teile: Mapping[str, bytes] | None = None,
+    grenzen: Grenzen = STANDARD,
 ) -> Antrag:
     """Turn a complete SOAP 1.1 deposit envelope into an Antrag.
 
@@ -255,8 +263,10 @@ def parse_deposit(
     ``Kopf.extra`` (keys ``custom_parameters``, ``deposit``, ``transaktion``, ``konto``) for routing.
     Antragsteller: account data, gaps filled from form fields matched by ``antragsteller_muster``.
     ``mtom_teile`` resolves MTOM/XOP attachment references (see :func:`deposit_anhaenge_lesen`).
-    Raises :class:`AdapterFehler` for every malformed input (see ``docs/adapters.md``).
+    Raises :class:`AdapterFehler` for every malformed input (see ``docs/adapters.md``) and for forms beyond
+    ``grenzen``.
     """
+    xml_vorpruefen(envelope, grenzen, "Der SOAP-Umschlag")
     deposit = deposit_element_finden(envelope)
     daten = _kind(deposit, "data")
     if daten is None:
@@ -273,9 +283,10 @@ def parse_deposit(
         raise AdapterFehler(
             f"Kein Anhang mit der primaryDataAttachmentId {primaer_id!r} im deposit", "primaerdaten_fehlen"
         )
+    xml_vorpruefen(primaer.inhalt, grenzen, "Das myForm-XML")
     myform = parse_xml(primaer.inhalt, f"myForm-XML (Anhang {primaer_id!r})")
-    transaktion = _namensraum_attribute(myform, TRANSAKTION_NS)
-    konto = _namensraum_attribute(myform, BENUTZER_NS)
+    transaktion = namensraum_attribute(myform, TRANSAKTION_NS)
+    konto = namensraum_attribute(myform, BENUTZER_NS)
 
     transaktions_id = werte["id"] or transaktion.get("id")
     if not transaktions_id:
@@ -284,7 +295,7 @@ def parse_deposit(
         )
 
     felder = elemente_zu_feldern(myform, attribut_ns=ASSISTENT_NS)
-    _verweise_pruefen(felder, {a.id for a in anhaenge if a.id})
+    felder_pruefen(felder, grenzen)
 
     stelle = next((parameter[p] for p in stellen_parameter if parameter.get(p)), None)
     konto_typ = konto.get("accountSource") or None
@@ -320,6 +331,7 @@ def parse_deposit(
     return Antrag(
         kopf=kopf,
         antragsteller=antragsteller,
+        hinweise=_fehlende_verweise(felder, {a.id for a in anhaenge if a.id}),
         formulardaten=felder,
         anhaenge=[
             anhang_erstellen(a.name, a.content_type, a.inhalt, verweis_id=a.id, max_bytes=max_anhang_bytes)
@@ -328,135 +340,15 @@ def parse_deposit(
     )
 
 
-def _verweise_pruefen(felder: list[Feld], vorhandene_ids: set[str]) -> None:
-    """Every ``<file id>`` of the form must have a delivered attachment (nothing lost), else AdapterFehler."""
+def _fehlende_verweise(felder: list[Feld], vorhandene_ids: set[str]) -> list[str]:
+    """A warning for every ``<file id>`` of the form that the deposit does not carry: the application is still
+    taken (a citizen's application must reach a caseworker), the gap is shown on Eingang and Vorgang."""
+    hinweise = []
     for feld in felder:
         for f in feld.alle():
             if f.typ == "file" and f.wert not in vorhandene_ids:
-                raise AdapterFehler(
+                hinweise.append(
                     f"Das Formular verweist auf die Datei {f.label or ''!r} (id {f.wert!r}), "
-                    "die im deposit nicht mitgeliefert wurde",
-                    "anhang_fehlt",
+                    "die im deposit nicht mitgeliefert wurde"
                 )
-
-
-# --- answers and builders ---------------------------------------------------------------------------------
-
-
-def _umschlag() -> tuple[etree._Element, etree._Element]:
-    """A new SOAP 1.1 envelope and its Body element."""
-    umschlag = etree.Element(f"{{{SOAP11_NS}}}Envelope", nsmap={"soap": SOAP11_NS})
-    return umschlag, etree.SubElement(umschlag, f"{{{SOAP11_NS}}}Body")
-
-
-def _eintrag(eltern: etree._Element, tag: str, schluessel: str, wert: str) -> None:
-    """Append ``<tag><key>…</key><value>…</value></tag>``."""
-    eintrag = etree.SubElement(eltern, tag)
-    etree.SubElement(eintrag, "key").text = schluessel
-    etree.SubElement(eintrag, "value").text = wert
-
-
-def _serialisieren(umschlag: etree._Element) -> bytes:
-    """Serialize with XML declaration, UTF-8."""
-    return etree.tostring(umschlag, xml_declaration=True, encoding="UTF-8")
-
-
-def deposit_antwort_bauen(custom_parameters: Mapping[str, str] | None = None) -> bytes:
-    """The ``depositResponse`` envelope; ``custom_parameters`` (e.g. ``vorgangNummer``) go into ``return``."""
-    umschlag, body = _umschlag()
-    antwort = etree.SubElement(body, f"{{{BACKEND_NS}}}depositResponse", nsmap={"ns2": BACKEND_NS})
-    ergebnis = etree.SubElement(antwort, "return")
-    for schluessel, wert in (custom_parameters or {}).items():
-        _eintrag(ergebnis, "customParameters", schluessel, str(wert))
-    return _serialisieren(umschlag)
-
-
-def soap_fault_bauen(
-    faultstring: str,
-    *,
-    faultcode: str = "Client",
-    fault_id: str | None = None,
-    user_message: str | None = None,
-) -> bytes:
-    """A SOAP 1.1 Fault envelope: ``faultcode`` ``Client`` (the delivery is wrong: do not retry unchanged)
-    or ``Server`` (our side failed: retry later), ``faultstring`` the clear reason, and an
-    ``ApplicationFault`` detail with ``faultId``/``message``/``userMessage`` per the schema."""
-    if faultcode not in ("Client", "Server"):
-        raise ValueError(f"faultcode muss Client oder Server sein, nicht {faultcode!r}")
-    umschlag, body = _umschlag()
-    fault = etree.SubElement(body, f"{{{SOAP11_NS}}}Fault")
-    etree.SubElement(fault, "faultcode").text = f"soap:{faultcode}"
-    etree.SubElement(fault, "faultstring").text = faultstring
-    detail = etree.SubElement(fault, "detail")
-    app_fault = etree.SubElement(detail, f"{{{BACKEND_NS}}}ApplicationFault", nsmap={"ns2": BACKEND_NS})
-    if fault_id:
-        etree.SubElement(app_fault, "faultId").text = fault_id
-    etree.SubElement(app_fault, "message").text = faultstring
-    if user_message:
-        etree.SubElement(app_fault, "userMessage").text = user_message
-    return _serialisieren(umschlag)
-
-
-def soap_fault_aus_fehler(fehler: AdapterFehler) -> bytes:
-    """The Client fault for an AdapterFehler (``faultId`` = its code)."""
-    return soap_fault_bauen(fehler.message, faultcode="Client", fault_id=fehler.code)
-
-
-def deposit_bauen(
-    myform_xml: bytes,
-    anhaenge: Iterable[DepositAnhang] = (),
-    *,
-    primaer_id: str = "myForm-xml",
-    transaktions_id: str | None = None,
-    formular_id: str | None = None,
-    formular_name: str | None = None,
-    customer: str | None = None,
-    customer_id: str | None = None,
-    custom_parameters: Mapping[str, str] | None = None,
-    zeitstempel: datetime | None = None,
-) -> bytes:
-    """Build a complete SOAP 1.1 deposit envelope around a myForm XML and further attachments.
-
-    Unset header values are taken from the myForm ``t:`` attributes. The myForm XML is attachment
-    ``primaer_id`` (name ``XML-Daten.xml``); each :class:`DepositAnhang` is base64-encoded as given.
-    """
-    myform = parse_xml(myform_xml, "myForm-XML")
-    t = _namensraum_attribute(myform, TRANSAKTION_NS)
-    umschlag, body = _umschlag()
-    deposit = etree.SubElement(body, f"{{{BACKEND_NS}}}deposit", nsmap={"ns2": BACKEND_NS})
-    daten = etree.SubElement(deposit, "data")
-    alle = [
-        DepositAnhang(
-            primaer_id, "XML-Daten.xml", "text/xml", myform_xml, None, {"X-IntelliForm-Original-Name": "XML-Daten.xml"}
-        ),
-        *anhaenge,
-    ]
-    for anhang in alle:
-        element = etree.SubElement(daten, "attachments")
-        for schluessel, wert in anhang.attribute.items():
-            _eintrag(element, "attributes", schluessel, wert)
-        etree.SubElement(element, "content").text = base64.b64encode(anhang.inhalt).decode("ascii")
-        if anhang.content_type:
-            etree.SubElement(element, "contentType").text = anhang.content_type
-        if anhang.description:
-            etree.SubElement(element, "description").text = anhang.description
-        if anhang.id:
-            etree.SubElement(element, "id").text = anhang.id
-        if anhang.name:
-            etree.SubElement(element, "name").text = anhang.name
-    for schluessel, wert in (custom_parameters or {}).items():
-        _eintrag(daten, "customParameters", schluessel, wert)
-    einfach = {
-        "customer": customer or t.get("customer"),
-        "customerId": customer_id or t.get("customer-id"),
-        "form": formular_name or t.get("form"),
-        "formId": formular_id or t.get("form-id"),
-        "id": transaktions_id or t.get("id"),
-        "primaryDataAttachmentId": primaer_id,
-        "sender": t.get("sender"),
-        "timestamp": zeitstempel.isoformat() if zeitstempel else t.get("timestamp"),
-    }
-    for name, wert in einfach.items():
-        if wert:
-            etree.SubElement(daten, name).text = wert
-    return _serialisieren(umschlag)
+    return hinweise

@@ -25,6 +25,7 @@ from typing import Any
 from adapters.anhaenge import anhang_erstellen
 from adapters.antrag import MAX_ANHANG_BYTES, AdapterFehler, Antrag, Feld, Kopf
 from adapters.antragsteller import antragsteller_aus_feldern
+from adapters.grenzen import STANDARD, Grenzen, ObjektZaehler, felder_pruefen
 
 QUELLE = "ozgcloud"
 #: ``(filename, content_type, bytes)`` of one multipart part.
@@ -36,7 +37,6 @@ WERT_SCHLUESSEL: dict[str, str] = {
     "dateValue": "date",
     "booleanValue": "boolean",
 }
-MAX_TIEFE = 32
 _BEKANNTE_CONTROL = {"transactionId", "zustaendigeStelle", "leikaIds", "formId", "name", "serviceKonto"}
 _TYPNAMEN = {
     str: "Text",
@@ -78,11 +78,12 @@ def _objekt(wert: Any, pfad: str) -> dict[str, Any]:
     return wert
 
 
-def json_laden(daten: bytes | str, was: str = "formData") -> Any:
-    """Decode JSON (UTF-8) or raise AdapterFehler ``json_ungueltig`` naming the position."""
+def json_laden(daten: bytes | str, was: str = "formData", grenzen: Grenzen = STANDARD) -> Any:
+    """Decode JSON (UTF-8) or raise AdapterFehler ``json_ungueltig`` naming the position; decoding stops with
+    ``zu_viele_felder`` once more objects than ``grenzen`` allow were built."""
     try:
         text = daten.decode("utf-8") if isinstance(daten, bytes | bytearray) else daten
-        return json.loads(text, parse_constant=_keine_konstante)
+        return json.loads(text, parse_constant=_keine_konstante, object_hook=ObjektZaehler(grenzen, was))
     except UnicodeDecodeError as fehler:
         raise AdapterFehler(f"{was} ist kein UTF-8: {fehler}", "json_ungueltig") from fehler
     except json.JSONDecodeError as fehler:
@@ -101,10 +102,10 @@ def _keine_konstante(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} ist in JSON nicht erlaubt", name, 0)
 
 
-def _feld_lesen(roh: Any, pfad: str, tiefe: int) -> Feld:
+def _feld_lesen(roh: Any, pfad: str, tiefe: int, max_tiefe: int) -> Feld:
     """One ``formData`` item (recursively with its ``formItems``)."""
-    if tiefe > MAX_TIEFE:
-        raise AdapterFehler(f"{pfad}: formItems tiefer als {MAX_TIEFE} Ebenen verschachtelt", "typ_ungueltig")
+    if tiefe > max_tiefe:
+        raise AdapterFehler(f"{pfad}: formItems tiefer als {max_tiefe} Ebenen verschachtelt", "zu_tief_verschachtelt")
     objekt = _objekt(roh, pfad)
     name = _text(objekt, "name", pfad, pflicht=True)
     if not name.strip():
@@ -119,7 +120,7 @@ def _feld_lesen(roh: Any, pfad: str, tiefe: int) -> Feld:
             raise _typfehler(f"{pfad}.formItems", "eine Liste", kinder_roh)
         if werte:
             raise AdapterFehler(f"{pfad} hat sowohl {werte[0]} als auch formItems", "typ_ungueltig")
-        kinder = [_feld_lesen(k, f"{pfad}.formItems[{i}]", tiefe + 1) for i, k in enumerate(kinder_roh)]
+        kinder = [_feld_lesen(k, f"{pfad}.formItems[{i}]", tiefe + 1, max_tiefe) for i, k in enumerate(kinder_roh)]
         return Feld(name=name, label=label, typ="group", kinder=kinder)
     if not werte:
         return Feld(name=name, label=label, wert=None, typ="string")
@@ -202,15 +203,17 @@ def parse_ozgcloud(
     *,
     max_anhang_bytes: int = MAX_ANHANG_BYTES,
     antragsteller_muster: Mapping[str, str | re.Pattern[str] | None] | None = None,
+    grenzen: Grenzen = STANDARD,
 ) -> Antrag:
     """Turn the parts of one OZG-Cloud delivery into an Antrag.
 
     The representation becomes attachment ``verweis_id='representation'``, the others ``attachment-1``,
     ``attachment-2`` … in delivery order. The Antragsteller is searched in the form data by
     ``antragsteller_muster`` (see :mod:`adapters.antragsteller`). Raises AdapterFehler ``json_ungueltig``,
-    ``typ_ungueltig``, ``feld_fehlt``, ``transaktions_id_fehlt`` or ``anhang_zu_gross``.
+    ``typ_ungueltig``, ``feld_fehlt``, ``transaktions_id_fehlt``, ``anhang_zu_gross`` or one of
+    :mod:`adapters.grenzen` (field count, nesting, value length).
     """
-    dokument = _objekt(json_laden(form_data_json), "formData-JSON")
+    dokument = _objekt(json_laden(form_data_json, "formData", grenzen), "formData-JSON")
     if "control" not in dokument:
         raise AdapterFehler("control fehlt im formData-JSON (Transaktions-ID fehlt)", "transaktions_id_fehlt")
     kopf = _kopf_lesen(_objekt(dokument["control"], "control"))
@@ -219,7 +222,8 @@ def parse_ozgcloud(
         felder_roh = []
     if not isinstance(felder_roh, list):
         raise _typfehler("formData", "eine Liste", felder_roh)
-    felder = [_feld_lesen(f, f"formData[{i}]", 1) for i, f in enumerate(felder_roh)]
+    felder = [_feld_lesen(f, f"formData[{i}]", 1, grenzen.max_tiefe) for i, f in enumerate(felder_roh)]
+    felder_pruefen(felder, grenzen)
 
     anhaenge = []
     dateien = [("representation", representation)] if representation is not None else []
@@ -229,7 +233,13 @@ def parse_ozgcloud(
             raise AdapterFehler(f"Teil {verweis!r}: erwartet (Dateiname, Content-Type, Bytes)", "typ_ungueltig")
         name, mime, inhalt = datei
         anhaenge.append(
-            anhang_erstellen(name or verweis, mime, bytes(inhalt), verweis_id=verweis, max_bytes=max_anhang_bytes)
+            anhang_erstellen(
+                name or verweis,
+                mime,
+                inhalt if isinstance(inhalt, bytes) else bytes(inhalt),
+                verweis_id=verweis,
+                max_bytes=max_anhang_bytes,
+            )
         )
     return Antrag(
         kopf=kopf,

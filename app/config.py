@@ -18,7 +18,9 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # a dropped connection is replaced, not a 500
+    # pre-ping: a dropped connection is replaced, not a 500; hide_parameters: SQL parameters (personal data) stay
+    # out of logs and error messages.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -78,8 +80,17 @@ class Config:
     # delivery's Vorgang, age after which a pending Eingang is picked up by the scheduler.
     INTAKE_MAX_BYTES = 50 * 1024 * 1024
     INTAKE_MAX_ANHANG_BYTES = 50 * 1024 * 1024
-    INTAKE_DUPLIKAT_WARTEN_SEKUNDEN = 30
     INTAKE_AUSSTEHEND_NACH_SEKUNDEN = 60
+    # Intake hardening (docs/intake.md): Retry-After of 202/503 answers, processing attempts and first back-off,
+    # longest Content-Type header.
+    INTAKE_RETRY_AFTER_SEKUNDEN = 5
+    INTAKE_MAX_VERSUCHE = 5
+    INTAKE_WIEDERHOLEN_NACH_SEKUNDEN = 60
+    INTAKE_MAX_CONTENT_TYPE_ZEICHEN = 200
+    # Largest form: fields, nesting levels, characters of one value (a delivery beyond is answered 400).
+    INTAKE_MAX_FELDER = 10_000
+    INTAKE_MAX_TIEFE = 32
+    INTAKE_MAX_WERT_ZEICHEN = 100_000
     # Seconds a routing decision (OE for a set of routing keys) is reused; changes in the same process apply at once.
     INTAKE_ROUTING_CACHE_SEKUNDEN = 2.0
 

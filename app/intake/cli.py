@@ -109,11 +109,14 @@ def add_mandant(quelle_name, base_url, mandant, api_key, formulare, interval, op
 
 
 def _content_type_raten(art: str, inhalt: bytes) -> str:
-    """Content type of a saved payload: multipart boundary from the first line, XML or JSON by kind."""
+    """Content type of a saved payload: multipart boundary from the first line, a bare OZG-Cloud formData JSON
+    (how such applications are usually saved), XML or JSON by kind."""
     if art == "ozgcloud":
         erste = inhalt.split(b"\r\n", 1)[0].strip()
         if erste.startswith(b"--"):
             return f"multipart/form-data; boundary={erste[2:].decode('ascii', 'replace')}"
+        if inhalt.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            return "application/json"
     return {"intelliform": "text/xml; charset=utf-8", "formsolutions": "application/json"}.get(art, "")
 
 
@@ -129,10 +132,12 @@ def replay(datei: Path, quelle_name: str, content_type: str | None) -> None:
     if quelle is None:
         raise click.ClickException(f"Keine Quelle {quelle_name!r}.")
     inhalt = datei.read_bytes()
+    content_type = content_type or _content_type_raten(quelle.art, inhalt)
+    metadaten = {"replay": str(datei)}
+    if quelle.art == "ozgcloud" and content_type == "application/json":
+        metadaten["nur_form_data"] = True  # parsed as the formData part alone, now and when re-processed
     try:
-        annahme = annehmen(
-            quelle, inhalt, content_type or _content_type_raten(quelle.art, inhalt), {"replay": str(datei)}
-        )
+        annahme = annehmen(quelle, inhalt, content_type, metadaten)
     except Abgelehnt as abgelehnt:
         raise click.ClickException(f"Abgelehnt, nichts gespeichert: {abgelehnt.fehler}") from None
     if annahme.vorgang is not None:

@@ -19,7 +19,7 @@ from adapters.formsolutions import FormSolutionsOptionen
 from adapters.formsolutions_client import FormSolutionsClient
 from app.extensions import db
 from app.intake.annahme import Abgelehnt, annehmen
-from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeQuelle
+from app.intake.models import FEHLERHAFT, VERARBEITET, Eingang, FormSolutionsMandant, IntakeQuelle, schluessel
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ def mandant_abrufen(mandant_id: int, jetzt: datetime) -> int:
     mandant.letzter_abruf = jetzt
     mandant.letzter_fehler = "\n".join(fehler)[:5000]
     db.session.commit()
-    for text in fehler:
-        log.warning("Form-Solutions %s: %s", mandant.mandant, text)
+    if fehler:  # the reasons may quote delivered values: they stay in the database, the log gets the count
+        log.warning("Form-Solutions %s: %s Fehler beim Abruf (siehe Mandant)", mandant.mandant, len(fehler))
     return importiert
 
 
@@ -97,7 +97,7 @@ def _eintrag_importieren(
 ) -> int:
     """Fetch one submission (unless already imported), import it, report the status; 1 if newly imported."""
     vorhanden = db.session.scalars(
-        select(Eingang).where(Eingang.quelle == quelle.name, Eingang.transaktions_id == trans_id)
+        select(Eingang).where(Eingang.quelle == quelle.name, Eingang.schluessel == schluessel(trans_id))
     ).first()
     if vorhanden is not None and vorhanden.zustand == FEHLERHAFT:
         db.session.rollback()
@@ -122,5 +122,5 @@ def _eintrag_importieren(
         client.report_status(nummer, trans_id)
         return 1 if annahme.neu else 0
     if annahme.zustand == FEHLERHAFT:
-        log.warning("Form-Solutions %s/%s fehlerhaft: %s", nummer, trans_id, annahme.fehler)
+        log.warning("Form-Solutions %s: Eingang %s fehlerhaft (%s)", nummer, annahme.eingang_id, annahme.fehler_code)
     return 0

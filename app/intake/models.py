@@ -1,5 +1,6 @@
 """The Eingang: one delivery from a form service, stored raw before anything else happens."""
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
@@ -14,6 +15,16 @@ from app.timeutil import utcnow
 AUSSTEHEND, VERARBEITET, FEHLERHAFT = "ausstehend", "verarbeitet", "fehlerhaft"
 
 
+def schluessel(transaktions_id: str) -> str:
+    """The idempotency key of a transaction id: SHA-256 hex of the whole id (lone surrogates kept as such)."""
+    return hashlib.sha256(transaktions_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _schluessel_standard(kontext) -> str:
+    """Column default of ``Eingang.schluessel``: the key of the row's transaction id."""
+    return schluessel(kontext.get_current_parameters()["transaktions_id"])
+
+
 class Eingang(db.Model):
     """Raw bytes of one delivery plus what became of it; never changed except its processing state.
 
@@ -23,13 +34,16 @@ class Eingang(db.Model):
     """
 
     __tablename__ = "eingang"
-    __table_args__ = (UniqueConstraint("quelle", "transaktions_id", name="uq_eingang_quelle_transaktion"),)
+    __table_args__ = (UniqueConstraint("quelle", "schluessel", name="uq_eingang_quelle_schluessel"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quelle: Mapped[str] = mapped_column(String(40))
-    transaktions_id: Mapped[str] = mapped_column(String(200))
+    #: The whole transaction id as delivered (NUL and lone surrogates shown as U+FFFD).
+    transaktions_id: Mapped[str] = mapped_column(Text)
+    #: SHA-256 hex of the idempotency key (the whole transaction id, see app.intake.annahme): unique per source.
+    schluessel: Mapped[str] = mapped_column(String(64), default=_schluessel_standard)
     eingegangen_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    content_type: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(Text, default="")
     inhalt: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     zustand: Mapped[str] = mapped_column(String(20), default=AUSSTEHEND, index=True)
@@ -44,6 +58,10 @@ class Eingang(db.Model):
     #: Small JSON facts about the delivery that the raw bytes do not carry (client address, Mandant, form number).
     metadaten: Mapped[dict] = mapped_column(JSON, default=dict)
     bearbeitet_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When an ``ausstehend`` Eingang is due for (another) processing attempt by the scheduler.
+    naechster_versuch: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: Warnings about the delivery that did not stop processing (NUL replaced, referenced file missing …).
+    hinweise: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     __mapper_args__ = {"version_id_col": zustand, "version_id_generator": False}
 

@@ -5,6 +5,8 @@ parts ``adapters.ozgcloud.parse_ozgcloud`` expects (from the stored raw body, so
 request) and passes the configured limits and name patterns.
 """
 
+import json
+import re
 from collections.abc import Mapping
 
 from flask import current_app
@@ -14,8 +16,10 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from adapters import AdapterFehler, Antrag
 from adapters.anhaenge import groesse_ueberschritten
 from adapters.formsolutions import FormSolutionsOptionen, parse_submission
-from adapters.intelliform import parse_deposit
+from adapters.grenzen import Grenzen
+from adapters.intelliform import deposit_transaktions_id, parse_deposit
 from adapters.ozgcloud import parse_ozgcloud
+from adapters.zeichen import antrag_bereinigen
 
 #: Bytes handed to the multipart decoder at a time.
 _STUECK = 64 * 1024
@@ -30,22 +34,26 @@ def _teile(inhalt: bytes, grenze: bytes, max_teil_bytes: int) -> list[tuple[Fiel
     decoder = MultipartDecoder(grenze)
     teile: list[tuple[Field | File, bytes]] = []
     aktuell: Field | File | None = None
-    daten = bytearray()
+    stuecke: list[bytes] = []
+    groesse = 0
+    ansicht = memoryview(inhalt)
     pos = 0
     try:
         while True:
             ereignis = decoder.next_event()
             if isinstance(ereignis, NeedData):
-                decoder.receive_data(inhalt[pos : pos + _STUECK] if pos < len(inhalt) else None)
+                decoder.receive_data(bytes(ansicht[pos : pos + _STUECK]) if pos < len(inhalt) else None)
                 pos += _STUECK
             elif isinstance(ereignis, Field | File):
-                aktuell, daten = ereignis, bytearray()
+                aktuell, stuecke, groesse = ereignis, [], 0
             elif isinstance(ereignis, Data):
-                daten += ereignis.data
-                if len(daten) > max_teil_bytes:
-                    raise groesse_ueberschritten(f"Teil {aktuell.name!r}", len(daten), max_teil_bytes)
+                stuecke.append(ereignis.data)
+                groesse += len(ereignis.data)
+                if groesse > max_teil_bytes:
+                    raise groesse_ueberschritten(f"Teil {aktuell.name!r}", groesse, max_teil_bytes)
                 if not ereignis.more_data:
-                    teile.append((aktuell, bytes(daten)))
+                    teile.append((aktuell, b"".join(stuecke)))
+                    stuecke = []
             elif isinstance(ereignis, Epilogue):
                 return teile
     except ValueError as fehler:
@@ -90,16 +98,39 @@ def multipart_teilen(inhalt: bytes, content_type: str, max_teil_bytes: int):
 
 
 def antrag_parsen(art: str, inhalt: bytes, content_type: str = "", metadaten: Mapping | None = None) -> Antrag:
-    """Parse one delivery of adapter kind ``art``; raises AdapterFehler for anything malformed."""
+    """Parse one delivery of adapter kind ``art`` and clean its text (adapters.zeichen); raises AdapterFehler
+    for anything malformed."""
+    grenze = current_app.config["INTAKE_MAX_CONTENT_TYPE_ZEICHEN"]
+    if len(content_type) > grenze:
+        raise AdapterFehler(
+            f"Der Content-Type-Header ist {len(content_type)} Zeichen lang; erlaubt sind höchstens {grenze}",
+            "content_type_ungueltig",
+        )
+    antrag = _parsen(art, inhalt, content_type, metadaten)
+    antrag_bereinigen(antrag)
+    return antrag
+
+
+def _parsen(art: str, inhalt: bytes, content_type: str, metadaten: Mapping | None) -> Antrag:
+    """The adapter of kind ``art`` with the configured limits."""
     cfg = current_app.config
     max_anhang, muster = cfg["INTAKE_MAX_ANHANG_BYTES"], cfg.get("INTAKE_ANTRAGSTELLER_MUSTER")
+    grenzen = Grenzen(cfg["INTAKE_MAX_FELDER"], cfg["INTAKE_MAX_TIEFE"], cfg["INTAKE_MAX_WERT_ZEICHEN"])
     if art == "ozgcloud":
-        form_data, representation, attachments = multipart_teilen(inhalt, content_type, max_anhang)
+        if (metadaten or {}).get("nur_form_data"):  # a saved bare formData document (intake replay)
+            form_data, representation, attachments = inhalt, None, []
+        else:
+            form_data, representation, attachments = multipart_teilen(inhalt, content_type, max_anhang)
         return parse_ozgcloud(
-            form_data, representation, attachments, max_anhang_bytes=max_anhang, antragsteller_muster=muster
+            form_data,
+            representation,
+            attachments,
+            max_anhang_bytes=max_anhang,
+            antragsteller_muster=muster,
+            grenzen=grenzen,
         )
     if art == "intelliform":
-        return parse_deposit(inhalt, max_anhang_bytes=max_anhang, antragsteller_muster=muster)
+        return parse_deposit(inhalt, max_anhang_bytes=max_anhang, antragsteller_muster=muster, grenzen=grenzen)
     if art == "formsolutions":
         metadaten = metadaten or {}
         return parse_submission(
@@ -108,5 +139,30 @@ def antrag_parsen(art: str, inhalt: bytes, content_type: str = "", metadaten: Ma
             formularnummer=metadaten.get("formularnummer"),
             optionen=FormSolutionsOptionen.aus_json(metadaten.get("optionen"), muster),
             max_anhang_bytes=max_anhang,
+            grenzen=grenzen,
         )
     raise AdapterFehler(f"Unbekannte Quellenart {art!r}", "quelle_unbekannt")
+
+
+#: ``"transactionId": "…"`` in an OZG-Cloud formData JSON (the string token, decoded with json.loads).
+_OZG_TRANSAKTION = re.compile(rb'"transactionId"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.){1,2000}")')
+
+
+def transaktions_id_suchen(art: str, inhalt: bytes, content_type: str = "") -> str | None:
+    """Best effort for a delivery that failed to parse: its transaction id, if one can still be read (so that
+    resends of the same broken delivery are stored once, whatever their multipart boundary)."""
+    if art == "ozgcloud":
+        treffer = _OZG_TRANSAKTION.search(inhalt)
+        if treffer:
+            try:
+                text = json.loads(treffer.group(1).decode("utf-8"))
+            except ValueError:
+                return None
+            return text.strip() or None
+        return None
+    if art == "intelliform":
+        try:
+            return deposit_transaktions_id(inhalt)
+        except AdapterFehler:
+            return None
+    return None

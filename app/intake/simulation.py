@@ -11,7 +11,8 @@ import random
 import uuid
 from datetime import date, timedelta
 
-from adapters.intelliform import DepositAnhang, deposit_bauen
+from adapters.intelliform import DepositAnhang
+from adapters.intelliform_soap import deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.timeutil import heute
 

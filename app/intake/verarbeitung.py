@@ -1,7 +1,9 @@
 """Processing of a stored Eingang: parse → route → Vorgang with Anhängen and Historie → procedure start.
 
-Also the failures (Eingang ``fehlerhaft`` with the reason), the administrator's re-processing and the
-scheduler tick that recovers Eingänge left ``ausstehend`` by a crash (docs/intake.md).
+Also the failures (Eingang ``fehlerhaft`` with the reason), the retries with back-off of a processing that
+failed for a passing reason (database, engine), the administrator's re-processing and the scheduler tick that
+picks up Eingänge due for an attempt (left by a crash or waiting for a retry; docs/intake.md). Logs name the
+Eingang id and the exception class, never payload data or SQL parameters.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters import AdapterFehler, Antrag
 from adapters import Anhang as DatenAnhang
+from adapters.zeichen import lesbar
 from app.engine import runner
 from app.engine.routing import verfahren_fuer
 from app.extensions import db
@@ -47,13 +50,23 @@ class VorgangInfo:
         return cls(vorgang.id, vorgang.nummer, vorgang.status, vorgang.status_seit)
 
 
+def faellig(seit: datetime, versuche: int = 0) -> datetime:
+    """When an ``ausstehend`` Eingang is due for its next attempt: the grace period after the delivery, then
+    doubling back-off after each failed attempt."""
+    cfg = current_app.config
+    if versuche == 0:
+        return seit + timedelta(seconds=cfg["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"])
+    return seit + timedelta(seconds=cfg["INTAKE_WIEDERHOLEN_NACH_SEKUNDEN"] * 2 ** min(versuche - 1, 10))
+
+
 def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> VorgangInfo | None:
     """Turn the ``ausstehend`` Eingang into a Vorgang with Anhängen and process instance; commits.
 
     ``antrag`` is passed by the delivery that just stored the Eingang (no re-parse); the scheduler and
     re-processing parse the stored bytes. Whoever marks the Eingang ``verarbeitet`` first wins (``zustand`` is
-    its version column); a loser rolls its Vorgang back. Returns None when another processor won or when the
-    Eingang failed and was marked ``fehlerhaft``. Database errors propagate (the Eingang stays ``ausstehend``).
+    its version column); a loser rolls its Vorgang back. Returns None when another processor won, when the
+    Eingang failed and was marked ``fehlerhaft``, or when the attempt failed for a passing reason (database,
+    engine) and was scheduled again (:func:`_fehlversuch`). Database errors while reading propagate.
     """
     eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
     if eingang is None or eingang.zustand != AUSSTEHEND:
@@ -69,17 +82,50 @@ def verarbeiten(eingang_id: int, antrag: Antrag | None = None) -> VorgangInfo | 
         info = VorgangInfo.von(vorgang)
     except (AdapterFehler, RoutingFehler) as fehler:
         db.session.rollback()
-        _als_fehlerhaft_markieren(eingang_id, fehler.code, getattr(fehler, "message", str(fehler)))
+        _als_fehlerhaft_markieren(eingang_id, fehler.code, lesbar(getattr(fehler, "message", str(fehler))))
         return None
-    except SQLAlchemyError:
-        raise
-    except Exception as fehler:  # noqa: BLE001 — engine or script bug: keep the Eingang, show the reason
+    except Exception as fehler:  # noqa: BLE001 — database, engine or script: retried with back-off
         db.session.rollback()
-        log.exception("Eingang %s: Verarbeitung fehlgeschlagen", eingang_id)
-        _als_fehlerhaft_markieren(eingang_id, "verarbeitung", f"{type(fehler).__name__}: {fehler}")
+        _fehlversuch(eingang_id, fehler)
         return None
-    db.session.commit()
+    try:
+        db.session.commit()
+    except SQLAlchemyError as fehler:
+        db.session.rollback()
+        _fehlversuch(eingang_id, fehler)
+        return None
     return info
+
+
+def _fehlversuch(eingang_id: int, fehler: Exception) -> None:
+    """Note a failed attempt: due again after a back-off, ``fehlerhaft`` after INTAKE_MAX_VERSUCHE attempts.
+
+    The log names only the Eingang and the exception class; the stored reason of a database error only its
+    class (its text may carry SQL parameters). A database that is still gone leaves the Eingang as it was; the
+    scheduler picks it up when it is due.
+    """
+    art = type(fehler).__name__
+    log.warning("Eingang %s: Verarbeitung fehlgeschlagen (%s), wird wiederholt", eingang_id, art)
+    grund = art if isinstance(fehler, SQLAlchemyError) else lesbar(f"{art}: {fehler}")[:2000]
+    try:
+        eingang = db.session.get(Eingang, eingang_id, populate_existing=True)
+        if eingang is None or eingang.zustand != AUSSTEHEND:
+            db.session.rollback()
+            return
+        eingang.versuche += 1
+        if eingang.versuche >= current_app.config["INTAKE_MAX_VERSUCHE"]:
+            eingang.zustand = FEHLERHAFT
+            eingang.fehler_code = "verarbeitung"
+            eingang.fehler = f"Verarbeitung nach {eingang.versuche} Versuchen aufgegeben: {grund}"
+            eingang.bearbeitet_am = utcnow()
+            eingang.naechster_versuch = None
+        else:
+            eingang.fehler = f"Versuch {eingang.versuche} fehlgeschlagen: {grund}"
+            eingang.naechster_versuch = faellig(utcnow(), eingang.versuche)
+        db.session.commit()
+    except (SQLAlchemyError, StaleDataError) as zweiter:
+        db.session.rollback()
+        log.warning("Eingang %s: Fehlversuch nicht vermerkt (%s)", eingang_id, type(zweiter).__name__)
 
 
 def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
@@ -92,13 +138,14 @@ def _als_fehlerhaft_markieren(eingang_id: int, code: str, text: str) -> None:
     eingang.fehler_code = code[:60]
     eingang.fehler = text
     eingang.bearbeitet_am = utcnow()
+    eingang.naechster_versuch = None
     eingang.versuche += 1
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         return
-    log.info("Eingang %s fehlerhaft (%s): %s", eingang_id, code, text)
+    log.info("Eingang %s fehlerhaft (%s)", eingang_id, code)
 
 
 def antragsteller_name(antrag: Antrag) -> str:
@@ -176,6 +223,10 @@ def _vorgang_anlegen(eingang: Eingang, antrag: Antrag) -> Vorgang | None:
     )
     if pruefen:
         protokolliere(vorgang, "Zuständigkeit prüfen", notiz=grund)
+    if antrag.hinweise:
+        protokolliere(vorgang, "Hinweise zum Eingang", notiz="\n".join(antrag.hinweise))
+    eingang.hinweise = list(antrag.hinweise)
+    eingang.naechster_versuch = None
     eingang.zustand = VERARBEITET
     eingang.vorgang_id = vorgang.id
     eingang.fehler = eingang.fehler_code = ""
@@ -204,6 +255,7 @@ def erneut_verarbeiten(eingang_id: int) -> VorgangInfo | None:
         db.session.rollback()
         return None
     eingang.zustand = AUSSTEHEND
+    eingang.versuche = 0
     try:
         db.session.commit()
     except StaleDataError:
@@ -213,16 +265,23 @@ def erneut_verarbeiten(eingang_id: int) -> VorgangInfo | None:
 
 
 def ausstehende_verarbeiten(jetzt: datetime, limit: int = 50) -> int:
-    """Scheduler tick: process ``ausstehend`` Eingänge older than the grace period (crash recovery).
+    """Scheduler tick: process the ``ausstehend`` Eingänge that are due (crash recovery and retries), the
+    longest-due first, so Eingänge waiting for a back-off never block others.
 
     Each is claimed by :func:`verarbeiten`'s conditional UPDATE, so several app processes never process one
-    twice. Returns the number of Eingänge handled (processed or marked fehlerhaft).
+    twice. Returns the number of Eingänge attempted.
     """
     grenze = jetzt - timedelta(seconds=current_app.config["INTAKE_AUSSTEHEND_NACH_SEKUNDEN"])
     ids = db.session.scalars(
         select(Eingang.id)
-        .where(Eingang.zustand == AUSSTEHEND, Eingang.eingegangen_am <= grenze)
-        .order_by(Eingang.id)
+        .where(
+            Eingang.zustand == AUSSTEHEND,
+            or_(
+                Eingang.naechster_versuch <= jetzt,
+                and_(Eingang.naechster_versuch.is_(None), Eingang.eingegangen_am <= grenze),
+            ),
+        )
+        .order_by(func.coalesce(Eingang.naechster_versuch, Eingang.eingegangen_am), Eingang.id)
         .limit(limit)
     ).all()
     db.session.rollback()
@@ -231,7 +290,7 @@ def ausstehende_verarbeiten(jetzt: datetime, limit: int = 50) -> int:
         try:
             verarbeiten(eingang_id)
             anzahl += 1
-        except SQLAlchemyError:
+        except SQLAlchemyError as fehler:
             db.session.rollback()
-            log.exception("Ausstehender Eingang %s: Datenbankfehler, nächster Versuch beim nächsten Tick", eingang_id)
+            log.warning("Eingang %s: Datenbankfehler (%s), nächster Tick", eingang_id, type(fehler).__name__)
     return anzahl

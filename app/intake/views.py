@@ -9,9 +9,11 @@ import logging
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from adapters.intelliform import SOAP_CONTENT_TYPE, deposit_antwort_bauen, soap_fault_bauen
+from adapters.intelliform import SOAP_CONTENT_TYPE
+from adapters.intelliform_soap import deposit_antwort_bauen, soap_fault_bauen
 from adapters.ozgcloud import ozgcloud_antwort
 from app.extensions import csrf, db
 from app.intake.annahme import Abgelehnt, annehmen
@@ -35,24 +37,52 @@ log = logging.getLogger(__name__)
 bp = Blueprint("intake", __name__)
 
 ZU_GROSS = "Die Lieferung überschreitet die zulässige Größe von {} Bytes."
+DATENBANK_WEG = "Die Datenbank ist vorübergehend nicht erreichbar; bitte später erneut senden."
 
 
 def _koerper_lesen() -> bytes | None:
-    """The request body, or None when it exceeds INTAKE_MAX_BYTES (checked before reading when announced)."""
+    """The request body, or None when it exceeds INTAKE_MAX_BYTES: checked before reading when the length is
+    announced, else (chunked) by reading one byte beyond the limit — a body cut at the limit is never taken."""
     grenze = current_app.config["INTAKE_MAX_BYTES"]
     if request.content_length is not None and request.content_length > grenze:
         return None
-    request.max_content_length = grenze
+    request.max_content_length = grenze + 1
+    stuecke, gelesen = [], 0
     try:
-        daten = request.stream.read(grenze + 1)
+        while gelesen <= grenze:  # a stream may answer a read with fewer bytes than asked for
+            stueck = request.stream.read(grenze + 1 - gelesen)
+            if not stueck:
+                break
+            stuecke.append(stueck)
+            gelesen += len(stueck)
     except RequestEntityTooLarge:
         return None
-    return None if len(daten) > grenze else daten
+    return None if gelesen > grenze else b"".join(stuecke)
 
 
 def _metadaten() -> dict:
     """Facts about the request worth keeping with the raw bytes."""
     return {"adresse": request.remote_addr, "user_agent": (request.user_agent.string or "")[:200]}
+
+
+@bp.errorhandler(SQLAlchemyError)
+def datenbank_fehler(fehler: SQLAlchemyError):
+    """A lost database connection (or any database error) on this blueprint: 503 with Retry-After — a JSON
+    error or SOAP Server fault on the machine endpoints (the sender retries), a short page on the admin pages.
+    Nothing of the request is logged but the exception class."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+    log.warning("Intake %s: Datenbankfehler (%s), 503", request.endpoint, type(fehler).__name__)
+    if request.endpoint == "intake.ozg_antrag":
+        antwort = _json_fehler(503, "datenbank_nicht_erreichbar", DATENBANK_WEG)
+    elif request.endpoint == "intake.intelliform_deposit":
+        antwort = _fault(503, "datenbank_nicht_erreichbar", DATENBANK_WEG)
+    else:
+        antwort = Response(DATENBANK_WEG, status=503, content_type="text/plain; charset=utf-8")
+    antwort.headers["Retry-After"] = str(current_app.config["INTAKE_RETRY_AFTER_SEKUNDEN"])
+    return antwort
 
 
 # --- OZG-Cloud intake contract -----------------------------------------------------------------------------
@@ -90,6 +120,8 @@ def ozg_antrag():
         return _json_fehler(annahme.http_status, annahme.fehler_code, annahme.fehler, annahme.transaktions_id)
     antwort = jsonify({"transactionId": annahme.transaktions_id, "status": "in Verarbeitung"})
     antwort.status_code = annahme.http_status
+    if annahme.retry_after:
+        antwort.headers["Retry-After"] = str(annahme.retry_after)
     return antwort
 
 
@@ -138,7 +170,9 @@ def intelliform_deposit():
         return _soap(deposit_antwort_bauen(parameter), 200)
     if annahme.zustand == FEHLERHAFT:
         return _fault(annahme.http_status, annahme.fehler_code, annahme.fehler)
-    return _fault(503, "in_verarbeitung", "Die Lieferung wird noch verarbeitet; bitte später erneut senden.")
+    antwort = _fault(503, "in_verarbeitung", "Die Lieferung wird noch verarbeitet; bitte später erneut senden.")
+    antwort.headers["Retry-After"] = str(annahme.retry_after or current_app.config["INTAKE_RETRY_AFTER_SEKUNDEN"])
+    return antwort
 
 
 csrf.exempt(intelliform_deposit)

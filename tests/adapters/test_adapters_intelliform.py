@@ -8,16 +8,8 @@ import pytest
 from lxml import etree
 
 from adapters import AdapterFehler
-from adapters.intelliform import (
-    BACKEND_NS,
-    SOAP11_NS,
-    DepositAnhang,
-    deposit_antwort_bauen,
-    deposit_bauen,
-    parse_deposit,
-    soap_fault_aus_fehler,
-    soap_fault_bauen,
-)
+from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, parse_deposit
+from adapters.intelliform_soap import deposit_antwort_bauen, deposit_bauen, soap_fault_aus_fehler, soap_fault_bauen
 from tests.fixtures import MYFORM_UPLOAD_ID
 
 UPLOAD_ID = MYFORM_UPLOAD_ID
@@ -248,12 +240,6 @@ def _ohne_tid(myform_xml: bytes) -> bytes:
         ),
         ("base64-kaputt", lambda e: _ersetzt(e, "<content>", "<content>!!"), "base64_ungueltig", "Ungültiges Base64"),
         (
-            "referenz-fehlt",
-            lambda e: _ersetzt(e, f"<id>{UPLOAD_ID}</id>", "<id>anders</id>"),
-            "anhang_fehlt",
-            "lageplan.pdf",
-        ),
-        (
             "zeitstempel-kaputt",
             lambda e: _ersetzt(e, "<timestamp>2026-09-14T08:41:05.512Z<", "<timestamp>gestern<"),
             "zeitstempel_ungueltig",
@@ -425,3 +411,11 @@ def test_mtom_reference_without_its_part_is_an_error_not_an_empty_file(myform_xm
     fehler = _fehler(_mtom_envelope(myform_xml))
     assert fehler.code == "mtom_teil_fehlt"
     assert "lageplan.pdf" in fehler.message
+
+
+def test_a_referenced_upload_the_deposit_does_not_carry_is_a_warning_not_an_error(myform_xml, pdf_bytes):
+    """The application is taken; the missing file is named in ``hinweise``."""
+    envelope = _ersetzt(deposit_bauen(myform_xml, [_pdf_anhang(pdf_bytes)]), f"<id>{UPLOAD_ID}</id>", "<id>anders</id>")
+    antrag = parse_deposit(envelope)
+    assert len(antrag.hinweise) == 1 and UPLOAD_ID in antrag.hinweise[0] and "lageplan.pdf" in antrag.hinweise[0]
+    assert antrag.alle_felder()

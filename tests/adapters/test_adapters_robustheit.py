@@ -12,7 +12,8 @@ import pytest
 from adapters import AdapterFehler
 from adapters.fitconnect import parse_fitconnect
 from adapters.formsolutions import parse_submission, parse_submission_liste
-from adapters.intelliform import DepositAnhang, deposit_bauen, parse_deposit
+from adapters.intelliform import DepositAnhang, parse_deposit
+from adapters.intelliform_soap import deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen, parse_ozgcloud
 from tests.adapters.formsolutions_bauen import submission_bauen
 from tests.fixtures import MYFORM_UPLOAD_ID

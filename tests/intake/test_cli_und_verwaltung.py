@@ -5,8 +5,9 @@ import re
 
 from sqlalchemy import select
 
+from adapters.ozgcloud import ozgcloud_json_bauen
 from app.extensions import db
-from app.intake.models import IntakeQuelle, IntakeRouting
+from app.intake.models import Eingang, IntakeQuelle, IntakeRouting
 from app.intake.simulation import intelliform_lieferung
 from tests.factories import benutzer
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
@@ -80,3 +81,21 @@ def test_intake_administration_is_for_administrators_only(client, auth, intake):
     for url in ("/admin/eingaenge", "/admin/intake/quellen"):
         assert client.get(url).status_code == 403
     assert client.post("/admin/intake/routing", data={}).status_code == 403
+
+
+def test_replay_accepts_a_bare_ozg_cloud_form_data_json(runner, intake, tmp_path):
+    """A saved OZG-Cloud application is usually just its formData JSON: replay takes it as it is."""
+    datei = tmp_path / "antrag.json"
+    datei.write_bytes(
+        b"\n"
+        + ozgcloud_json_bauen(
+            "tx-replay-json", {"vorname": "Erika", "nachname": "Mustermann"}, zustaendige_stelle="197008"
+        )
+    )
+    erste = runner.invoke(args=["intake", "replay", str(datei), "--source", "amt24"])
+    assert erste.exit_code == 0 and "angelegt" in erste.output, erste.output
+    eingang = db.session.scalars(select(Eingang)).one()
+    assert eingang.inhalt == datei.read_bytes() and eingang.content_type == "application/json"
+    zweite = runner.invoke(args=["intake", "replay", str(datei), "--source", "amt24"])
+    assert zweite.exit_code == 0 and "bereits vorhanden" in zweite.output
+    assert anzahl_vorgaenge() == 1

@@ -9,7 +9,8 @@ from sqlalchemy import event, select
 from werkzeug.test import EnvironBuilder
 
 from adapters import AdapterFehler
-from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang, deposit_bauen
+from adapters.intelliform import BACKEND_NS, SOAP11_NS, DepositAnhang
+from adapters.intelliform_soap import deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import ProzessInstanz

@@ -8,7 +8,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from adapters.intelliform import BACKEND_NS, SOAP11_NS, deposit_bauen
+from adapters.intelliform import BACKEND_NS, SOAP11_NS
+from adapters.intelliform_soap import deposit_bauen
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.extensions import db
 from app.intake.models import FEHLERHAFT, Eingang, IntakeQuelle
