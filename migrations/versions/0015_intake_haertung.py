@@ -18,7 +18,7 @@ import app.dbtypes
 from alembic import op
 
 revision = "0015_intake_haertung"
-down_revision = "0008_webapp_sortierung"
+down_revision = "0013_postfach_bescheide"
 branch_labels = None
 depends_on = None
 
