@@ -1,7 +1,7 @@
 """All benchmarks in one command: `make bench` (= `python -m bench`).
 
     .venv/bin/python -m bench [--quick | --voll] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-                              [--nur engine,intake,scheduler,inbox]
+                              [--nur engine,intake,scheduler,inbox,fuzz,stoerung,postfach]
 
 `--quick` (the default) runs every benchmark in a small variant, so the whole run takes a few minutes on the
 2-core development machine; `--voll` runs the sizes the issues name (engine 300 instances per model; intake 600
@@ -51,6 +51,11 @@ def laeufe(quick: bool, pg: str | None) -> list[tuple[str, list[str], dict]]:
         laeufe.append(("scheduler", [python, "bench/scheduler.py", "--db", pg, *groessen], env))
     inbox = ["--anzahl", "20000", "--wiederholungen", "10"] if quick else []
     laeufe.append(("inbox", [python, "bench/inbox.py", "--db", dbs, *inbox], env))
+    laeufe.append(("fuzz", [python, "bench/fuzz.py", "--anzahl", "1000" if quick else "10000"], env))
+    if pg:
+        laeufe.append(("stoerung", [python, "bench/stoerung.py", "--anzahl", "100" if quick else "300"], env))
+        postfach = ["--pdf", "10", "--nachrichten", "200"] if quick else []
+        laeufe.append(("postfach", [python, "bench/postfach.py", "--db", pg, *postfach], env))
     return laeufe
 
 
@@ -61,7 +66,9 @@ def main() -> None:
     variante.add_argument("--quick", action="store_true", default=True, help="small sizes, a few minutes (default)")
     variante.add_argument("--voll", action="store_true", help="the sizes the issues name (long)")
     parser.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL", PG_STANDARD))
-    parser.add_argument("--nur", default="", help="comma-separated subset: engine,intake,scheduler,inbox")
+    parser.add_argument(
+        "--nur", default="", help="comma-separated subset: engine,intake,scheduler,inbox,fuzz,stoerung,postfach"
+    )
     args = parser.parse_args()
     pg = args.pg if args.pg and _postgres_erreichbar(args.pg) else None
     if pg is None:
