@@ -11,6 +11,7 @@ import app.engine.models
 import app.intake.models
 import app.organisation.models
 import app.vorgaenge.models
+import app.werkstatt.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
 from app.admin.views import bp as admin_bp
@@ -22,6 +23,7 @@ from app.extensions import csrf, db, login_manager, migrate
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
+from app.werkstatt.views import bp as werkstatt_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -52,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp, werkstatt_bp):
         app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)

@@ -1,0 +1,33 @@
+// Entry of the designer workbench's bundle (built by scripts/vendor-assets.mjs with esbuild into
+// app/static/vendor/werkstatt/modeler.js): bpmn-js Modeler, Camunda 7 properties panel and behaviours,
+// minimap and bpmnlint. Exposes one global, `AmtsflussModeler`, used by app/static/js/werkstatt.js.
+import Modeler from 'bpmn-js/lib/Modeler';
+import {
+  BpmnPropertiesPanelModule,
+  BpmnPropertiesProviderModule,
+  CamundaPlatformPropertiesProviderModule,
+} from 'bpmn-js-properties-panel';
+import CamundaBehaviors from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
+import camunda from 'camunda-bpmn-moddle/resources/camunda.json';
+import MinimapModule from 'diagram-js-minimap';
+import LintModule from 'bpmn-js-bpmnlint';
+import lintConfig from './.bpmnlint-compiled.js';
+
+function erzeugen(container, panel) {
+  return new Modeler({
+    container,
+    propertiesPanel: { parent: panel },
+    linting: { bpmnlint: lintConfig, active: true },
+    additionalModules: [
+      BpmnPropertiesPanelModule,
+      BpmnPropertiesProviderModule,
+      CamundaPlatformPropertiesProviderModule,
+      CamundaBehaviors,
+      MinimapModule,
+      LintModule,
+    ],
+    moddleExtensions: { camunda },
+  });
+}
+
+window.AmtsflussModeler = { erzeugen };
