@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.engine.formular import formular
 from app.engine.validierung import ModellUngueltig
 from app.extensions import db
-from app.security import rolle_erforderlich
+from app.security import CONTENT_SECURITY_POLICY, rolle_erforderlich
 from app.werkstatt import entwuerfe, probelauf, pruefung, testfaelle, verfahren
 from app.werkstatt.models import Entwurf, Testfall
 
@@ -19,6 +19,13 @@ bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
 
 #: Who may use the workbench.
 ROLLEN = ("verfahrensdesign", "administration")
+#: The properties panel's FEEL popup builds two containers with a style attribute (`height: 100%` and
+#: `flex: none; height: auto`); the modeler page allows exactly these two, by hash, and no other inline style.
+MODELER_CSP = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'",
+    "style-src 'self' 'unsafe-hashes' 'sha256-nR5hyLltSjfvi2rqC26RbcredWrJvTaPA1yqPX96jpY=' "
+    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU='",
+)
 
 
 @bp.before_request
@@ -128,7 +135,8 @@ def modeler(key: str):
         abort(404)
     andere = entwuerfe.andere_bearbeiter(key, current_user)
     entwuerfe.geoeffnet(key, current_user)
-    return render_template("werkstatt/modeler.html", key=key, quelle=quelle, version=version, andere=andere)
+    seite = render_template("werkstatt/modeler.html", key=key, quelle=quelle, version=version, andere=andere)
+    return seite, {"Content-Security-Policy": MODELER_CSP}
 
 
 @bp.get("/verfahren/<key>/xml")

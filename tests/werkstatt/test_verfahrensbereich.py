@@ -65,3 +65,12 @@ def test_downloaded_version_is_the_deployed_file(app, client, dora, verfahren):
     assert antwort.status_code == 200
     assert antwort.data == (Path(app.root_path).parent / "processes" / "hundesteuer.bpmn").read_bytes()
     assert "attachment" in antwort.headers["Content-Disposition"]
+
+
+def test_modeler_page_allows_only_the_panels_two_inline_styles(app, client, dora, verfahren):
+    """The modeler page widens the CSP by two style hashes and nothing else; other pages keep the strict one."""
+    modeler = client.get("/werkstatt/verfahren/hundesteuer/modeler")
+    csp = modeler.headers["Content-Security-Policy"]
+    assert "'unsafe-hashes'" in csp and csp.count("'sha256-") == 2 and "unsafe-inline" not in csp
+    assert "script-src 'self';" in csp
+    assert "unsafe-hashes" not in client.get("/werkstatt/").headers["Content-Security-Policy"]
