@@ -3,10 +3,11 @@
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
+from app.engine.validierung import ModellUngueltig
 from app.extensions import db
 from app.werkstatt.entwuerfe import protokollieren
 from app.werkstatt.models import Testfall
-from app.werkstatt.probelauf import Ergebnis
+from app.werkstatt.probelauf import Ergebnis, ausfuehren
 
 
 def testfaelle(key: str) -> list[Testfall]:
@@ -45,3 +46,16 @@ def testfall_loeschen(testfall: Testfall, benutzer: Benutzer) -> None:
 def export(testfall: Testfall) -> dict:
     """The test case as a JSON document beside the `.bpmn` (like Camunda 8's test scenario files)."""
     return {"verfahren": testfall.key, "name": testfall.name, **testfall.inhalt}
+
+
+def abdeckung(key: str, xml: bytes) -> list[str]:
+    """The elements of `xml` that the procedure's test cases pass through (their runs against this draft)."""
+    erreicht: list[str] = []
+    for testfall in testfaelle(key):
+        inhalt = testfall.inhalt
+        try:
+            pfad = ausfuehren(xml, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
+        except ModellUngueltig:
+            return []
+        erreicht += [element for element in pfad if element not in erreicht]
+    return erreicht

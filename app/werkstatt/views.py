@@ -288,6 +288,32 @@ def probelauf_seite(key: str):
     return render_template("werkstatt/probelauf.html", **kontext, ergebnis=ergebnis, forms=forms)
 
 
+@bp.get("/verfahren/<key>/probelauf/diagramm")
+def probelauf_diagramm(key: str):
+    """Diagram data of a test run (query: entwurf, _startdaten, _schritte): path as done, open tasks as active."""
+    key = _key_pruefen(key)
+    entwurf = _entwurf(key, request.args.get("entwurf"))
+    try:
+        startdaten = json.loads(request.args.get("_startdaten") or "{}")
+        schritte = json.loads(request.args.get("_schritte") or "[]")
+        if not isinstance(startdaten, dict) or not isinstance(schritte, list):
+            raise ValueError
+        schritte = [s for s in schritte if isinstance(s, dict)]
+        ergebnis = probelauf.ausfuehren(entwurf.xml.encode("utf-8"), startdaten, schritte)
+    except (ValueError, ModellUngueltig):
+        abort(400)
+    vorfall = ergebnis.fehler if ergebnis.fehler and ergebnis.fehler.get("element") else None
+    return jsonify(xml=entwurf.xml, erledigt=ergebnis.pfad, aktiv=[o.element for o in ergebnis.offen], vorfall=vorfall)
+
+
+@bp.get("/verfahren/<key>/abdeckung")
+def abdeckung(key: str):
+    """Diagram data of the newest draft with the elements its test cases pass through marked as done."""
+    entwurf = _entwurf(_key_pruefen(key))
+    erreicht = testfaelle.abdeckung(key, entwurf.xml.encode("utf-8"))
+    return jsonify(xml=entwurf.xml, erledigt=erreicht, aktiv=[], vorfall=None)
+
+
 @bp.post("/verfahren/<key>/testfaelle")
 def testfall_speichern(key: str):
     """Save the test run (start data and steps) as a test case; its current result becomes the expectation."""

@@ -102,7 +102,15 @@ def test_designer_builds_checks_saves_and_deploys_a_procedure(server_modul, desi
     page.get_by_label("Bemerkung").fill("alles da")
     page.get_by_role("button", name="„Antrag sichten“ erledigen").click()
     assert "Das Verfahren ist beendet." in page.locator("#probelauf-zustand").text_content()
-    _axe(page, "Probelauf")
+    page.wait_for_selector("#diagramm.geladen")
+    assert page.locator("#diagramm .djs-element.erledigt").count() >= 3
+    _axe(page, "Probelauf", ohne=["#diagramm"])
+    page.get_by_label("Name des Testfalls").fill("Mit Bemerkung")
+    page.get_by_role("button", name="Testfall speichern").click()
+    assert "Testfall „Mit Bemerkung“ gespeichert." in page.content()
+    page.wait_for_selector("#diagramm.geladen")
+    _axe(page, "Verfahren mit Testfall", ohne=["#diagramm"])
+    assert page.konsolenfehler == []
 
 
 def test_shipped_procedure_round_trips_through_the_modeler(server_modul, designer, page):

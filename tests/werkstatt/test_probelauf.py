@@ -131,3 +131,25 @@ def test_failing_test_case_blocks_deploy(app, client, dora, verfahren):
     _entwurf(client, HUNDESTEUER.replace('name="Anmeldung prüfen"'.encode(), b'name="Anmeldung sichten"'))
     client.post("/werkstatt/verfahren/hundesteuer/deployen", data={})
     assert neueste_version("hundesteuer").version == 2
+
+
+def test_diagram_data_of_a_run_and_of_test_case_coverage(app, client, dora, verfahren):
+    """The viewer gets the path as done and the open task as active; coverage marks what test cases pass."""
+    entwurf_id = _entwurf(client)
+    daten = client.get(
+        "/werkstatt/verfahren/hundesteuer/probelauf/diagramm",
+        query_string={"entwurf": entwurf_id, "_startdaten": "{}", "_schritte": json.dumps([ANNEHMEN])},
+    ).get_json()
+    assert daten["erledigt"] == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen"]
+    assert daten["aktiv"] == ["angaben_erfassen"] and daten["xml"].startswith("<?xml")
+    assert client.get("/werkstatt/verfahren/hundesteuer/probelauf/diagramm?_schritte=%7B").status_code == 400
+    assert client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()["erledigt"] == []
+    client.post(
+        "/werkstatt/verfahren/hundesteuer/testfaelle",
+        data={"name": "Annahme", "_startdaten": "{}", "_schritte": json.dumps([ANNEHMEN])},
+    )
+    abdeckung = client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()["erledigt"]
+    assert abdeckung == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen"]
+    assert 'data-quelle="/werkstatt/verfahren/hundesteuer/abdeckung"' in client.get(
+        "/werkstatt/verfahren/hundesteuer"
+    ).get_data(as_text=True)
