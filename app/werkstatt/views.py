@@ -12,7 +12,7 @@ from app.engine.formular import formular
 from app.engine.validierung import ModellUngueltig
 from app.extensions import db
 from app.security import CONTENT_SECURITY_POLICY, rolle_erforderlich
-from app.werkstatt import entwuerfe, probelauf, pruefung, testfaelle, verfahren
+from app.werkstatt import entwuerfe, probelauf, pruefung, testfaelle, trockenlauf, verfahren
 from app.werkstatt.models import Entwurf, Testfall
 
 bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
@@ -304,6 +304,21 @@ def probelauf_diagramm(key: str):
         abort(400)
     vorfall = ergebnis.fehler if ergebnis.fehler and ergebnis.fehler.get("element") else None
     return jsonify(xml=entwurf.xml, erledigt=ergebnis.pfad, aktiv=[o.element for o in ergebnis.offen], vorfall=vorfall)
+
+
+@bp.get("/verfahren/<key>/trockenlauf")
+def trockenlauf_seite(key: str):
+    """The newest draft replayed on the last finished Vorgänge (`?anzahl=`), differences per case."""
+    key = _key_pruefen(key)
+    entwurf = _entwurf(key, request.args.get("entwurf"))
+    anzahl = max(1, min(request.args.get("anzahl", 20, type=int), trockenlauf.MAX_FAELLE))
+    kontext = {"key": key, "entwurf": entwurf, "anzahl": anzahl}
+    try:
+        faelle = trockenlauf.trockenlauf(key, entwurf.xml.encode("utf-8"), current_user, anzahl)
+    except ModellUngueltig as error:
+        fehler = "Der Entwurf ist ungültig: " + " ".join(f.meldung for f in error.fehler[:3])
+        return render_template("werkstatt/trockenlauf.html", **kontext, fehler=fehler), 422
+    return render_template("werkstatt/trockenlauf.html", **kontext, faelle=faelle)
 
 
 @bp.get("/verfahren/<key>/abdeckung")
