@@ -12,7 +12,7 @@ from app.engine.formular import formular
 from app.engine.validierung import ModellUngueltig
 from app.extensions import db
 from app.security import CONTENT_SECURITY_POLICY, rolle_erforderlich
-from app.werkstatt import entwuerfe, probelauf, pruefung, testfaelle, trockenlauf, verfahren
+from app.werkstatt import entwuerfe, probelauf, pruefung, testfaelle, trockenlauf, verfahren, vergleich
 from app.werkstatt.models import Entwurf, Testfall
 
 bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
@@ -319,6 +319,62 @@ def trockenlauf_seite(key: str):
         fehler = "Der Entwurf ist ungültig: " + " ".join(f.meldung for f in error.fehler[:3])
         return render_template("werkstatt/trockenlauf.html", **kontext, fehler=fehler), 422
     return render_template("werkstatt/trockenlauf.html", **kontext, faelle=faelle)
+
+
+def _stand(key: str, wert: str | None) -> tuple[str, str]:
+    """The XML and a label of `wert`: a version number or `entwurf` (the newest draft); 404 when missing."""
+    if wert == "entwurf":
+        entwurf = _entwurf(key)
+        return entwurf.xml, "Entwurf"
+    try:
+        gefunden = entwuerfe.version_xml(key, int(wert or ""))
+    except ValueError:
+        gefunden = None
+    if gefunden is None:
+        abort(404)
+    return gefunden.xml, f"Version {gefunden.version}"
+
+
+def _vergleich_auswahl(key: str) -> tuple[str, str]:
+    """`alt` and `neu` from the query; defaults: newest version against the newest draft."""
+    versionen = verfahren.versionen(key)
+    neueste = str(versionen[0].version.version) if versionen else "entwurf"
+    neu_vorgabe = "entwurf" if entwuerfe.neuester_entwurf(key) is not None else neueste
+    return request.args.get("alt") or neueste, request.args.get("neu") or neu_vorgabe
+
+
+@bp.get("/verfahren/<key>/vergleich")
+def vergleich_seite(key: str):
+    """Two states of a procedure compared: changed elements as a list and coloured in the diagram."""
+    key = _key_pruefen(key)
+    alt, neu = _vergleich_auswahl(key)
+    (xml_alt, titel_alt), (xml_neu, titel_neu) = _stand(key, alt), _stand(key, neu)
+    aenderungen = vergleich.vergleichen(xml_alt.encode("utf-8"), xml_neu.encode("utf-8"))
+    return render_template(
+        "werkstatt/vergleich.html",
+        key=key,
+        alt=alt,
+        neu=neu,
+        titel_alt=titel_alt,
+        titel_neu=titel_neu,
+        aenderungen=aenderungen,
+        versionen=[z.version.version for z in verfahren.versionen(key)],
+        hat_entwurf=entwuerfe.neuester_entwurf(key) is not None,
+    )
+
+
+@bp.get("/verfahren/<key>/vergleich.json")
+def vergleich_daten(key: str):
+    """Diagram data of a comparison: the newer XML and the ids of added and changed elements."""
+    key = _key_pruefen(key)
+    alt, neu = _vergleich_auswahl(key)
+    xml_alt, xml_neu = _stand(key, alt)[0], _stand(key, neu)[0]
+    aenderungen = vergleich.vergleichen(xml_alt.encode("utf-8"), xml_neu.encode("utf-8"))
+    return jsonify(
+        xml=xml_neu,
+        neu=[a.element for a in aenderungen if a.art == "neu"],
+        geaendert=[a.element for a in aenderungen if a.art == "geändert"],
+    )
 
 
 @bp.get("/verfahren/<key>/abdeckung")

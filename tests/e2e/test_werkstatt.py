@@ -22,10 +22,18 @@ def designer(live_app_modul):
     """An OE with the process designer `dora`."""
     if not MODELER.exists():
         pytest.skip("Modeler-Bundle fehlt (make assets)")
+    from tests.engine.conftest import erledige, neuer_vorgang
+
     with live_app_modul.app_context():
         amt = factories.oe("Ordnungsamt", "197008", "31005")
         factories.benutzer("dora", "Dora Design", ["verfahrensdesign"], [amt])
+        sabine = factories.benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
         db.session.commit()
+        v = neuer_vorgang(amt, formular_id="hundesteuer")
+        erledige(sabine, v, "anmeldung_pruefen", entscheidung="annehmen")
+        erledige(sabine, v, "angaben_erfassen", anzahl_hunde=1, listenhund="false")
+        erledige(sabine, v, "bescheid_versenden", hundemarke="2026-0815")
+        return v.nummer
 
 
 def _axe(page, name: str, ohne: list | None = None) -> None:
@@ -129,4 +137,31 @@ def test_shipped_procedure_round_trips_through_the_modeler(server_modul, designe
     assert page.evaluate(name) == "Anmeldung prüfen"
     for zeichen in ("camunda:formField", "camunda:property ", "camunda:constraint", "bpmndi:BPMNShape", "di:waypoint"):
         assert gespeichert.count(f"<{zeichen}") == original.count(f"<{zeichen}"), zeichen
+    assert page.konsolenfehler == []
+
+
+def test_uploaded_procedure_changed_in_modeler_shows_dry_run_and_diff(server_modul, designer, page):
+    """Upload the shipped file, rename a task's id in the modeler, save: the dry run on the finished Vorgang and
+    the comparison with version 1 both report it."""
+    _anmelden(page, server_modul)
+    page.goto(server_modul.url + "/werkstatt/")
+    page.get_by_label("BPMN-Datei hochladen (z. B. aus dem Camunda Modeler)").set_input_files(
+        str(ROOT / "processes" / "hundesteuer.bpmn")
+    )
+    page.get_by_role("button", name="Hochladen", exact=True).click()
+    _geladen(page)
+    _setzen(page, "bescheid_versenden", {"id": "bescheid_senden"})
+    page.get_by_role("button", name="Entwurf speichern").click()
+    expect(page.locator("#werkstatt-status")).to_contain_text("Entwurf gespeichert (Nr.")
+
+    page.get_by_role("link", name="Trockenlauf").click()
+    expect(page.locator("#trockenlauf-summe")).to_have_text("1 Vorgänge geprüft, 1 mit Abweichungen.")
+    assert designer in page.content() and "„bescheid_versenden“ ist nicht offen" in page.content()
+    _axe(page, "Trockenlauf")
+
+    page.get_by_role("link", name="Vergleich").click()
+    page.wait_for_selector("#vergleich-diagramm.geladen")
+    assert page.locator("#vergleich-diagramm .djs-element.werkstatt-neu").count() == 1
+    assert "entfernt" in page.content()
+    _axe(page, "Vergleich", ohne=["#vergleich-diagramm"])
     assert page.konsolenfehler == []
