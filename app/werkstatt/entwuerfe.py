@@ -167,10 +167,36 @@ def ereignisse(key: str, anzahl: int = 50) -> list[WerkstattEreignis]:
     return list(db.session.scalars(abfrage.order_by(WerkstattEreignis.id.desc()).limit(anzahl)))
 
 
+def freigabe_erforderlich() -> bool:
+    """Whether a draft needs a second person's approval before it is deployed (config `WERKSTATT_FREIGABE`)."""
+    return bool(current_app.config.get("WERKSTATT_FREIGABE"))
+
+
+def freigegeben_von(entwurf: Entwurf) -> list[str]:
+    """Logins of those who approved this draft."""
+    zeilen = db.session.scalars(
+        select(WerkstattEreignis).where(WerkstattEreignis.key == entwurf.key, WerkstattEreignis.aktion == "freigegeben")
+    )
+    return sorted({z.benutzer for z in zeilen if (z.details or {}).get("entwurf") == entwurf.id})
+
+
+def freigeben(entwurf: Entwurf, benutzer: Benutzer) -> None:
+    """Approve a draft for deploying (audit log); the author cannot approve their own draft. Commits."""
+    if entwurf.autor == benutzer.login:
+        raise NichtAngenommen("Den eigenen Entwurf muss eine zweite Person freigeben.")
+    protokollieren(entwurf.key, "freigegeben", benutzer, entwurf=entwurf.id)
+    db.session.commit()
+
+
 def deployen(entwurf: Entwurf, benutzer: Benutzer) -> DeployErgebnis:
-    """Deploy a draft as the procedure's next version after all its test cases passed; audit log; commits."""
+    """Deploy a draft as the procedure's next version after all its test cases passed; audit log; commits.
+
+    With approval switched on, someone other than the deploying person must have approved this draft.
+    """
     xml = entwurf.xml.encode("utf-8")
     meldungen = []
+    if freigabe_erforderlich() and not [login for login in freigegeben_von(entwurf) if login != benutzer.login]:
+        meldungen.append("Der Entwurf braucht vor dem Bereitstellen die Freigabe einer zweiten Person.")
     for testfall in db.session.scalars(select(Testfall).where(Testfall.key == entwurf.key).order_by(Testfall.name)):
         meldungen += [f"Testfall „{testfall.name}“: {m}" for m in testfall_pruefen(xml, testfall.inhalt)]
     if meldungen:

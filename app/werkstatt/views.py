@@ -122,6 +122,8 @@ def detail(key: str):
         routing=verfahren.routing_je_verfahren().get(key, verfahren.Routing()),
         ereignisse=entwuerfe.ereignisse(key),
         andere=entwuerfe.andere_bearbeiter(key, current_user),
+        freigabe=entwuerfe.freigabe_erforderlich(),
+        freigegeben_von=entwuerfe.freigegeben_von(liste[0]) if liste else [],
     )
 
 
@@ -214,6 +216,20 @@ def deployen(key: str):
             flash(f"Version {ergebnis.version} von „{entwurf.name}“ ist bereitgestellt.", "erfolg")
         else:
             flash(f"Unverändert: der Entwurf entspricht schon Version {ergebnis.version}.", "erfolg")
+    return redirect(url_for("werkstatt.detail", key=key))
+
+
+@bp.post("/verfahren/<key>/freigeben")
+def freigeben(key: str):
+    """Approve a draft for deploying (second person)."""
+    key = _key_pruefen(key)
+    entwurf = _entwurf(key, request.form.get("entwurf"))
+    try:
+        entwuerfe.freigeben(entwurf, current_user)
+    except entwuerfe.NichtAngenommen as error:
+        flash(str(error), "fehler")
+    else:
+        flash("Der Entwurf ist freigegeben.", "erfolg")
     return redirect(url_for("werkstatt.detail", key=key))
 
 

@@ -156,3 +156,25 @@ def test_start_up_deploys_only_procedures_the_database_lacks(app, client, dora, 
     db.session.remove()
     assert neueste_version("hundesteuer").version == 2 and neueste_version("hundesteuer").deployed_von == "dora"
     assert neueste_version("baumfaellung").deployed_von == "Start"
+
+
+def test_approval_by_a_second_person_when_configured(app, client, auth, dora, verfahren):
+    """With WERKSTATT_FREIGABE the author cannot approve; after dirk's approval dora may deploy."""
+    app.config["WERKSTATT_FREIGABE"] = True
+    xml = HUNDESTEUER.decode().replace('name="Anmeldung prüfen"', 'name="Anmeldung sichten"')
+    entwurf_id = client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": xml}).get_json()["id"]
+    client.post("/werkstatt/verfahren/hundesteuer/deployen", data={"entwurf": entwurf_id})
+    assert neueste_version("hundesteuer").version == 1
+    seite = client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    assert "braucht vor dem Bereitstellen die Freigabe einer zweiten Person" in seite
+    client.post("/werkstatt/verfahren/hundesteuer/freigeben", data={"entwurf": entwurf_id})
+    assert "muss eine zweite Person freigeben" in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    auth.logout()
+    auth.login("dirk")
+    assert "Entwurf freigeben" in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    client.post("/werkstatt/verfahren/hundesteuer/freigeben", data={"entwurf": entwurf_id})
+    auth.logout()
+    auth.login("dora")
+    assert "Freigegeben von dirk" in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    client.post("/werkstatt/verfahren/hundesteuer/deployen", data={"entwurf": entwurf_id})
+    assert neueste_version("hundesteuer").version == 2
