@@ -20,7 +20,7 @@ from app.engine.validierung import BPMN_NS, Fehler, ModellUngueltig, datei_pruef
 from app.extensions import db
 from app.timeutil import utcnow
 from app.werkstatt.models import Entwurf, Testfall, WerkstattEreignis
-from app.werkstatt.probelauf import testfall_pruefen
+from app.werkstatt.probelauf import parsen, testfall_pruefen
 
 #: Largest BPMN document accepted (config `WERKSTATT_MAX_BPMN_BYTES`).
 MAX_BPMN_BYTES = 2_000_000
@@ -197,15 +197,15 @@ def deployen(entwurf: Entwurf, benutzer: Benutzer) -> DeployErgebnis:
     meldungen = []
     if freigabe_erforderlich() and not [login for login in freigegeben_von(entwurf) if login != benutzer.login]:
         meldungen.append("Der Entwurf braucht vor dem Bereitstellen die Freigabe einer zweiten Person.")
+    try:
+        modell = parsen(xml)
+    except ModellUngueltig as error:
+        raise DeployAbgelehnt([*meldungen, *(_text(f) for f in error.fehler)]) from None
     for testfall in db.session.scalars(select(Testfall).where(Testfall.key == entwurf.key).order_by(Testfall.name)):
-        meldungen += [f"Testfall „{testfall.name}“: {m}" for m in testfall_pruefen(xml, testfall.inhalt)]
+        meldungen += [f"Testfall „{testfall.name}“: {m}" for m in testfall_pruefen(modell, testfall.inhalt)]
     if meldungen:
         raise DeployAbgelehnt(meldungen)
-    try:
-        ergebnis = deploy_xml(xml, f"{entwurf.key}.bpmn", von=benutzer.login)
-    except ModellUngueltig as error:
-        db.session.rollback()
-        raise DeployAbgelehnt([_text(f) for f in error.fehler]) from None
+    ergebnis = deploy_xml(xml, f"{entwurf.key}.bpmn", von=benutzer.login)
     protokollieren(entwurf.key, "deployt", benutzer, entwurf=entwurf.id, version=ergebnis.version, neu=ergebnis.neu)
     db.session.commit()
     return ergebnis

@@ -7,7 +7,7 @@ from app.engine.validierung import ModellUngueltig
 from app.extensions import db
 from app.werkstatt.entwuerfe import protokollieren
 from app.werkstatt.models import Testfall
-from app.werkstatt.probelauf import Ergebnis, ausfuehren
+from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen
 
 
 def testfaelle(key: str) -> list[Testfall]:
@@ -51,11 +51,13 @@ def export(testfall: Testfall) -> dict:
 def abdeckung(key: str, xml: bytes) -> list[str]:
     """The elements of `xml` that the procedure's test cases pass through (their runs against this draft)."""
     erreicht: list[str] = []
-    for testfall in testfaelle(key):
+    faelle = testfaelle(key)
+    try:
+        modell = parsen(xml) if faelle else None
+    except ModellUngueltig:
+        return []
+    for testfall in faelle:
         inhalt = testfall.inhalt
-        try:
-            pfad = ausfuehren(xml, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
-        except ModellUngueltig:
-            return []
+        pfad = ausfuehren(modell, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
         erreicht += [element for element in pfad if element not in erreicht]
     return erreicht

@@ -21,7 +21,7 @@ from app.engine.serialisierung import zustand_laden
 from app.engine.skripte import flach
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
-from app.werkstatt.probelauf import ausfuehren
+from app.werkstatt.probelauf import ausfuehren, parsen
 
 #: How many recorded cases a dry run replays at most.
 MAX_FAELLE = 100
@@ -75,7 +75,7 @@ def _vergleichen(alt: list[str], neu: list[str]) -> str | None:
     return f"Der Entwurf geht weiter: zusätzlich „{neu[len(alt)]}“."
 
 
-def fall_pruefen(xml: bytes, instanz: ProzessInstanz, vorgang: Vorgang, sichtbar: bool) -> Fall:
+def fall_pruefen(xml: bytes | tuple, instanz: ProzessInstanz, vorgang: Vorgang, sichtbar: bool) -> Fall:
     """Replay one recorded case against the draft and list the differences."""
     pfad_alt, schritte = aufzeichnung(instanz)
     fall = Fall(vorgang.nummer if sichtbar else None, instanz.modell_version.version, len(schritte))
@@ -105,5 +105,5 @@ def trockenlauf(key: str, xml: bytes, benutzer: Benutzer, anzahl: int = 20) -> l
         .order_by(ProzessInstanz.geaendert_am.desc(), ProzessInstanz.id.desc())
         .limit(max(1, min(anzahl, MAX_FAELLE)))
     ).all()
-    sichtbar = set(benutzer.oe_ids)
-    return [fall_pruefen(xml, instanz, vorgang, vorgang.oe_id in sichtbar) for instanz, vorgang in zeilen]
+    sichtbar, modell = set(benutzer.oe_ids), parsen(xml)
+    return [fall_pruefen(modell, instanz, vorgang, vorgang.oe_id in sichtbar) for instanz, vorgang in zeilen]

@@ -16,6 +16,8 @@ def test_caseworker_gets_403_designer_and_admin_get_the_area(app, client, auth, 
     assert client.get("/werkstatt/").status_code == 403
     assert client.get("/werkstatt/verfahren/hundesteuer/modeler").status_code == 403
     assert client.post("/werkstatt/pruefen", data=b"<x/>").status_code == 403
+    for seite in ("probelauf", "trockenlauf", "vergleich", "vorschau", "abdeckung"):  # the nested blueprint too
+        assert client.get(f"/werkstatt/verfahren/hundesteuer/{seite}").status_code == 403, seite
     assert "/werkstatt/" not in client.get("/vorgaenge/").get_data(as_text=True)
     auth.logout()
     for login in ("dora", "anton"):
