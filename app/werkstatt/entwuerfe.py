@@ -129,11 +129,11 @@ def entwuerfe(key: str, anzahl: int = 20) -> list[Entwurf]:
     return list(db.session.scalars(select(Entwurf).where(Entwurf.key == key).order_by(Entwurf.id.desc()).limit(anzahl)))
 
 
-def version_xml(key: str, nummer: int) -> ProzessModellVersion | None:
+def version_xml(key: str, version: int) -> ProzessModellVersion | None:
     """A deployed version with its XML loaded."""
     return db.session.scalars(
         select(ProzessModellVersion)
-        .where(ProzessModellVersion.key == key, ProzessModellVersion.version == nummer)
+        .where(ProzessModellVersion.key == key, ProzessModellVersion.version == version)
         .options(undefer(ProzessModellVersion.xml))
     ).first()
 

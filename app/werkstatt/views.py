@@ -126,13 +126,13 @@ def xml(key: str):
     return Response(gefunden.xml, mimetype="application/xml")
 
 
-@bp.get("/verfahren/<key>/versionen/<int:nummer>.bpmn")
-def version_herunterladen(key: str, nummer: int):
+@bp.get("/verfahren/<key>/versionen/<int:version>.bpmn")
+def version_herunterladen(key: str, version: int):
     """Download a deployed version as it was deployed."""
-    gefunden = entwuerfe.version_xml(key_pruefen(key), nummer)
+    gefunden = entwuerfe.version_xml(key_pruefen(key), version)
     if gefunden is None:
         abort(404)
-    return datei_antwort(gefunden.xml, f"{key}-v{nummer}.bpmn")
+    return datei_antwort(gefunden.xml, f"{key}-v{version}.bpmn")
 
 
 @bp.get("/verfahren/<key>/entwuerfe/<int:entwurf_id>.bpmn")
