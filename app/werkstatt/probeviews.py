@@ -20,7 +20,7 @@ bp = Blueprint("probe", __name__)
 def vorschau(key: str):
     """Each user task's form as the caseworker sees it; posting one checks it with the same rules."""
     key = key_pruefen(key)
-    entwurf = entwurf_laden(key, request.values.get("entwurf"))
+    entwurf = entwurf_laden(key, request.values.get("_entwurf"))
     try:
         aufgaben = pruefung.formulare(entwurf.xml.encode("utf-8"))
     except ModellUngueltig as error:
@@ -53,7 +53,7 @@ def _json_feld(name: str, vorgabe, typ: type):
 def probelauf_seite(key: str):
     """A test run of the newest draft in memory: start data, complete the open tasks, see path and variables."""
     key = key_pruefen(key)
-    entwurf = entwurf_laden(key, request.values.get("entwurf"))
+    entwurf = entwurf_laden(key, request.values.get("_entwurf"))
     xml_bytes = entwurf.xml.encode("utf-8")
     kontext = {"key": key, "entwurf": entwurf, "startdaten": {}, "schritte": [], "eingabe": None, "fehler": None}
     if request.method == "GET":
@@ -188,7 +188,7 @@ def abdeckung(key: str):
 def testfall_speichern(key: str):
     """Save the test run (start data and steps) as a test case; its current result becomes the expectation."""
     key = key_pruefen(key)
-    entwurf = entwurf_laden(key, request.form.get("entwurf"))
+    entwurf = entwurf_laden(key, request.form.get("_entwurf"))
     name = request.form.get("name", "").strip()
     try:
         startdaten = _json_feld("_startdaten", {}, dict)

@@ -56,7 +56,7 @@ def test_form_preview_renders_and_checks_the_caseworker_form(app, client, dora, 
     assert 'id="angaben_erfassen-anzahl_hunde"' in seite and "(Pflichtfeld)" in seite
     antwort = client.post(
         "/werkstatt/verfahren/hundesteuer/vorschau",
-        data={"_element": "angaben_erfassen", "entwurf": entwurf_id, "anzahl_hunde": "99"},
+        data={"_element": "angaben_erfassen", "_entwurf": entwurf_id, "anzahl_hunde": "99"},
     )
     assert "Höchstens 20." in antwort.get_data(as_text=True)
     gueltig = client.post(
@@ -75,14 +75,23 @@ def test_preview_of_an_invalid_draft_lists_its_errors(app, client, dora, verfahr
 
 def test_test_run_page_steps_through_and_saves_a_test_case(app, client, dora, verfahren):
     """Start, complete a task in the panel, save as test case, export it as JSON."""
-    _entwurf(client)
+    entwurf_id = _entwurf(client)
     seite = client.post("/werkstatt/verfahren/hundesteuer/probelauf", data={"_aktion": "starten", "_startdaten": ""})
     assert "Offen: Anmeldung prüfen." in seite.get_data(as_text=True)
     weiter = client.post(
         "/werkstatt/verfahren/hundesteuer/probelauf",
-        data={"_aktion": "schritt", "_element": "anmeldung_pruefen", "_schritte": "[]", "entscheidung": "annehmen"},
+        data={
+            "_aktion": "schritt",
+            "_element": "anmeldung_pruefen",
+            "_schritte": "[]",
+            "_entwurf": str(entwurf_id),
+            "csrf_token": "t",
+            "entscheidung": "annehmen",
+        },
     ).get_data(as_text=True)
     assert "Offen: Steuerpflicht erfassen." in weiter and "Status: Angenommen" in weiter
+    # the step keeps only the form's own fields, not the page's control fields
+    assert """value='[{"daten": {"entscheidung": "annehmen"}, "element": "anmeldung_pruefen"}]'""" in weiter
     fehlerhaft = client.post(
         "/werkstatt/verfahren/hundesteuer/probelauf",
         data={"_aktion": "schritt", "_element": "angaben_erfassen", "_schritte": json.dumps([ANNEHMEN])},
