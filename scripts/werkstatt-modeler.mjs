@@ -1,6 +1,6 @@
 // Entry of the designer workbench's bundle (built by scripts/vendor-assets.mjs with esbuild into
 // app/static/vendor/werkstatt/modeler.js): bpmn-js Modeler, Camunda 7 properties panel and behaviours,
-// minimap and bpmnlint. Exposes one global, `AmtsflussModeler`, used by app/static/js/werkstatt.js.
+// minimap, bpmnlint and bpmn-auto-layout. Exposes one global, `AmtsflussModeler`, used by app/static/js/werkstatt.js.
 import Modeler from 'bpmn-js/lib/Modeler';
 import {
   BpmnPropertiesPanelModule,
@@ -12,6 +12,7 @@ import camunda from 'camunda-bpmn-moddle/resources/camunda.json';
 import MinimapModule from 'diagram-js-minimap';
 import LintModule from 'bpmn-js-bpmnlint';
 import lintConfig from './.bpmnlint-compiled.js';
+import { layoutProcess } from 'bpmn-auto-layout';
 
 function erzeugen(container, panel) {
   return new Modeler({
@@ -30,4 +31,5 @@ function erzeugen(container, panel) {
   });
 }
 
-window.AmtsflussModeler = { erzeugen };
+// A file without diagram layout (written by hand or by a tool) is laid out before the modeler opens it.
+window.AmtsflussModeler = { erzeugen, anordnen: layoutProcess };

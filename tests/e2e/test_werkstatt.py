@@ -165,3 +165,17 @@ def test_uploaded_procedure_changed_in_modeler_shows_dry_run_and_diff(server_mod
     assert "entfernt" in page.content()
     _axe(page, "Vergleich", ohne=["#vergleich-diagramm"])
     assert page.konsolenfehler == []
+
+
+def test_file_without_layout_is_laid_out_and_opens(server_modul, designer, page):
+    """The 20-task reference model has no diagram interchange; the modeler lays it out and checks it."""
+    _anmelden(page, server_modul)
+    page.goto(server_modul.url + "/werkstatt/")
+    page.get_by_label("BPMN-Datei hochladen (z. B. aus dem Camunda Modeler)").set_input_files(
+        str(ROOT / "bench" / "reference-20-tasks.bpmn")
+    )
+    page.get_by_role("button", name="Hochladen", exact=True).click()
+    _geladen(page)
+    assert "automatisch angeordnet" in page.locator("#werkstatt-status").text_content()
+    assert page.locator("#werkstatt-canvas .djs-shape").count() >= 20
+    assert page.konsolenfehler == []

@@ -99,10 +99,18 @@
       zeitgeber = setTimeout(pruefen, CHECK_VERZOEGERUNG_MS);
     }
 
+    function ohneLayout(xml) {
+      // bpmn-js needs diagram interchange (BPMNDiagram); a file without it gets an automatic layout
+      return xml.indexOf('BPMNDiagram') < 0 && xml.indexOf('BPMNPlane') < 0;
+    }
+
     function laden(xml) {
-      return modeler.importXML(xml).then(function () {
+      var angeordnet = ohneLayout(xml);
+      var vorbereitet = angeordnet ? window.AmtsflussModeler.anordnen(xml) : Promise.resolve(xml);
+      return vorbereitet.then(function (fertig) { return modeler.importXML(fertig); }).then(function () {
         canvas.zoom('fit-viewport');
-        melden('Diagramm geladen. Änderungen werden beim Zeichnen geprüft.');
+        melden((angeordnet ? 'Die Datei hatte kein Diagramm-Layout; es wurde automatisch angeordnet. ' : '') +
+          'Diagramm geladen. Änderungen werden beim Zeichnen geprüft.');
         wurzel.classList.add('geladen');
         pruefen();
       }).catch(function (fehler) {
