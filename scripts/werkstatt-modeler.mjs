@@ -13,6 +13,17 @@ import MinimapModule from 'diagram-js-minimap';
 import LintModule from 'bpmn-js-bpmnlint';
 import lintConfig from './.bpmnlint-compiled.js';
 import { layoutProcess } from 'bpmn-auto-layout';
+import modellierungDe from 'bpmn-js-i18n/translations/de';
+import panelDe from './werkstatt-panel-de.json';
+
+// German labels: bpmn-js palette and context pad from bpmn-js-i18n, the properties panel's common
+// Camunda 7 labels from our own list; what is missing stays English.
+const DEUTSCH = { ...modellierungDe, ...panelDe };
+
+function uebersetzen(vorlage, ersetzungen) {
+  const text = DEUTSCH[vorlage] || vorlage;
+  return text.replace(/{([^}]+)}/g, (ganz, schluessel) => (ersetzungen && schluessel in ersetzungen ? ersetzungen[schluessel] : ganz));
+}
 
 function erzeugen(container, panel) {
   return new Modeler({
@@ -26,6 +37,7 @@ function erzeugen(container, panel) {
       CamundaBehaviors,
       MinimapModule,
       LintModule,
+      { translate: ['value', uebersetzen] },
     ],
     moddleExtensions: { camunda },
   });
