@@ -62,6 +62,10 @@ def xml_annehmen(xml: bytes) -> tuple[str, str, list[Fehler]]:
         raise NichtAngenommen(f"Die Datei ist größer als {grenze // 1000} KB.")
     if b"<!DOCTYPE" in xml.upper() or b"<!ENTITY" in xml.upper():
         raise NichtAngenommen("BPMN-Dateien mit DOCTYPE oder Entitäten werden nicht angenommen.")
+    try:
+        xml.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NichtAngenommen("Die Datei muss UTF-8-kodiert sein (wie aus Camunda Modeler und bpmn-js).") from None
     fehler, root = datei_pruefen(xml, "entwurf.bpmn")
     if root is None:
         raise NichtAngenommen(fehler[0].meldung if fehler else "Kein XML.")

@@ -58,6 +58,7 @@ def test_upload_refuses_dtd_oversize_and_non_bpmn_without_500(app, client, dora)
         (b"kein xml", "Kein wohlgeformtes XML"),
         (b"<root/>", "keine BPMN-2.0-Datei"),
         (b"", "Die Datei ist leer"),
+        ('<?xml version="1.0" encoding="ISO-8859-1"?><a>ä</a>'.encode("latin-1"), "UTF-8-kodiert"),
     ):
         antwort = _hochladen(client, daten)
         assert antwort.status_code == 302

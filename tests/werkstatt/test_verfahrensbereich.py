@@ -76,3 +76,24 @@ def test_modeler_page_allows_only_the_panels_two_inline_styles(app, client, dora
     assert "'unsafe-hashes'" in csp and csp.count("'sha256-") == 2 and "unsafe-inline" not in csp
     assert "script-src 'self';" in csp
     assert "unsafe-hashes" not in client.get("/werkstatt/").headers["Content-Security-Policy"]
+
+
+def test_no_workbench_url_answers_500_to_odd_input(app, client, dora, verfahren):
+    """Every route of the area, GET and POST, with odd path values, query and form data: never a 500."""
+    client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": "<kaputt"})
+    latin1 = b'<?xml version="1.0" encoding="ISO-8859-1"?><bpmn:definitions/>' + b"\xe4"
+    geprueft = 0
+    for regel in app.url_map.iter_rules():
+        if not regel.rule.startswith("/werkstatt"):
+            continue
+        for werte in ({"key": "hundesteuer"}, {"key": "x y"}):
+            werte = {name: werte.get(name, "7") for name in regel.arguments}
+            pfad = regel.build(werte, append_unknown=False)[1]
+            for methode in sorted(regel.methods & {"GET", "POST"}):
+                for daten in (None, {"_startdaten": "[", "_schritte": "{", "_entwurf": "x", "entwurf": "-1"}, latin1):
+                    antwort = client.open(
+                        pfad + "?version=x&entwurf=y&alt=z&neu=entwurf&anzahl=q", method=methode, data=daten
+                    )
+                    assert antwort.status_code < 500, (regel.endpoint, methode, daten, antwort.status_code)
+                    geprueft += 1
+    assert geprueft > 100
