@@ -199,8 +199,25 @@ def testfall_speichern(key: str):
     except (ValueError, ModellUngueltig) as error:
         flash(f"Testfall nicht gespeichert: {error}", "fehler")
         return redirect(url_for("werkstatt.probe.probelauf_seite", key=key))
-    testfaelle.testfall_speichern(key, name, startdaten, schritte, ergebnis, current_user)
+    testfaelle.testfall_speichern(key, name, testfaelle.inhalt_aus_lauf(startdaten, schritte, ergebnis), current_user)
     flash(f"Testfall „{name}“ gespeichert. Er läuft vor jeder Bereitstellung.", "erfolg")
+    return redirect(url_for("werkstatt.detail", key=key))
+
+
+@bp.post("/verfahren/<key>/testfaelle/hochladen")
+def testfall_hochladen(key: str):
+    """Import a test-case JSON file (as exported here); a test case of the same name is replaced."""
+    key = key_pruefen(key)
+    datei = request.files.get("datei")
+    try:
+        if datei is None or not datei.filename:
+            raise ValueError("Bitte wählen Sie eine Testfall-Datei.")
+        name, inhalt = testfaelle.inhalt_aus_json(key, datei.stream.read(testfaelle.MAX_TESTFALL_BYTES + 1))
+    except ValueError as error:
+        flash(f"Testfall nicht übernommen: {error}", "fehler")
+    else:
+        testfaelle.testfall_speichern(key, name, inhalt, current_user)
+        flash(f"Testfall „{name.strip()[:200]}“ übernommen.", "erfolg")
     return redirect(url_for("werkstatt.detail", key=key))
 
 

@@ -1,4 +1,6 @@
-"""Test cases kept with a procedure: saved from a test run, exported as JSON, run before every deploy."""
+"""Test cases kept with a procedure: saved from a test run, exported and imported as JSON, run before every deploy."""
+
+import json
 
 from sqlalchemy import select
 
@@ -15,16 +17,50 @@ def testfaelle(key: str) -> list[Testfall]:
     return list(db.session.scalars(select(Testfall).where(Testfall.key == key).order_by(Testfall.name)))
 
 
-def testfall_speichern(
-    key: str, name: str, startdaten: dict, schritte: list[dict], ergebnis: Ergebnis, benutzer: Benutzer
-) -> Testfall:
-    """Save a test run under a name (replacing a test case of that name); its result is the expectation. Commits."""
-    name = name.strip()[:200]
-    inhalt = {
+#: Largest test-case file accepted for import.
+MAX_TESTFALL_BYTES = 1_000_000
+
+
+def inhalt_aus_lauf(startdaten: dict, schritte: list[dict], ergebnis: Ergebnis) -> dict:
+    """A test case from a test run: its inputs, and its result as the expectation."""
+    return {
         "startdaten": startdaten,
         "schritte": schritte,
         "erwartet": {"pfad": ergebnis.pfad, "beendet": ergebnis.beendet},
     }
+
+
+def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
+    """`(name, inhalt)` of an exported test-case file for this procedure; ValueError with a German message."""
+    if len(daten) > MAX_TESTFALL_BYTES:
+        raise ValueError("Die Testfall-Datei ist zu groß.")
+    try:
+        dokument = json.loads(daten)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError("Die Testfall-Datei ist kein gültiges JSON.") from None
+    if not isinstance(dokument, dict):
+        raise ValueError("Die Testfall-Datei muss ein JSON-Objekt sein.")
+    if dokument.get("verfahren", key) != key:
+        raise ValueError(f"Der Testfall gehört zum Verfahren „{dokument.get('verfahren')}“, nicht zu „{key}“.")
+    startdaten, schritte = dokument.get("startdaten", {}), dokument.get("schritte", [])
+    erwartet = dokument.get("erwartet", {})
+    gueltig = (
+        isinstance(startdaten, dict)
+        and isinstance(schritte, list)
+        and all(isinstance(s, dict) and isinstance(s.get("element"), str) for s in schritte)
+        and all(isinstance(s.get("daten", {}), dict) for s in schritte)
+        and isinstance(erwartet, dict)
+        and isinstance(erwartet.get("pfad", []), list)
+    )
+    name = dokument.get("name")
+    if not gueltig or not isinstance(name, str) or not name.strip():
+        raise ValueError("Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten), erwartet.")
+    return name, {"startdaten": startdaten, "schritte": schritte, "erwartet": erwartet}
+
+
+def testfall_speichern(key: str, name: str, inhalt: dict, benutzer: Benutzer) -> Testfall:
+    """Save a test case under a name (replacing one of that name). Commits."""
+    name = name.strip()[:200]
     testfall = db.session.scalars(select(Testfall).where(Testfall.key == key, Testfall.name == name)).first()
     if testfall is None:
         testfall = Testfall(key=key, name=name, inhalt=inhalt, geaendert_von=benutzer.login)

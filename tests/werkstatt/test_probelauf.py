@@ -162,3 +162,38 @@ def test_diagram_data_of_a_run_and_of_test_case_coverage(app, client, dora, verf
     assert 'data-quelle="/werkstatt/verfahren/hundesteuer/abdeckung"' in client.get(
         "/werkstatt/verfahren/hundesteuer"
     ).get_data(as_text=True)
+
+
+def test_exported_test_case_imports_again_and_bad_files_are_refused(app, client, dora, verfahren):
+    """Export → delete → import gives the same test case; foreign, broken or malformed files get a message."""
+    import io
+
+    _entwurf(client)
+    client.post(
+        "/werkstatt/verfahren/hundesteuer/testfaelle",
+        data={"name": "Annahme", "_startdaten": "{}", "_schritte": json.dumps([ANNEHMEN])},
+    )
+    testfall = db.session.scalars(select(models.Testfall)).one()
+    export = client.get(f"/werkstatt/verfahren/hundesteuer/testfaelle/{testfall.id}.json").data
+    inhalt = dict(testfall.inhalt)
+    client.post(f"/werkstatt/verfahren/hundesteuer/testfaelle/{testfall.id}/loeschen")
+    assert db.session.scalar(select(func.count()).select_from(models.Testfall)) == 0
+
+    def hochladen(daten: bytes):
+        return client.post(
+            "/werkstatt/verfahren/hundesteuer/testfaelle/hochladen",
+            data={"datei": (io.BytesIO(daten), "annahme.test.json")},
+            content_type="multipart/form-data",
+        )
+
+    assert hochladen(export).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalars(select(models.Testfall)).one().inhalt == inhalt
+    for daten, text in (
+        (b"{", "kein gültiges JSON"),
+        (b"[]", "JSON-Objekt"),
+        (json.dumps({"verfahren": "gewerbeanmeldung", "name": "x"}).encode(), "gehört zum Verfahren"),
+        (json.dumps({"name": "x", "schritte": [1]}).encode(), "Erwartet: name"),
+    ):
+        hochladen(daten)
+        assert text in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True), text
