@@ -13,6 +13,7 @@ import app.intake.models
 import app.organisation.models
 import app.postfach.models
 import app.vorgaenge.models
+import app.werkstatt.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
 from app.admin.views import bp as admin_bp
@@ -28,6 +29,7 @@ from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
 from app.postfach.views import bp as postfach_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
+from app.werkstatt.views import bp as werkstatt_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -59,7 +61,17 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     sitzung.init_app(app)  # the session-checking user loader (app.auth.sitzung) and ProxyFix
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, gesundheit_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (
+        admin_bp,
+        aufgaben_bp,
+        auth_bp,
+        engine_bp,
+        gesundheit_bp,
+        hilfe_bp,
+        intake_bp,
+        vorgaenge_bp,
+        werkstatt_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(postfach_bp)
     app.register_blueprint(bescheide_bp)

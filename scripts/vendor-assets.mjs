@@ -1,28 +1,71 @@
-// Copies the bpmn-js viewer (UMD bundle, global `BpmnJS`) and its CSS from node_modules into the
-// git-ignored app/static/vendor/ folder. Run by `make assets` after `npm ci`; no bundler needed.
-import { cpSync, mkdirSync, existsSync } from 'node:fs';
+// Front-end assets into the git-ignored app/static/vendor/ folder; run by `make assets` after `npm ci`.
+// 1. the bpmn-js viewer (UMD bundle, global `BpmnJS`) and its CSS, copied as they are;
+// 2. the designer workbench's modeler bundle (scripts/werkstatt-modeler.mjs) built with esbuild, with the
+//    bpmnlint rules compiled in (bpmnlint's own compile-config, as its bundler plugins do) and the CSS it needs.
+import { cpSync, mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ziel = join(root, 'app', 'static', 'vendor', 'bpmn-js');
-const quelle = join(root, 'node_modules', 'bpmn-js', 'dist');
+const modules = join(root, 'node_modules');
+const vendor = join(root, 'app', 'static', 'vendor');
+const require = createRequire(join(root, 'package.json'));
 
-const dateien = [
+function kopieren(quelle, ziel, dateien) {
+  for (const datei of dateien) {
+    const nach = join(ziel, datei.nach || datei);
+    mkdirSync(dirname(nach), { recursive: true });
+    cpSync(join(quelle, datei.von || datei), nach, { recursive: true });
+  }
+}
+
+if (!existsSync(join(modules, 'bpmn-js', 'dist'))) {
+  console.error('node_modules/bpmn-js fehlt – bitte zuerst `npm ci` ausführen.');
+  process.exit(1);
+}
+
+const bpmnDist = join(modules, 'bpmn-js', 'dist');
+kopieren(bpmnDist, join(vendor, 'bpmn-js'), [
   'bpmn-navigated-viewer.production.min.js',
   'bpmn-navigated-viewer.development.js',
   'assets/diagram-js.css',
   'assets/bpmn-js.css',
   'assets/bpmn-font/css/bpmn-embedded.css',
-];
+]);
+console.log('bpmn-js-Viewer nach app/static/vendor/bpmn-js kopiert.');
 
-if (!existsSync(quelle)) {
-  console.error('node_modules/bpmn-js fehlt – bitte zuerst `npm ci` ausführen.');
-  process.exit(1);
+// bpmnlint: the recommended rules, some as warnings where Amtsfluss models legitimately differ.
+const compileConfig = require('bpmnlint/lib/support/compile-config');
+const lintRegeln = {
+  extends: 'bpmnlint:recommended',
+  rules: { 'label-required': 'warn', 'no-implicit-split': 'warn', 'superfluous-gateway': 'warn' },
+};
+const lintDatei = join(root, 'scripts', '.bpmnlint-compiled.js');
+writeFileSync(lintDatei, await compileConfig(lintRegeln));
+
+const ziel = join(vendor, 'werkstatt');
+const esbuild = require('esbuild');
+try {
+  await esbuild.build({
+    entryPoints: [join(root, 'scripts', 'werkstatt-modeler.mjs')],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    loader: { '.json': 'json' },
+    outfile: join(ziel, 'modeler.js'),
+    nodePaths: [modules],
+    logLevel: 'warning',
+  });
+} finally {
+  rmSync(lintDatei, { force: true });
 }
-for (const datei of dateien) {
-  const nach = join(ziel, datei);
-  mkdirSync(dirname(nach), { recursive: true });
-  cpSync(join(quelle, datei), nach);
-}
-console.log(`bpmn-js nach ${ziel} kopiert (${dateien.length} Dateien).`);
+kopieren(modules, ziel, [
+  { von: 'bpmn-js/dist/assets/diagram-js.css', nach: 'diagram-js.css' },
+  { von: 'bpmn-js/dist/assets/bpmn-js.css', nach: 'bpmn-js.css' },
+  { von: 'bpmn-js/dist/assets/bpmn-font', nach: 'bpmn-font' },
+  { von: '@bpmn-io/properties-panel/dist/assets/properties-panel.css', nach: 'properties-panel.css' },
+  { von: 'diagram-js-minimap/assets/diagram-js-minimap.css', nach: 'diagram-js-minimap.css' },
+  { von: 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css', nach: 'bpmn-js-bpmnlint.css' },
+]);
+console.log('Modeler der Verfahrenswerkstatt nach app/static/vendor/werkstatt gebaut.');

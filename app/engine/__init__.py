@@ -27,12 +27,15 @@ def init_app(app: Flask) -> None:
 
 
 def deploy_beim_start(app: Flask) -> None:
-    """Deploy the shipped procedures; unchanged files cost one hash and one query each. Never stops the app."""
+    """Deploy shipped procedures the database does not have yet (a restart never undoes a designer's version).
+
+    `processes deploy` stays the explicit way to deploy changed files. Never stops the app.
+    """
     try:
         if not inspect(db.engine).has_table("prozess_modell_version"):
             return  # not migrated yet (e.g. during `flask db upgrade`)
         pfad = Path(app.config.get("PROCESSES_PATH") or ROOT / "processes")
-        _ergebnisse, fehler = deploy_pfad(pfad, von="Start")
+        _ergebnisse, fehler = deploy_pfad(pfad, von="Start", nur_neue=True)
         for f in fehler:
             log.error("Prozessmodell ungültig: %s", f)
     except Exception:  # noqa: BLE001 — a broken deployment must not keep the app from serving

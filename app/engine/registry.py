@@ -185,10 +185,11 @@ def bpmn_dateien(pfad: Path) -> list[Path]:
     return sorted(pfad.glob("*.bpmn")) if pfad.is_dir() else [pfad]
 
 
-def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], list[Fehler]]:
+def deploy_pfad(pfad: Path, von: str = "System", nur_neue: bool = False) -> tuple[list[DeployErgebnis], list[Fehler]]:
     """Deploy every BPMN file under `pfad`; valid files are deployed, all errors of invalid ones collected.
 
     Commits after each file, so one invalid file never blocks the others and never becomes active itself.
+    `nur_neue` skips files of procedures the database already has (start-up: the database is the source of truth).
     """
     ergebnisse: list[DeployErgebnis] = []
     fehler: list[Fehler] = []
@@ -197,7 +198,10 @@ def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], 
         fehler.append(Fehler(str(pfad), "Keine BPMN-Datei gefunden."))
     for datei in dateien:
         try:
-            ergebnisse.append(deploy_xml(datei.read_bytes(), str(datei), von))
+            xml = datei.read_bytes()
+            if nur_neue and (key := _key_aus_xml(xml)) is not None and neueste_version(key) is not None:
+                continue
+            ergebnisse.append(deploy_xml(xml, str(datei), von))
             db.session.commit()
         except ModellUngueltig as error:
             db.session.rollback()

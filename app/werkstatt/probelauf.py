@@ -1,0 +1,243 @@
+"""Test runs of a draft, in memory: start with sample form data, complete tasks, see the path and the variables.
+
+No Vorgang, no database row, no mail: the scripts get an API with the same names as in a real run
+(app.engine.skripte.Kontext) that records what it would do. A run is replayed from its start data and the list of
+task inputs every time, so a test case is just that list plus what is expected (`pfad`, `beendet`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine.aufgaben import offene_usertasks
+from app.engine.formular import Formularfeld, felder_aus_spec, pruefen
+from app.engine.registry import modell_parsen
+from app.engine.skripte import AmtsflussUmgebung, SkriptFehler, frist_berechnen, iso, tage
+from app.engine.validierung import ModellUngueltig
+from app.timeutil import heute, utcnow
+from app.vorgaenge.status import Status
+
+#: Most steps a test run replays (a loop in the model must not keep a request busy).
+MAX_SCHRITTE = 200
+
+
+@dataclass
+class OffeneAufgabe:
+    """A user task waiting for input in the test run."""
+
+    element: str
+    titel: str
+    felder: list[Formularfeld]
+
+
+@dataclass
+class Ergebnis:
+    """Where a test run stands: path taken, open tasks, variables, recorded effects, errors."""
+
+    pfad: list[str] = field(default_factory=list)
+    offen: list[OffeneAufgabe] = field(default_factory=list)
+    variablen: dict = field(default_factory=dict)
+    protokoll: list[str] = field(default_factory=list)
+    beendet: bool = False
+    #: A model or step error: {"element": id or None, "meldung": text}
+    fehler: dict | None = None
+    #: Field errors of the last step's input (field id → message); that step was not applied.
+    feldfehler: dict = field(default_factory=dict)
+
+    def als_dict(self) -> dict:
+        """JSON-ready form (for the modeler and for export)."""
+        return {
+            "pfad": self.pfad,
+            "offen": [{"element": o.element, "titel": o.titel} for o in self.offen],
+            "variablen": self.variablen,
+            "protokoll": self.protokoll,
+            "beendet": self.beendet,
+            "fehler": self.fehler,
+            "feldfehler": self.feldfehler,
+        }
+
+
+class ProbeKontext:
+    """The script API of a test run: reads the sample form data, records every effect instead of doing it."""
+
+    def __init__(self, startdaten: dict, protokoll: list[str]):
+        """Sample form data as {pfad: wert}; effects go to `protokoll`."""
+        self.startdaten = dict(startdaten)
+        self.protokoll = protokoll
+        self.status = Status.NEU.value
+        self.aktenzeichen = None
+
+    def api(self) -> dict:
+        """The same function names as app.engine.skripte.Kontext.api()."""
+        return {
+            "formulardaten": lambda: dict(self.startdaten),
+            "formularwert": lambda pfad, vorgabe=None: self.startdaten.get(pfad, vorgabe),
+            "vorgang_info": self.vorgang_info,
+            "status_setzen": self.status_setzen,
+            "aktenzeichen_setzen": self.aktenzeichen_setzen,
+            "wiedervorlage_anlegen": self.wiedervorlage_anlegen,
+            "historie_notiz": lambda text: self.protokoll.append(f"Historie-Notiz: {text}"),
+            "heute": heute,
+            "jetzt": utcnow,
+            "tage": tage,
+            "iso": iso,
+        }
+
+    def vorgang_info(self) -> dict:
+        """A made-up Vorgang for the test run."""
+        return {
+            "nummer": "TEST-000000",
+            "status": self.status,
+            "formular_id": "probelauf",
+            "aktenzeichen": self.aktenzeichen,
+            "antragsteller_name": "Testperson",
+        }
+
+    def status_setzen(self, status: str) -> None:
+        """Record a status change (the status must exist, as in a real run)."""
+        try:
+            self.status = Status(status).value
+        except ValueError:
+            raise SkriptFehler(f"Unbekannter Status „{status}“.") from None
+        self.protokoll.append(f"Status: {self.status}")
+
+    def aktenzeichen_setzen(self, aktenzeichen: str) -> None:
+        """Record the Aktenzeichen."""
+        self.aktenzeichen = str(aktenzeichen).strip()
+        self.protokoll.append(f"Aktenzeichen: {self.aktenzeichen}")
+
+    def wiedervorlage_anlegen(self, betreff: str, frist, beschreibung: str = "") -> None:
+        """Record a Wiedervorlage with its computed due date."""
+        self.protokoll.append(f"Wiedervorlage „{betreff}“ fällig {frist_berechnen(frist).date().isoformat()}")
+
+
+def _json(wert):
+    """Task data as JSON values (dates as ISO text)."""
+    if isinstance(wert, (date, datetime)):
+        return wert.isoformat()
+    if isinstance(wert, dict):
+        return {str(k): _json(v) for k, v in wert.items()}
+    if isinstance(wert, (list, tuple)):
+        return [_json(v) for v in wert]
+    return wert if wert is None or isinstance(wert, (str, int, float, bool)) else str(wert)
+
+
+class _Lauf:
+    """One replay: the workflow, its recording context and the result being filled."""
+
+    def __init__(self, spec, subprocess_specs, startdaten: dict):
+        """Create the workflow with the recording script environment."""
+        self.ergebnis = Ergebnis()
+        self.kontext = ProbeKontext(startdaten, self.ergebnis.protokoll)
+        self.workflow = BpmnWorkflow(spec, subprocess_specs)
+        self.workflow.script_engine = PythonScriptEngine(environment=AmtsflussUmgebung(self.kontext))
+        self.erreicht: set[str] = set()
+
+    def erledigt(self, task) -> None:
+        """Record a finished element and its status property (user tasks: see `weiter`)."""
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            return
+        self.ergebnis.pfad.append(bpmn_id)
+        if not isinstance(task.task_spec, UserTask):
+            self._status(task)
+        if task.task_spec.__class__.__name__ in ("ServiceTask", "SendTask"):
+            self.ergebnis.protokoll.append(f"{bpmn_id}: nicht ausgeführt (Probelauf)")
+
+    def _status(self, task) -> None:
+        """Apply a `status` property of a reached element to the made-up Vorgang."""
+        ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
+        if ziel and ziel != self.kontext.status:
+            self.kontext.status_setzen(ziel)
+
+    def weiter(self, aktion=None) -> bool:
+        """Run `aktion` and the engine to the next wait state; False (with `fehler`) when the model failed."""
+        try:
+            if aktion is not None:
+                aktion()
+            self.workflow.do_engine_steps(did_complete_task=self.erledigt)
+            for task in offene_usertasks(self.workflow):
+                if str(task.id) not in self.erreicht:
+                    self.erreicht.add(str(task.id))
+                    self._status(task)
+        except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
+            task = getattr(error, "task", None)
+            ursache = getattr(error, "exception", None) or error
+            element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+            self.ergebnis.fehler = {"element": element, "meldung": f"{ursache.__class__.__name__}: {ursache}"}
+            return False
+        return True
+
+    def schritt(self, nummer: int, element: str, daten: dict) -> bool:
+        """Complete the open user task `element` with form input, checked like the caseworker's form."""
+        task = next((t for t in offene_usertasks(self.workflow) if t.task_spec.name == element), None)
+        if task is None:
+            meldung = f"Schritt {nummer}: Die Aufgabe „{element}“ ist nicht offen."
+            self.ergebnis.fehler = {"element": element, "meldung": meldung}
+            return False
+        werte, fehler = pruefen(felder_aus_spec(task.task_spec), daten, task.data)
+        if fehler:
+            self.ergebnis.feldfehler = fehler
+            self.ergebnis.fehler = {"element": element, "meldung": f"Schritt {nummer}: Eingaben ungültig."}
+            return False
+        task.set_data(**werte)
+        self.ergebnis.pfad.append(element)
+        return self.weiter(task.run)
+
+    def abschliessen(self) -> Ergebnis:
+        """Fill open tasks, variables and the end state."""
+        e = self.ergebnis
+        offen = offene_usertasks(self.workflow)
+        e.offen = [
+            OffeneAufgabe(t.task_spec.name, t.task_spec.bpmn_name or t.task_spec.name, felder_aus_spec(t.task_spec))
+            for t in offen
+        ]
+        e.beendet = self.workflow.is_completed()
+        quelle = offen[0].data if offen else self.workflow.data
+        if not quelle and not offen:
+            fertige = self.workflow.get_tasks(state=TaskState.COMPLETED)
+            quelle = fertige[-1].data if fertige else {}
+        e.variablen = _json(quelle)
+        return e
+
+
+def parsen(xml: bytes) -> tuple:
+    """The draft's `(spec, subprocess_specs)`, checked like a deploy; reusable for many runs. Raises ModellUngueltig."""
+    _key, _name, spec, subprocess_specs = modell_parsen(xml, "entwurf.bpmn")
+    return spec, subprocess_specs
+
+
+def ausfuehren(xml: bytes | tuple, startdaten: dict, schritte: list[dict]) -> Ergebnis:
+    """Run a draft (XML, or the result of `parsen`) from the start with these inputs; stops at the first failing
+    step. Raises ModellUngueltig."""
+    spec, subprocess_specs = parsen(xml) if isinstance(xml, bytes) else xml
+    lauf = _Lauf(spec, subprocess_specs, startdaten)
+    if lauf.weiter():
+        for nummer, schritt in enumerate(schritte[:MAX_SCHRITTE], start=1):
+            if not lauf.schritt(nummer, str(schritt.get("element", "")), dict(schritt.get("daten") or {})):
+                break
+    return lauf.abschliessen()
+
+
+def testfall_pruefen(xml: bytes | tuple, inhalt: dict) -> list[str]:
+    """What differs between a test case's expectation and a run of `xml` (or `parsen(xml)`; empty = passed)."""
+    try:
+        ergebnis = ausfuehren(xml, inhalt.get("startdaten") or {}, inhalt.get("schritte") or [])
+    except ModellUngueltig as error:
+        return [f"Modell ungültig: {error.fehler[0].meldung}"]
+    abweichungen = []
+    if ergebnis.fehler:
+        abweichungen.append(ergebnis.fehler["meldung"])
+    erwartet = inhalt.get("erwartet") or {}
+    if "pfad" in erwartet and erwartet["pfad"] != ergebnis.pfad:
+        abweichungen.append(
+            f"Pfad weicht ab: erwartet {' → '.join(erwartet['pfad'])}, tatsächlich {' → '.join(ergebnis.pfad)}."
+        )
+    if "beendet" in erwartet and bool(erwartet["beendet"]) != ergebnis.beendet:
+        wort = "beendet" if erwartet["beendet"] else "noch offen"
+        abweichungen.append(f"Erwartet war: Verfahren {wort}.")
+    return abweichungen

@@ -1,0 +1,99 @@
+"""Test cases kept with a procedure: saved from a test run, exported and imported as JSON, run before every deploy."""
+
+import json
+
+from sqlalchemy import select
+
+from app.auth.models import Benutzer
+from app.engine.validierung import ModellUngueltig
+from app.extensions import db
+from app.werkstatt.entwuerfe import protokollieren
+from app.werkstatt.models import Testfall
+from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen
+
+
+def testfaelle(key: str) -> list[Testfall]:
+    """The test cases of a procedure, by name."""
+    return list(db.session.scalars(select(Testfall).where(Testfall.key == key).order_by(Testfall.name)))
+
+
+#: Largest test-case file accepted for import.
+MAX_TESTFALL_BYTES = 1_000_000
+
+
+def inhalt_aus_lauf(startdaten: dict, schritte: list[dict], ergebnis: Ergebnis) -> dict:
+    """A test case from a test run: its inputs, and its result as the expectation."""
+    return {
+        "startdaten": startdaten,
+        "schritte": schritte,
+        "erwartet": {"pfad": ergebnis.pfad, "beendet": ergebnis.beendet},
+    }
+
+
+def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
+    """`(name, inhalt)` of an exported test-case file for this procedure; ValueError with a German message."""
+    if len(daten) > MAX_TESTFALL_BYTES:
+        raise ValueError("Die Testfall-Datei ist zu groß.")
+    try:
+        dokument = json.loads(daten)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError("Die Testfall-Datei ist kein gültiges JSON.") from None
+    if not isinstance(dokument, dict):
+        raise ValueError("Die Testfall-Datei muss ein JSON-Objekt sein.")
+    if dokument.get("verfahren", key) != key:
+        raise ValueError(f"Der Testfall gehört zum Verfahren „{dokument.get('verfahren')}“, nicht zu „{key}“.")
+    startdaten, schritte = dokument.get("startdaten", {}), dokument.get("schritte", [])
+    erwartet = dokument.get("erwartet", {})
+    gueltig = (
+        isinstance(startdaten, dict)
+        and isinstance(schritte, list)
+        and all(isinstance(s, dict) and isinstance(s.get("element"), str) for s in schritte)
+        and all(isinstance(s.get("daten", {}), dict) for s in schritte)
+        and isinstance(erwartet, dict)
+        and isinstance(erwartet.get("pfad", []), list)
+    )
+    name = dokument.get("name")
+    if not gueltig or not isinstance(name, str) or not name.strip():
+        raise ValueError("Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten), erwartet.")
+    return name, {"startdaten": startdaten, "schritte": schritte, "erwartet": erwartet}
+
+
+def testfall_speichern(key: str, name: str, inhalt: dict, benutzer: Benutzer) -> Testfall:
+    """Save a test case under a name (replacing one of that name). Commits."""
+    name = name.strip()[:200]
+    testfall = db.session.scalars(select(Testfall).where(Testfall.key == key, Testfall.name == name)).first()
+    if testfall is None:
+        testfall = Testfall(key=key, name=name, inhalt=inhalt, geaendert_von=benutzer.login)
+        db.session.add(testfall)
+    else:
+        testfall.inhalt, testfall.geaendert_von = inhalt, benutzer.login
+    protokollieren(key, "Testfall gespeichert", benutzer, name=name)
+    db.session.commit()
+    return testfall
+
+
+def testfall_loeschen(testfall: Testfall, benutzer: Benutzer) -> None:
+    """Delete a test case; the audit log keeps its name. Commits."""
+    protokollieren(testfall.key, "Testfall gelöscht", benutzer, name=testfall.name)
+    db.session.delete(testfall)
+    db.session.commit()
+
+
+def export(testfall: Testfall) -> dict:
+    """The test case as a JSON document beside the `.bpmn` (like Camunda 8's test scenario files)."""
+    return {"verfahren": testfall.key, "name": testfall.name, **testfall.inhalt}
+
+
+def abdeckung(key: str, xml: bytes) -> list[str]:
+    """The elements of `xml` that the procedure's test cases pass through (their runs against this draft)."""
+    erreicht: list[str] = []
+    faelle = testfaelle(key)
+    try:
+        modell = parsen(xml) if faelle else None
+    except ModellUngueltig:
+        return []
+    for testfall in faelle:
+        inhalt = testfall.inhalt
+        pfad = ausfuehren(modell, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
+        erreicht += [element for element in pfad if element not in erreicht]
+    return erreicht
