@@ -16,6 +16,7 @@ import app.vorgaenge.models
 import app.werkstatt.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
+from app.admin.intake import bp as intake_admin_bp
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth import sitzung
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         gesundheit_bp,
         hilfe_bp,
         intake_bp,
+        intake_admin_bp,
         vorgaenge_bp,
         werkstatt_bp,
     ):

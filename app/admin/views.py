@@ -40,8 +40,8 @@ def nur_administration():
 SEITEN = [
     ("admin.benutzer_liste", "Benutzer", "Konten, Rollen und Organisationseinheiten der Beschäftigten"),
     ("admin.oe_liste", "Organisationseinheiten", "Ämter, Präfixe der Vorgangsnummern, Aktenzeichen-Muster"),
-    ("intake.admin_eingaenge", "Eingänge", "Fehlerhafte Eingänge prüfen und neu verarbeiten"),
-    ("intake.admin_quellen", "Formulardienste", "Zugangsdaten der Formulardienste und Zuständigkeiten"),
+    ("intake_admin.admin_eingaenge", "Eingänge", "Fehlerhafte Eingänge prüfen und neu verarbeiten"),
+    ("intake_admin.admin_quellen", "Formulardienste", "Zugangsdaten der Formulardienste und Zuständigkeiten"),
     ("engine.admin_vorfaelle", "Vorfälle", "Gestörte Verfahren wiederholen oder abbrechen"),
     ("engine.admin_modelle", "Verfahren", "Bereitgestellte BPMN-Verfahren und ihre Versionen"),
     ("wiedervorlagen.admin_mails", "E-Mail-Versand", "Erinnerungen, die nicht zugestellt werden konnten"),

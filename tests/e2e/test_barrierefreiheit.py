@@ -53,7 +53,7 @@ def daten(live_app_modul) -> Daten:
     with live_app_modul.app_context():
         amt = factories.oe("Ordnungsamt", "197008", "31005")
         sabine = factories.benutzer("sabine", "Sabine Berger", ["sachbearbeitung"], [amt])
-        factories.benutzer("anton", "Anton Richter", ["administration"], [amt])
+        factories.benutzer("anton", "Anton Richter", ["administration", "systemadministration"], [amt])
         v = factories.vorgang(
             amt,
             formular_id="unbekannt",

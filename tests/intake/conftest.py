@@ -39,9 +39,10 @@ def verfahren_deployen() -> None:
 @pytest.fixture
 def intake(app, ordnungsamt) -> Intake:
     """An OZG-Cloud source (bearer token), an intelliForm source (HTTP Basic), a default OE Bürgerbüro, an
-    administrator `anton`, and the deployed procedures."""
+    system administrator `anton` (sources, routing and unrouted Eingänge are installation-wide), and the deployed
+    procedures."""
     buergerbuero = oe("Bürgerbüro", "100000", "31006")
-    benutzer("anton", "Anton Richter", ["administration"], [ordnungsamt, buergerbuero])
+    benutzer("anton", "Anton Richter", ["systemadministration"], [ordnungsamt, buergerbuero])
     _ozg, token = quelle_anlegen("amt24", "ozgcloud")
     _if, passwort = quelle_anlegen("intelliform-lhm", "intelliform", benutzername="if-server")
     db.session.add(IntakeRouting(art="standard", schluessel="*", oe_id=buergerbuero.id))

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from adapters.ozgcloud import ozgcloud_json_bauen
 from app.extensions import db
 from app.intake.models import Eingang, IntakeQuelle, IntakeRouting
-from app.intake.simulation import intelliform_lieferung
+from app.intake.simulation import intelliform_lieferung, ozg_lieferung
+from app.vorgaenge.models import Vorgang
 from tests.factories import benutzer
 from tests.intake.conftest import anzahl_eingaenge, anzahl_vorgaenge
 
@@ -81,6 +82,35 @@ def test_intake_administration_is_for_administrators_only(client, auth, intake):
     for url in ("/admin/eingaenge", "/admin/intake/quellen"):
         assert client.get(url).status_code == 403
     assert client.post("/admin/intake/routing", data={}).status_code == 403
+
+
+def test_an_oe_administrator_sees_only_eingaenge_of_his_oes_and_no_installation_settings(client, auth, intake):
+    """Administration is scoped: an Eingang whose Vorgang is in another OE is not found; sources and routing are
+    for system administration (docs/berechtigungen.md)."""
+    body, typ = ozg_lieferung(random.Random(3), transaktions_id="tx-scope")
+    antwort = client.post("/antrag", data=body, headers={"Authorization": intake.ozg_auth, "Content-Type": typ})
+    assert antwort.status_code == 201
+    eingang = db.session.scalars(select(Eingang)).one()
+    vorgang = db.session.get(Vorgang, eingang.vorgang_id)
+    eigene, fremde = (
+        (intake.ordnungsamt, intake.buergerbuero)
+        if vorgang.oe_id == intake.ordnungsamt.id
+        else (intake.buergerbuero, intake.ordnungsamt)
+    )
+    benutzer("olga", "Olga Amt", ["administration"], [fremde])
+    benutzer("bernd", "Bernd Buero", ["administration"], [eigene])
+    db.session.commit()
+
+    auth.login("olga")
+    assert f"/admin/eingaenge/{eingang.id}" not in client.get("/admin/eingaenge?zustand=verarbeitet").text
+    assert client.get(f"/admin/eingaenge/{eingang.id}").status_code == 404
+    assert client.get(f"/admin/eingaenge/{eingang.id}/roh").status_code == 404
+    assert client.get("/admin/intake/quellen").status_code == 403
+    auth.logout()
+
+    auth.login("bernd")
+    assert f"/admin/eingaenge/{eingang.id}" in client.get("/admin/eingaenge?zustand=verarbeitet").text
+    assert client.get(f"/admin/eingaenge/{eingang.id}/roh").status_code == 200
 
 
 def test_replay_accepts_a_bare_ozg_cloud_form_data_json(runner, intake, tmp_path):
