@@ -16,7 +16,7 @@ bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
 bp.register_blueprint(probe_bp)
 
 #: Who may use the workbench.
-ROLLEN = ("verfahrensdesign", "administration")
+ROLLEN = ("verfahrensdesign", "administration", "systemadministration")
 #: The properties panel's FEEL popup builds two containers with a style attribute (`height: 100%` and
 #: `flex: none; height: auto`); the modeler page allows exactly these two, by hash, and no other inline style.
 MODELER_CSP = CONTENT_SECURITY_POLICY.replace(
