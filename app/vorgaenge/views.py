@@ -1,8 +1,5 @@
 """Vorgangsliste, search, Vorgang detail, case actions and Anhänge (the caseworker's pages)."""
 
-import re
-from datetime import date, datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -24,8 +21,8 @@ from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.templating import datum, datum_zeit
-from app.vorgaenge import aktionen, anhaenge, liste
+from app.vorgaenge import aktionen, anhaenge, anzeige, liste
+from app.vorgaenge.beschriftung import beschriften
 from app.vorgaenge.forms import (
     AktenzeichenForm,
     AnhangForm,
@@ -42,6 +39,8 @@ from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vor
 
 bp = Blueprint("vorgaenge", __name__)
 bp.add_app_template_global(Status, "Status")
+for _name in ("formularwert", "feldname", "groesse", "aenderung", "ohne_anfuehrung"):
+    bp.add_app_template_filter(getattr(anzeige, _name), _name)
 
 
 @bp.app_errorhandler(UngueltigerStatuswechsel)
@@ -120,6 +119,8 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         render_template(
             "vorgaenge/detail.html",
             vorgang=vorgang,
+            formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
+            antragsteller=anzeige.antragsteller_anzeige(vorgang.antragsteller),
             historie=historie,
             kommentare=kommentare,
             anhaenge=anhangliste,
@@ -329,91 +330,3 @@ def anhang(nummer: str, anhang_id: int):
         return anhaenge.ausliefern(datei, inline=request.args.get("ansicht") == "1")
     except FileNotFoundError:
         abort(404)
-
-
-# --- Template filters for applicant data ---------------------------------------------------------------------
-
-_ISO_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_FELDNAMEN = {
-    "vorname": "Vorname",
-    "nachname": "Nachname",
-    "name": "Name",
-    "firma": "Firma",
-    "strasse": "Straße",
-    "hausnummer": "Hausnummer",
-    "plz": "PLZ",
-    "ort": "Ort",
-    "email": "E-Mail",
-    "telefon": "Telefon",
-    "anschrift": "Anschrift",
-    "postfach": "Postfach",
-    "postfach_id": "Postfach",
-    "geburtsdatum": "Geburtsdatum",
-    "art": "Art",
-    "typ": "Art",
-    "anrede": "Anrede",
-    "titel": "Titel",
-    "land": "Land",
-}
-
-
-@bp.app_template_filter("formularwert")
-def formularwert(wert, typ: str | None = None) -> str:
-    """A form value for reading: dates German, booleans Ja/Nein, decimals with comma, lists joined."""
-    if wert is None or wert == "":
-        return "–"
-    if isinstance(wert, bool):
-        return "Ja" if wert else "Nein"
-    if isinstance(wert, datetime):
-        return datum_zeit(wert)
-    if isinstance(wert, date):
-        return datum(wert)
-    if isinstance(wert, float):
-        return f"{wert:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    if isinstance(wert, list):
-        return ", ".join(formularwert(w) for w in wert)
-    if isinstance(wert, dict):
-        return ", ".join(f"{feldname(k)}: {formularwert(v)}" for k, v in wert.items())
-    text = str(wert)
-    if typ in ("boolean", "bool") and text.lower() in ("true", "false"):
-        return "Ja" if text.lower() == "true" else "Nein"
-    treffer = _ISO_DATUM.match(text.strip())
-    if treffer:
-        try:
-            if treffer.group(4) is None:
-                return datum(date.fromisoformat(text.strip()[:10]))
-            return datum_zeit(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
-        except ValueError:
-            return text
-    return text
-
-
-@bp.app_template_filter("feldname")
-def feldname(schluessel: str) -> str:
-    """A readable German label for a technical key of the Antragsteller record."""
-    schluessel = str(schluessel)
-    return _FELDNAMEN.get(schluessel.lower(), schluessel.replace("_", " ").strip().capitalize())
-
-
-@bp.app_template_filter("groesse")
-def groesse(anzahl: int) -> str:
-    """File size in German notation: `1,2 MB`, `340 KB`, `12 Bytes`."""
-    if anzahl >= 1024 * 1024:
-        return f"{anzahl / 1024 / 1024:.1f} MB".replace(".", ",")
-    if anzahl >= 1024:
-        return f"{round(anzahl / 1024)} KB"
-    return f"{anzahl} Bytes"
-
-
-@bp.app_template_filter("aenderung")
-def aenderung(eintrag: HistorieEintrag) -> str:
-    """Before/after of a Historie entry as text: `Status: Neu → Angenommen; Aktenzeichen: – → 197008-2026-00001`."""
-    vorher, nachher = eintrag.vorher or {}, eintrag.nachher or {}
-    teile = []
-    for schluessel in list(dict.fromkeys([*vorher, *nachher])):
-        alt, neu = vorher.get(schluessel), nachher.get(schluessel)
-        if schluessel in vorher:
-            teile.append(f"{feldname(schluessel)}: {formularwert(alt)} → {formularwert(neu)}")
-        else:
-            teile.append(f"{feldname(schluessel)}: {formularwert(neu)}")
-    return "; ".join(teile)
