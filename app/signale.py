@@ -10,3 +10,7 @@ _signale = Namespace()
 
 #: A Vorgang was verworfen (sender: the Vorgang; kwargs: benutzer, grund).
 vorgang_verworfen = _signale.signal("vorgang-verworfen")
+#: A Vorgang's status changed (sender: the Vorgang; kwargs: vorher, nachher as Status, benutzer).
+vorgang_status_geaendert = _signale.signal("vorgang-status-geaendert")
+#: A Vorgang got another Bearbeiter or none (sender: the Vorgang; kwargs: vorher, nachher as Benutzer or None).
+vorgang_zugewiesen = _signale.signal("vorgang-zugewiesen")

@@ -15,6 +15,7 @@ from app.engine.serialisierung import zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, script_engine
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
+from app.wiedervorlagen.service import schritte_verlassen
 
 
 @dataclass
@@ -51,6 +52,7 @@ def speichern(lauf: Lauf) -> None:
     aktiv = instanz.zustand_art == AKTIV
     instanz.next_timer_due = naechster_timer(wf) if aktiv else None
     offen = lauf.offen if aktiv else {}
+    schritte_verlassen(lauf.vorgang, set(offen), lauf.benutzer)
     vorhanden = {zeile.task_id for zeile in instanz.aufgaben}
     instanz.aufgaben[:] = [zeile for zeile in instanz.aufgaben if zeile.task_id in offen]
     for task_id, task in offen.items():

@@ -79,8 +79,9 @@ def _formular(vorgang, wv=None) -> WiedervorlageForm:
     benutzer = personen_der_oes([vorgang.oe_id], nur_aktive=True)
     form.zugewiesen_an.choices = [(0, "– niemand –")] + [(b.id, b.name) for b in benutzer]
     if request.method == "GET":
-        if wv is None:
-            form.zugewiesen_an.data = vorgang.bearbeiter_id or 0
+        if wv is None:  # a new one is mine, unless I may not work on this OE's Vorgänge
+            ids = {b.id for b in benutzer}
+            form.zugewiesen_an.data = current_user.id if current_user.id in ids else (vorgang.bearbeiter_id or 0)
         else:
             form.betreff.data = wv.betreff
             form.frist.data = wv.frist
