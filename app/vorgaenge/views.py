@@ -29,6 +29,7 @@ from app.vorgaenge.forms import (
     BegruendungForm,
     KommentarForm,
     LeeresForm,
+    LoeschungBestaetigenForm,
     WeiterleitenForm,
     ZuweisenForm,
 )
@@ -90,9 +91,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
     zuweisen = formulare.get("zuweisen") or ZuweisenForm()
     kollegen = aktionen.kollegen(vorgang)
     zuweisen.an.choices = [(0, "– bitte wählen –")] + [(b.id, f"{b.name} ({b.kuerzel})") for b in kollegen]
-    weiterleiten = formulare.get("weiterleiten") or WeiterleitenForm()
-    ziele = aktionen.weiterleitungsziele(vorgang)
-    weiterleiten.ziel.choices = [(0, "– bitte wählen –")] + [(oe.id, oe.name) for oe in ziele]
+    weiterleiten = formulare.get("weiterleiten") or _weiterleiten_form(vorgang)
     forms = {
         "kommentar": formulare.get("kommentar") or KommentarForm(),
         "aktenzeichen": formulare.get("aktenzeichen") or AktenzeichenForm(),
@@ -104,6 +103,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         "wiedereroeffnen": formulare.get("wiedereroeffnen") or BegruendungForm("wiedereroeffnen", pflicht=False),
         "loeschung_ablehnen": formulare.get("loeschung_ablehnen")
         or BegruendungForm("loeschung_ablehnen", pflicht=False),
+        "loeschung_bestaetigen": formulare.get("loeschung_bestaetigen") or LoeschungBestaetigenForm(),
         "leer": LeeresForm(),
     }
     historie = db.session.scalars(
@@ -122,6 +122,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
             formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
             antragsteller=anzeige.antragsteller_anzeige(vorgang.antragsteller),
             historie=historie,
+            loeschantrag=_loeschantrag(vorgang, historie),
             kommentare=kommentare,
             anhaenge=anhangliste,
             darf_inline=anhaenge.darf_inline,
@@ -137,6 +138,30 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         ),
         status,
     )
+
+
+def bearbeitende(oe_ids: list[int]) -> list[Benutzer]:
+    """Active people of these OEs who may work on Vorgänge (caseworkers, team leads), by name."""
+    return [b for b in personen_der_oes(oe_ids, nur_aktive=True) if aktionen.darf_vorgaenge_bearbeiten(b)]
+
+
+def _weiterleiten_form(vorgang: Vorgang) -> WeiterleitenForm:
+    """The forwarding form: every other OE, those without any caseworker marked (they need a confirmation)."""
+    ziele = aktionen.weiterleitungsziele(vorgang)
+    besetzt = {oe_id for b in bearbeitende([oe.id for oe in ziele]) for oe_id in b.oe_ids}
+    ohne = {oe.id for oe in ziele if oe.id not in besetzt}
+    form = WeiterleitenForm(ohne_bearbeitung=ohne)
+    form.ziel.choices = [(0, "– bitte wählen –")] + [
+        (oe.id, f"{oe.name} (ohne Sachbearbeitung)" if oe.id in ohne else oe.name) for oe in ziele
+    ]
+    return form
+
+
+def _loeschantrag(vorgang: Vorgang, historie: list[HistorieEintrag]) -> HistorieEintrag | None:
+    """The Historie entry of the pending deletion request (who asked, when, why), newest first in `historie`."""
+    if vorgang.status_enum is not Status.ZU_LOESCHEN:
+        return None
+    return next((e for e in historie if (e.nachher or {}).get("status") == Status.ZU_LOESCHEN.value), None)
 
 
 def _fehler(formulare: dict) -> list[tuple[str, str, str]]:
@@ -236,6 +261,8 @@ def aktion(nummer: str, name: str):
         flash(f"Vorgang {nummer} wurde gelöscht.", "erfolg")
         return redirect(url_for(".liste"))
     flash(ergebnis, "erfolg")
+    if vorgang.oe_id not in ich.oe_ids:  # forwarded out of my OEs: the detail page is no longer mine to see
+        return redirect(url_for(".liste"))
     return redirect(url_for(".detail", nummer=nummer) + _ANKER.get(name, ""))
 
 
@@ -290,8 +317,7 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
         aktionen.kommentieren(vorgang, ich, form.text.data)
         return "Kommentar gespeichert."
     if name == "weiterleiten":
-        form = WeiterleitenForm()
-        form.ziel.choices = [(0, "")] + [(oe.id, oe.name) for oe in aktionen.weiterleitungsziele(vorgang)]
+        form = _weiterleiten_form(vorgang)
         if not form.validate_on_submit():
             return {"weiterleiten": form}
         ziel = db.session.get(Organisationseinheit, form.ziel.data)
@@ -309,8 +335,9 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
             "loeschung_ablehnen": "Die Löschung wurde abgelehnt.",
         }[name]
     if name == "loeschung_bestaetigen":
-        if not LeeresForm().validate_on_submit():
-            abort(400)
+        form = LoeschungBestaetigenForm()
+        if not form.validate_on_submit():
+            return {"loeschung_bestaetigen": form}
         aktionen.loeschung_bestaetigen(vorgang, ich)
         return "gelöscht"
     abort(404)
