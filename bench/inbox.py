@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app.vorgaenge.models import sortierschluessel  # noqa: E402
 from app.vorgaenge.suchtext import WORT, oe_marke  # noqa: E402
 
 PG_STANDARD = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -242,6 +243,7 @@ SPALTEN = [
     "oe_id",
     "bearbeiter_id",
     "antragsteller_name",
+    "antragsteller_sortierung",
     "antragsteller",
     "formulardaten",
     "zustaendigkeit_pruefen",
@@ -342,6 +344,7 @@ class Generator:
                 "oe_id": oe_id,
                 "bearbeiter_id": bearbeiter,
                 "antragsteller_name": name,
+                "antragsteller_sortierung": sortierschluessel(name, antragsteller),
                 "antragsteller": json.dumps(antragsteller, ensure_ascii=False),
                 "formulardaten": json.dumps(daten, ensure_ascii=False),
                 "zustaendigkeit_pruefen": False,

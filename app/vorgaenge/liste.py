@@ -20,9 +20,9 @@ from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
-from app.vorgaenge.aktionen import ungelesen
+from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten, ungelesen
 from app.vorgaenge.models import Vorgang
-from app.vorgaenge.service import sichtbare_vorgaenge
+from app.vorgaenge.service import personen_der_oes, sichtbare_vorgaenge
 from app.vorgaenge.status import Status
 from app.vorgaenge.suche import suchen
 
@@ -34,7 +34,7 @@ SORTIERUNGEN = {
     "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
     "eingang_auf": ("Eingang, älteste zuerst", Vorgang.eingangsdatum, False),
     "nummer": ("Vorgangsnummer", Vorgang.nummer, False),
-    "antragsteller": ("Antragsteller", Vorgang.antragsteller_name, False),
+    "antragsteller": ("Antragsteller (Nachname)", Vorgang.antragsteller_sortierung, False),
 }
 STANDARD_SORTIERUNG = "eingang_ab"
 
@@ -149,7 +149,7 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
     if f.status:
         query = query.where(Vorgang.status == f.status.value)
     if f.formular:
-        query = query.where(Vorgang.formular_id == f.formular)
+        query = query.where(Vorgang.formular_id.in_(formular_ids(benutzer, f.formular)))
     if f.bearbeiter:
         query = query.where(Vorgang.bearbeiter_id == f.bearbeiter)
     if f.von:
@@ -248,8 +248,14 @@ FORMULAR_TTL = 300
 _cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
-def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
-    """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
+def formular_ids(benutzer: Benutzer, wahl: str) -> tuple[str, ...]:
+    """The form ids behind a choice of the form filter: all ids of that name (one form, two ids), or the id
+    itself (older links)."""
+    return dict(formulare(benutzer)).get(wahl) or (wahl,)
+
+
+def formulare(benutzer: Benutzer) -> list[tuple[str, tuple[str, ...]]]:
+    """(form name, its form ids) of the visible Vorgänge by name, for the form filter: one entry per name."""
     schluessel = tuple(sorted(benutzer.oe_ids))
     with _cache_sperre:
         cache = current_app.extensions.setdefault("amtsfluss_formularfilter", TTLCache(1024, FORMULAR_TTL))
@@ -261,7 +267,17 @@ def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
         .where(Vorgang.oe_id.in_(schluessel))
         .group_by(Vorgang.formular_id)
     ).all()
-    werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
+    nach_name: dict[str, list[str]] = {}
+    for fid, name in rows:
+        if fid:
+            nach_name.setdefault((name or fid).strip(), []).append(fid)
+    werte = sorted(((name, tuple(sorted(ids))) for name, ids in nach_name.items()), key=lambda t: t[0].casefold())
     with _cache_sperre:
         cache[schluessel] = werte
     return werte
+
+
+def bearbeitende(oe_ids: list[int]) -> list[Benutzer]:
+    """Active people of these OEs who may work on Vorgänge (caseworkers, team leads), by name: the choices of
+    the Sachbearbeitung filter, of "zuweisen an" and of a Wiedervorlage's assignee."""
+    return [b for b in personen_der_oes(oe_ids, nur_aktive=True) if darf_vorgaenge_bearbeiten(b)]

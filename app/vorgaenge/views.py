@@ -34,7 +34,7 @@ from app.vorgaenge.forms import (
     ZuweisenForm,
 )
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
-from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
+from app.vorgaenge.service import vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status, UngueltigerStatuswechsel
 from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
 
@@ -68,7 +68,7 @@ def liste_anzeigen():
         sortierungen=liste.SORTIERUNGEN,
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
-        personen=personen_der_oes(current_user.oe_ids),
+        personen=liste.bearbeitende(current_user.oe_ids),
     )
 
 
@@ -140,15 +140,10 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
     )
 
 
-def bearbeitende(oe_ids: list[int]) -> list[Benutzer]:
-    """Active people of these OEs who may work on Vorgänge (caseworkers, team leads), by name."""
-    return [b for b in personen_der_oes(oe_ids, nur_aktive=True) if aktionen.darf_vorgaenge_bearbeiten(b)]
-
-
 def _weiterleiten_form(vorgang: Vorgang) -> WeiterleitenForm:
     """The forwarding form: every other OE, those without any caseworker marked (they need a confirmation)."""
     ziele = aktionen.weiterleitungsziele(vorgang)
-    besetzt = {oe_id for b in bearbeitende([oe.id for oe in ziele]) for oe_id in b.oe_ids}
+    besetzt = {oe_id for b in liste.bearbeitende([oe.id for oe in ziele]) for oe_id in b.oe_ids}
     ohne = {oe.id for oe in ziele if oe.id not in besetzt}
     form = WeiterleitenForm(ohne_bearbeitung=ohne)
     form.ziel.choices = [(0, "– bitte wählen –")] + [

@@ -9,7 +9,8 @@ from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.timeutil import heute
-from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
+from app.vorgaenge.liste import bearbeitende
+from app.vorgaenge.service import vorgang_oder_404
 from app.wiedervorlagen import service
 from app.wiedervorlagen.forms import DigestForm, WiedervorlageForm
 from app.wiedervorlagen.models import Benachrichtigung
@@ -64,7 +65,7 @@ def liste():
         uebersicht=service.uebersicht(
             current_user, person=person, ohne_person=ohne_person, oe_id=oe_id, erledigte=erledigte
         ),
-        personen=personen_der_oes(current_user.oe_ids),
+        personen=bearbeitende(current_user.oe_ids),
         oes=sorted(current_user.oes, key=lambda oe: oe.name),
         person=person_arg,
         oe_id=oe_id,
@@ -76,7 +77,7 @@ def liste():
 def _formular(vorgang, wv=None) -> WiedervorlageForm:
     """The form with the assignable users of the Vorgang's OE as choices."""
     form = WiedervorlageForm(obj=None)
-    benutzer = personen_der_oes([vorgang.oe_id], nur_aktive=True)
+    benutzer = bearbeitende([vorgang.oe_id])
     form.zugewiesen_an.choices = [(0, "– niemand –")] + [(b.id, b.name) for b in benutzer]
     if request.method == "GET":
         if wv is None:  # a new one is mine, unless I may not work on this OE's Vorgänge

@@ -1,10 +1,12 @@
-"""webapp (issue 17): the procedure step a Wiedervorlage belongs to
+"""webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname
 
 Revision ID: 0014_webapp_alltag
 Revises: 0008_webapp_sortierung
 Create Date: 2026-11-30 14:40:00
 
 """
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,8 +21,55 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('wiedervorlage', schema=None) as batch_op:
         batch_op.add_column(sa.Column('schritt', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('vorgang', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('antragsteller_sortierung', sa.String(length=300), nullable=False, server_default=''))
+    _sortierung_fuellen()
+    with op.batch_alter_table('vorgang', schema=None) as batch_op:
+        batch_op.drop_index('ix_vorgang_oe_antragsteller')
+        batch_op.create_index('ix_vorgang_oe_antragsteller_sortierung', ['oe_id', 'antragsteller_sortierung'], unique=False)
+
+
+_FALTUNG = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def sortierschluessel(name, antragsteller):
+    """The rule of app.vorgaenge.models.sortierschluessel as of this revision (a migration keeps its own copy)."""
+    daten = antragsteller or {}
+    if isinstance(daten, str):
+        daten = json.loads(daten or "{}")
+    nachname, vorname = (daten.get("nachname") or "").strip(), (daten.get("vorname") or "").strip()
+    if not nachname and daten.get("art") == "organisation":
+        nachname = name or daten.get("firmenname") or ""
+    elif not nachname:
+        *vorn, nachname = (name or "").split() or [""]
+        vorname = " ".join(vorn)
+    return f"{nachname} {vorname}".strip().casefold().translate(_FALTUNG)[:300]
+
+
+def _sortierung_fuellen(charge=5000):
+    """Existing rows: the sort key from name and record, in batches by id."""
+    verbindung = op.get_bind()
+    vorgang = sa.table('vorgang', sa.column('id'), sa.column('antragsteller_name'), sa.column('antragsteller', sa.JSON),
+                       sa.column('antragsteller_sortierung'))
+    letzte = 0
+    while True:
+        zeilen = verbindung.execute(
+            sa.select(vorgang.c.id, vorgang.c.antragsteller_name, vorgang.c.antragsteller)
+            .where(vorgang.c.id > letzte).order_by(vorgang.c.id).limit(charge)
+        ).all()
+        if not zeilen:
+            return
+        verbindung.execute(
+            vorgang.update().where(vorgang.c.id == sa.bindparam('vid')).values(antragsteller_sortierung=sa.bindparam('schluessel')),
+            [{'vid': z.id, 'schluessel': sortierschluessel(z.antragsteller_name or '', z.antragsteller)} for z in zeilen],
+        )
+        letzte = zeilen[-1].id
 
 
 def downgrade():
+    with op.batch_alter_table('vorgang', schema=None) as batch_op:
+        batch_op.drop_index('ix_vorgang_oe_antragsteller_sortierung')
+        batch_op.create_index('ix_vorgang_oe_antragsteller', ['oe_id', 'antragsteller_name'], unique=False)
+        batch_op.drop_column('antragsteller_sortierung')
     with op.batch_alter_table('wiedervorlage', schema=None) as batch_op:
         batch_op.drop_column('schritt')
