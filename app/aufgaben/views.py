@@ -8,6 +8,7 @@ from app.aufgaben.formular import aufgabenformular
 from app.engine import runner
 from app.engine.aufgaben import offene_aufgaben
 from app.extensions import db
+from app.vorgaenge.beschriftung import beschriften
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
 from app.vorgaenge.status import OFFEN
@@ -48,7 +49,7 @@ def formular(nummer: str, task_id: str):
     aufgabe = _finden(vorgang, task_id)
     if aufgabe is None:
         return _nicht_mehr_offen(vorgang, {}, 404)
-    return render_template("aufgaben/formular.html", vorgang=vorgang, aufgabe=aufgabe, eingaben=None, fehler={})
+    return _formularseite(vorgang, aufgabe, None, {})
 
 
 @bp.post("/vorgang/<nummer>/aufgabe/<task_id>")
@@ -68,16 +69,7 @@ def erledigen(nummer: str, task_id: str):
         runner.abschliessen(task_id, eingaben, current_user)
     except runner.FormularFehler as fehler:
         db.session.rollback()
-        return (
-            render_template(
-                "aufgaben/formular.html",
-                vorgang=vorgang_oder_404(current_user, nummer),
-                aufgabe=aufgabe,
-                eingaben=eingaben,
-                fehler=fehler.fehler,
-            ),
-            422,
-        )
+        return _formularseite(vorgang_oder_404(current_user, nummer), aufgabe, eingaben, fehler.fehler), 422
     except runner.Konflikt:
         db.session.rollback()
         return _nicht_mehr_offen(vorgang_oder_404(current_user, nummer), eingaben, 409, aufgabe)
@@ -86,6 +78,18 @@ def erledigen(nummer: str, task_id: str):
         abort(403)
     flash(f"Aufgabe „{aufgabe.titel}“ erledigt.", "erfolg")
     return redirect(url_for("vorgaenge.detail", nummer=nummer) + "#aufgaben")
+
+
+def _formularseite(vorgang: Vorgang, aufgabe, eingaben: dict | None, fehler: dict) -> str:
+    """The task form beside the application data it is about."""
+    return render_template(
+        "aufgaben/formular.html",
+        vorgang=vorgang,
+        aufgabe=aufgabe,
+        eingaben=eingaben,
+        fehler=fehler,
+        formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
+    )
 
 
 def _nicht_mehr_offen(vorgang: Vorgang, eingaben: dict, status: int, aufgabe=None):
