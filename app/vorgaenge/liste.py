@@ -21,6 +21,7 @@ from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
 from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten, ungelesen
+from app.vorgaenge.datum import datum_lesen, datum_text
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import personen_der_oes, sichtbare_vorgaenge
 from app.vorgaenge.status import Status
@@ -63,8 +64,8 @@ class Filter:
             "status": f.status.slug if f.status else "",
             "formular": f.formular,
             "bearbeiter": str(f.bearbeiter) if f.bearbeiter else "",
-            "von": f.von.isoformat() if f.von else "",
-            "bis": f.bis.isoformat() if f.bis else "",
+            "von": datum_text(f.von),
+            "bis": datum_text(f.bis),
             "q": f.q,
             "sortierung": f.sortierung if f.sortierung != STANDARD_SORTIERUNG else "",
             "nach": f.nach,
@@ -114,17 +115,14 @@ def filter_aus_args(args) -> Filter:
 
 
 def _datum(wert: str, name: str, fehler: dict[str, str]) -> date | None:
-    """ISO date from a date input (`2026-11-28`), or German `28.11.2026`; else a field error."""
-    wert = (wert or "").strip()
-    if not wert:
+    """A date filter (`28.11.2026`, or ISO from older links); else a field error that says what is wrong."""
+    if not (wert or "").strip():
         return None
-    for format_ in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(wert, format_).date()
-        except ValueError:
-            continue
-    fehler[name] = "Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."
-    return None
+    try:
+        return datum_lesen(wert[:40])
+    except ValueError as meldung:
+        fehler[name] = str(meldung)
+        return None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.organisation.models import Organisationseinheit
 from app.vorgaenge import aktionen, anhaenge, anzeige, liste
 from app.vorgaenge.beschriftung import beschriften
+from app.vorgaenge.datum import datum_text
 from app.vorgaenge.forms import (
     AktenzeichenForm,
     AnhangForm,
@@ -69,6 +70,7 @@ def liste_anzeigen():
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
         personen=liste.bearbeitende(current_user.oe_ids),
+        datum_text=datum_text,
     )
 
 

@@ -76,7 +76,7 @@ def liste():
 
 def _formular(vorgang, wv=None) -> WiedervorlageForm:
     """The form with the assignable users of the Vorgang's OE as choices."""
-    form = WiedervorlageForm(obj=None)
+    form = WiedervorlageForm(obj=None, frist_bisher=wv.frist if wv else None)
     benutzer = bearbeitende([vorgang.oe_id])
     form.zugewiesen_an.choices = [(0, "– niemand –")] + [(b.id, b.name) for b in benutzer]
     if request.method == "GET":
@@ -90,6 +90,13 @@ def _formular(vorgang, wv=None) -> WiedervorlageForm:
             form.zugewiesen_an.data = wv.zugewiesen_an_id or 0
             form.beschreibung.data = wv.beschreibung
     return form
+
+
+def _formularseite(form: WiedervorlageForm, vorgang, wv, status: int):
+    """The form page; the past-date confirmation box only where the Frist needs it."""
+    if not form.vergangenheit_zeigen():
+        del form.vergangenheit
+    return render_template("wiedervorlagen/formular.html", form=form, vorgang=vorgang, wv=wv), status
 
 
 def _benutzer(benutzer_id: int) -> Benutzer | None:
@@ -128,7 +135,7 @@ def anlegen(nummer: str):
             status = 409
     elif request.method == "POST":
         status = 400
-    return render_template("wiedervorlagen/formular.html", form=form, vorgang=vorgang, wv=None), status
+    return _formularseite(form, vorgang, None, status)
 
 
 @bp.route("/wiedervorlagen/<int:wv_id>/bearbeiten", methods=["GET", "POST"])
@@ -157,7 +164,7 @@ def bearbeiten(wv_id: int):
             status = 409
     elif request.method == "POST":
         status = 400
-    return render_template("wiedervorlagen/formular.html", form=form, vorgang=wv.vorgang, wv=wv), status
+    return _formularseite(form, wv.vorgang, wv, status)
 
 
 @bp.post("/wiedervorlagen/<int:wv_id>/erledigen")

@@ -56,7 +56,7 @@ def test_every_type_is_checked_with_german_messages(app):
         "name": "Höchstens 5 Zeichen.",
         "anzahl": "Mindestens 1.",
         "ok": "Ungültige Auswahl: Konnte nicht umwandeln.",
-        "tag": "Kein gültiges Datum.",
+        "tag": "32.13.2026 ist kein gültiges Datum.",
         "art": "Keine gültige Auswahl.",
     }
     assert werte == {"data": None, "nr": "alt"}
