@@ -1,4 +1,5 @@
-"""webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname
+"""webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname;
+notifications by e-mail per user and kind
 
 Revision ID: 0014_webapp_alltag
 Revises: 0008_webapp_sortierung
@@ -24,6 +25,13 @@ def upgrade():
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.add_column(sa.Column('antragsteller_sortierung', sa.String(length=300), nullable=False, server_default=''))
     _sortierung_fuellen()
+    op.create_table(
+        'benachrichtigung_einstellung',
+        sa.Column('benutzer_id', sa.Integer(), nullable=False),
+        sa.Column('art', sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(['benutzer_id'], ['benutzer.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('benutzer_id', 'art'),
+    )
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.drop_index('ix_vorgang_oe_antragsteller')
         batch_op.create_index('ix_vorgang_oe_antragsteller_sortierung', ['oe_id', 'antragsteller_sortierung'], unique=False)
@@ -67,6 +75,7 @@ def _sortierung_fuellen(charge=5000):
 
 
 def downgrade():
+    op.drop_table('benachrichtigung_einstellung')
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.drop_index('ix_vorgang_oe_antragsteller_sortierung')
         batch_op.create_index('ix_vorgang_oe_antragsteller', ['oe_id', 'antragsteller_name'], unique=False)
