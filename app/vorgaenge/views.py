@@ -1,5 +1,7 @@
 """Vorgangsliste, search, Vorgang detail, case actions and Anhänge (the caseworker's pages)."""
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -21,9 +23,10 @@ from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.vorgaenge import aktionen, anhaenge, anzeige, liste
+from app.timeutil import heute
+from app.vorgaenge import aktionen, anhaenge, anzeige, liste, sammelaktionen
 from app.vorgaenge.beschriftung import beschriften
-from app.vorgaenge.datum import datum_text
+from app.vorgaenge.datum import datum_lesen, datum_text
 from app.vorgaenge.forms import (
     AktenzeichenForm,
     AnhangForm,
@@ -37,7 +40,12 @@ from app.vorgaenge.forms import (
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
 from app.vorgaenge.service import vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status, UngueltigerStatuswechsel
-from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
+from app.wiedervorlagen.service import (
+    naechste_fristen,
+    pruefe_vorgang_offen,
+    wiedervorlage_anlegen,
+    wiedervorlagen_fuer_vorgang,
+)
 
 bp = Blueprint("vorgaenge", __name__)
 bp.add_app_template_global(Status, "Status")
@@ -71,7 +79,81 @@ def liste_anzeigen():
         formulare=liste.formulare(current_user),
         personen=liste.bearbeitende(current_user.oe_ids),
         datum_text=datum_text,
+        sammelaktionen=SAMMELAKTIONEN,
+        oes=db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.name)).all(),
     )
+
+
+# --- Bulk actions on the list --------------------------------------------------------------------------------
+
+#: Bulk actions: key → (label, verb for the summary).
+SAMMELAKTIONEN = {
+    "uebernehmen": ("Übernehmen (mir zuweisen)", "übernommen"),
+    "zuweisen": ("Zuweisen an …", "zugewiesen"),
+    "wiedervorlage": ("Wiedervorlage setzen …", "mit Wiedervorlage versehen"),
+    "weiterleiten": ("Weiterleiten an …", "weitergeleitet"),
+}
+
+
+@bp.post("/sammelaktion")
+def sammelaktion():
+    """One action on the selected rows of the list; one summary of what worked and what was refused, and why."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    zurueck = request.form.get("zurueck", "")
+    zurueck = zurueck if zurueck.startswith("/") and not zurueck.startswith("//") else url_for(".liste")
+    name, nummern = request.form.get("aktion", ""), request.form.getlist("nummer")
+    if name not in SAMMELAKTIONEN or not nummern:
+        flash("Bitte wählen Sie Vorgänge und eine Aktion aus.", "fehler")
+        return redirect(zurueck)
+    try:
+        aktion = _sammelaktion(name, request.form)
+    except ValueError as fehler:
+        flash(str(fehler), "fehler")
+        return redirect(zurueck)
+    ergebnis = sammelaktionen.ausfuehren(current_user, nummern, aktion)
+    db.session.commit()
+    anzahl = len(ergebnis.erledigt)
+    flash(
+        f"{anzahl} {'Vorgang' if anzahl == 1 else 'Vorgänge'} {SAMMELAKTIONEN[name][1]}.",
+        "erfolg" if anzahl else "fehler",
+    )
+    if ergebnis.abgelehnt:
+        flash(
+            f"Nicht möglich bei {len(ergebnis.abgelehnt)}: "
+            + "; ".join(f"{nummer} – {grund}" for nummer, grund in ergebnis.abgelehnt),
+            "fehler",
+        )
+    return redirect(zurueck)
+
+
+def _sammelaktion(name: str, formular) -> Callable[[Vorgang], None]:
+    """The per-Vorgang function of a bulk action, its parameters checked once; ValueError with a message."""
+    ich: Benutzer = current_user
+    if name == "uebernehmen":
+        return lambda v: aktionen.zuweisen(v, ich, ich)
+    if name == "zuweisen":
+        an = db.session.get(Benutzer, formular.get("an", type=int) or 0)
+        if an is None:
+            raise ValueError("Bitte wählen Sie aus, wem die Vorgänge zugewiesen werden.")
+        return lambda v: aktionen.zuweisen(v, ich, an)
+    if name == "weiterleiten":
+        ziel = db.session.get(Organisationseinheit, formular.get("ziel", type=int) or 0)
+        if ziel is None:
+            raise ValueError("Bitte wählen Sie die Organisationseinheit, an die weitergeleitet wird.")
+        return lambda v: aktionen.weiterleiten(v, ich, ziel, "Sammelweiterleitung aus der Vorgangsliste")
+    betreff = (formular.get("betreff") or "").strip()[:300]
+    if not betreff:
+        raise ValueError("Bitte geben Sie den Betreff der Wiedervorlage an.")
+    frist = datum_lesen(formular.get("frist", ""))
+    if frist < heute():
+        raise ValueError(f"Die Frist {datum_text(frist)} liegt in der Vergangenheit.")
+
+    def wiedervorlage(v: Vorgang) -> None:
+        pruefe_vorgang_offen(v)
+        wiedervorlage_anlegen(v, betreff, frist, erstellt_von=ich, herkunft="manuell")
+
+    return wiedervorlage
 
 
 # --- Detail ---------------------------------------------------------------------------------------------------
