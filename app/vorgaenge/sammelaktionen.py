@@ -8,13 +8,24 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Benutzer
 from app.extensions import db
+from app.organisation.models import Organisationseinheit
+from app.timeutil import heute
+from app.vorgaenge import aktionen
 from app.vorgaenge.aktionen import AktionNichtErlaubt
+from app.vorgaenge.datum import datum_lesen, datum_text
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.service import sichtbare_vorgaenge
 from app.vorgaenge.status import UngueltigerStatuswechsel
 
 #: At most this many Vorgänge per request (one list page).
 HOECHSTENS = 100
+#: Bulk actions: key → (label, verb for the summary).
+AKTIONEN = {
+    "uebernehmen": ("Übernehmen (mir zuweisen)", "übernommen"),
+    "zuweisen": ("Zuweisen an …", "zugewiesen"),
+    "wiedervorlage": ("Wiedervorlage setzen …", "mit Wiedervorlage versehen"),
+    "weiterleiten": ("Weiterleiten an …", "weitergeleitet"),
+}
 
 
 @dataclass
@@ -54,3 +65,28 @@ def ausfuehren(benutzer: Benutzer, nummern: list[str], aktion: Callable[[Vorgang
         else:
             ergebnis.erledigt.append(nummer)
     return ergebnis
+
+
+def aktion_bauen(name: str, formular, ich: Benutzer, wiedervorlage_setzen: Callable) -> Callable[[Vorgang], None]:
+    """The per-Vorgang function of a bulk action from the submitted form, its parameters checked once (ValueError
+    with a German message). `wiedervorlage_setzen(vorgang, betreff, frist, ich)` comes from the caller: the
+    Wiedervorlagen slice sits above this one."""
+    if name == "uebernehmen":
+        return lambda v: aktionen.zuweisen(v, ich, ich)
+    if name == "zuweisen":
+        an = db.session.get(Benutzer, formular.get("an", type=int) or 0)
+        if an is None:
+            raise ValueError("Bitte wählen Sie aus, wem die Vorgänge zugewiesen werden.")
+        return lambda v: aktionen.zuweisen(v, ich, an)
+    if name == "weiterleiten":
+        ziel = db.session.get(Organisationseinheit, formular.get("ziel", type=int) or 0)
+        if ziel is None:
+            raise ValueError("Bitte wählen Sie die Organisationseinheit, an die weitergeleitet wird.")
+        return lambda v: aktionen.weiterleiten(v, ich, ziel, "Sammelweiterleitung aus der Vorgangsliste")
+    betreff = (formular.get("betreff") or "").strip()[:300]
+    if not betreff:
+        raise ValueError("Bitte geben Sie den Betreff der Wiedervorlage an.")
+    frist = datum_lesen(formular.get("frist", ""))
+    if frist < heute():
+        raise ValueError(f"Die Frist {datum_text(frist)} liegt in der Vergangenheit.")
+    return lambda v: wiedervorlage_setzen(v, betreff, frist, ich)

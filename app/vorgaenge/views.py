@@ -1,7 +1,5 @@
 """Vorgangsliste, search, Vorgang detail, case actions and Anhänge (the caseworker's pages)."""
 
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     abort,
@@ -23,10 +21,9 @@ from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.timeutil import heute
-from app.vorgaenge import aktionen, anhaenge, anzeige, liste, sammelaktionen
+from app.vorgaenge import aktionen, anhaenge, ansichten, anzeige, liste, sammelaktionen
 from app.vorgaenge.beschriftung import beschriften
-from app.vorgaenge.datum import datum_lesen, datum_text
+from app.vorgaenge.datum import datum_text
 from app.vorgaenge.forms import (
     AktenzeichenForm,
     AnhangForm,
@@ -79,20 +76,45 @@ def liste_anzeigen():
         formulare=liste.formulare(current_user),
         personen=liste.bearbeitende(current_user.oe_ids),
         datum_text=datum_text,
-        sammelaktionen=SAMMELAKTIONEN,
+        sammelaktionen=sammelaktionen.AKTIONEN,
+        gespeicherte=ansichten.ansichten(current_user),
         oes=db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.name)).all(),
     )
 
 
 # --- Bulk actions on the list --------------------------------------------------------------------------------
 
-#: Bulk actions: key → (label, verb for the summary).
-SAMMELAKTIONEN = {
-    "uebernehmen": ("Übernehmen (mir zuweisen)", "übernommen"),
-    "zuweisen": ("Zuweisen an …", "zugewiesen"),
-    "wiedervorlage": ("Wiedervorlage setzen …", "mit Wiedervorlage versehen"),
-    "weiterleiten": ("Weiterleiten an …", "weitergeleitet"),
-}
+
+@bp.post("/ansichten")
+def ansicht_speichern():
+    """Keep the list's current filter and sort under a name (Leitung: optionally for one of their OEs)."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    f = liste.filter_aus_args(request.form)
+    try:
+        ansicht = ansichten.speichern(current_user, request.form.get("name", ""), f, request.form.get("oe", type=int))
+    except aktionen.AktionNichtErlaubt as fehler:
+        db.session.rollback()
+        flash(str(fehler), "fehler")
+        return redirect(url_for(".liste", **f.als_args()))
+    db.session.commit()
+    flash(f"Ansicht „{ansicht.name}“ gespeichert.", "erfolg")
+    return redirect(url_for(".liste", **f.als_args()))
+
+
+@bp.post("/ansichten/<int:ansicht_id>/loeschen")
+def ansicht_loeschen(ansicht_id: int):
+    """Delete a saved view (own, or as Leitung one shared with the OE)."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    try:
+        name = ansichten.loeschen(current_user, ansicht_id)
+    except aktionen.AktionNichtErlaubt as fehler:
+        flash(str(fehler), "fehler")
+        return redirect(url_for(".liste"))
+    db.session.commit()
+    flash(f"Ansicht „{name}“ gelöscht.", "erfolg")
+    return redirect(url_for(".liste"))
 
 
 @bp.post("/sammelaktion")
@@ -103,11 +125,11 @@ def sammelaktion():
     zurueck = request.form.get("zurueck", "")
     zurueck = zurueck if zurueck.startswith("/") and not zurueck.startswith("//") else url_for(".liste")
     name, nummern = request.form.get("aktion", ""), request.form.getlist("nummer")
-    if name not in SAMMELAKTIONEN or not nummern:
+    if name not in sammelaktionen.AKTIONEN or not nummern:
         flash("Bitte wählen Sie Vorgänge und eine Aktion aus.", "fehler")
         return redirect(zurueck)
     try:
-        aktion = _sammelaktion(name, request.form)
+        aktion = sammelaktionen.aktion_bauen(name, request.form, current_user, _wiedervorlage_setzen)
     except ValueError as fehler:
         flash(str(fehler), "fehler")
         return redirect(zurueck)
@@ -115,7 +137,7 @@ def sammelaktion():
     db.session.commit()
     anzahl = len(ergebnis.erledigt)
     flash(
-        f"{anzahl} {'Vorgang' if anzahl == 1 else 'Vorgänge'} {SAMMELAKTIONEN[name][1]}.",
+        f"{anzahl} {'Vorgang' if anzahl == 1 else 'Vorgänge'} {sammelaktionen.AKTIONEN[name][1]}.",
         "erfolg" if anzahl else "fehler",
     )
     if ergebnis.abgelehnt:
@@ -127,33 +149,10 @@ def sammelaktion():
     return redirect(zurueck)
 
 
-def _sammelaktion(name: str, formular) -> Callable[[Vorgang], None]:
-    """The per-Vorgang function of a bulk action, its parameters checked once; ValueError with a message."""
-    ich: Benutzer = current_user
-    if name == "uebernehmen":
-        return lambda v: aktionen.zuweisen(v, ich, ich)
-    if name == "zuweisen":
-        an = db.session.get(Benutzer, formular.get("an", type=int) or 0)
-        if an is None:
-            raise ValueError("Bitte wählen Sie aus, wem die Vorgänge zugewiesen werden.")
-        return lambda v: aktionen.zuweisen(v, ich, an)
-    if name == "weiterleiten":
-        ziel = db.session.get(Organisationseinheit, formular.get("ziel", type=int) or 0)
-        if ziel is None:
-            raise ValueError("Bitte wählen Sie die Organisationseinheit, an die weitergeleitet wird.")
-        return lambda v: aktionen.weiterleiten(v, ich, ziel, "Sammelweiterleitung aus der Vorgangsliste")
-    betreff = (formular.get("betreff") or "").strip()[:300]
-    if not betreff:
-        raise ValueError("Bitte geben Sie den Betreff der Wiedervorlage an.")
-    frist = datum_lesen(formular.get("frist", ""))
-    if frist < heute():
-        raise ValueError(f"Die Frist {datum_text(frist)} liegt in der Vergangenheit.")
-
-    def wiedervorlage(v: Vorgang) -> None:
-        pruefe_vorgang_offen(v)
-        wiedervorlage_anlegen(v, betreff, frist, erstellt_von=ich, herkunft="manuell")
-
-    return wiedervorlage
+def _wiedervorlage_setzen(vorgang: Vorgang, betreff: str, frist, ich: Benutzer) -> None:
+    """The Wiedervorlage of a bulk action (that slice sits above this one, so the view hands it in)."""
+    pruefe_vorgang_offen(vorgang)
+    wiedervorlage_anlegen(vorgang, betreff, frist, erstellt_von=ich, herkunft="manuell")
 
 
 # --- Detail ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname;
-notifications by e-mail per user and kind
+notifications by e-mail per user and kind; saved list views
 
 Revision ID: 0014_webapp_alltag
 Revises: 0008_webapp_sortierung
@@ -10,6 +10,8 @@ import json
 
 import sqlalchemy as sa
 from alembic import op
+
+import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
@@ -25,6 +27,20 @@ def upgrade():
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.add_column(sa.Column('antragsteller_sortierung', sa.String(length=300), nullable=False, server_default=''))
     _sortierung_fuellen()
+    op.create_table(
+        'gespeicherte_ansicht',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('abfrage', sa.Text(), nullable=False),
+        sa.Column('benutzer_id', sa.Integer(), nullable=False),
+        sa.Column('oe_id', sa.Integer(), nullable=True),
+        sa.Column('erstellt_am', app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['benutzer_id'], ['benutzer.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['oe_id'], ['organisationseinheit.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_gespeicherte_ansicht_benutzer_id', 'gespeicherte_ansicht', ['benutzer_id'], unique=False)
+    op.create_index('ix_gespeicherte_ansicht_oe_id', 'gespeicherte_ansicht', ['oe_id'], unique=False)
     op.create_table(
         'benachrichtigung_einstellung',
         sa.Column('benutzer_id', sa.Integer(), nullable=False),
@@ -75,6 +91,7 @@ def _sortierung_fuellen(charge=5000):
 
 
 def downgrade():
+    op.drop_table('gespeicherte_ansicht')
     op.drop_table('benachrichtigung_einstellung')
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.drop_index('ix_vorgang_oe_antragsteller_sortierung')
