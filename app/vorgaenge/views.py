@@ -20,6 +20,7 @@ from app.engine.aufgaben import offene_aufgaben
 from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
 from app.extensions import db
+from app.fristen import bearbeitungsfrist
 from app.organisation.models import Organisationseinheit
 from app.vorgaenge import aktionen, anhaenge, ansichten, anzeige, liste, sammelaktionen
 from app.vorgaenge.beschriftung import beschriften
@@ -70,6 +71,7 @@ def liste_anzeigen():
         f=f,
         seite=seite,
         fristen=naechste_fristen([v.id for v in seite.vorgaenge]),
+        bearbeitungsfristen=bearbeitungsfrist.fuer_vorgaenge(seite.vorgaenge),
         ansichten=liste.ANSICHTEN,
         sortierungen=liste.SORTIERUNGEN,
         zaehler=liste.zaehler_pro_status(current_user),
@@ -202,6 +204,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         render_template(
             "vorgaenge/detail.html",
             vorgang=vorgang,
+            bearbeitungsfrist=bearbeitungsfrist.fuer_vorgaenge([vorgang]).get(vorgang.id),
             formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
             antragsteller=anzeige.antragsteller_anzeige(vorgang.antragsteller),
             historie=historie,
