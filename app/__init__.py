@@ -11,9 +11,21 @@ import app.benachrichtigungen.models
 import app.engine.models
 import app.intake.models
 import app.organisation.models
+import app.vertretung.models
 import app.vorgaenge.models
 import app.wiedervorlagen.models  # noqa: F401
-from app import benachrichtigungen, cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
+from app import (
+    benachrichtigungen,
+    cli,
+    database,
+    engine,
+    intake,
+    scheduler,
+    security,
+    templating,
+    vertretung,
+    wiedervorlagen,
+)
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth.views import bp as auth_bp
@@ -55,7 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
-    for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen):
+    for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen, vertretung):
         slice_.init_app(app)
     scheduler.init_app(app)
     return app

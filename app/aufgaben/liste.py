@@ -1,6 +1,7 @@
 """The task inbox: tasks that are mine, and tasks my roles could take on; sorted by due date, one page at a time.
 
-Mine: assigned to me by the procedure (camunda:assignee), or on a Vorgang I work on with a role of mine.
+Mine: assigned to me by the procedure (camunda:assignee), or on a Vorgang I work on with a role of mine — and the
+same for colleagues I deputise for today (Vertretung).
 Open for my roles: a role of mine may do it, and either nobody works on the Vorgang yet, or the task is for a
 role other than Sachbearbeitung (a Leitung approval on a colleague's Vorgang). Tasks of Vorgänge a colleague
 works on stay theirs.
@@ -14,6 +15,7 @@ from app.auth.models import Benutzer
 from app.engine.aufgaben import _hat_kandidatenrolle  # the one SQL rule for "a candidate group of mine"
 from app.engine.models import AKTIV, ProzessAufgabe, ProzessInstanz
 from app.extensions import db
+from app.vertretung.service import vertretene
 from app.vorgaenge.models import Vorgang
 
 #: The two parts of the inbox: key → title.
@@ -40,8 +42,11 @@ def _bedingung(benutzer: Benutzer, teil: str):
     """SQL condition of one part of the inbox."""
     meine_rolle = _hat_kandidatenrolle(list(benutzer.rollen or []))
     # Every comparison with a NULL column is guarded, so NOT(meine) is true, not NULL, for unassigned rows.
-    persoenlich = and_(ProzessAufgabe.zugewiesen_an.is_not(None), ProzessAufgabe.zugewiesen_an == benutzer.login)
-    mein_vorgang = and_(Vorgang.bearbeiter_id.is_not(None), Vorgang.bearbeiter_id == benutzer.id)
+    ich = [benutzer, *vertretene(benutzer)]  # and the colleagues I deputise for today
+    persoenlich = and_(
+        ProzessAufgabe.zugewiesen_an.is_not(None), ProzessAufgabe.zugewiesen_an.in_([b.login for b in ich])
+    )
+    mein_vorgang = and_(Vorgang.bearbeiter_id.is_not(None), Vorgang.bearbeiter_id.in_([b.id for b in ich]))
     meine = or_(persoenlich, and_(mein_vorgang, meine_rolle))
     if teil == "meine":
         return meine

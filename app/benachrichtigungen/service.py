@@ -10,6 +10,7 @@ from app.auth.models import Benutzer
 from app.benachrichtigungen.models import BenachrichtigungEinstellung
 from app.extensions import db
 from app.timeutil import utcnow
+from app.vertretung.service import vertreter_von
 from app.vorgaenge.liste import bearbeitende
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.status import Status
@@ -46,6 +47,9 @@ def benachrichtigen(empfaenger: list[Benutzer], art: str, vorgang: Vorgang, tite
     empfaenger = list({b.id: b for b in empfaenger if b is not None and b.aktiv}.values())
     if not empfaenger:
         return 0
+    for v in vertreter_von([b.id for b in empfaenger]).values():  # the deputy hears of it too, while away
+        if v.id not in {b.id for b in empfaenger}:
+            empfaenger.append(v)
     # Built without a request: scheduler ticks (timers, due dates) notify too.
     link = current_app.url_map.bind("localhost").build("vorgaenge.detail", {"nummer": vorgang.nummer})
     per_mail = set(

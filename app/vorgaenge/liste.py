@@ -20,6 +20,7 @@ from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
+from app.vertretung.service import vertretene
 from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten, ungelesen
 from app.vorgaenge.datum import datum_lesen, datum_text
 from app.vorgaenge.models import Vorgang
@@ -140,8 +141,8 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
 
     Always starts from `sichtbare_vorgaenge`."""
     query = sichtbare_vorgaenge(benutzer)
-    if f.ansicht == "meine":
-        query = query.where(Vorgang.bearbeiter_id == benutzer.id)
+    if f.ansicht == "meine":  # with the Vorgänge of colleagues I deputise for today
+        query = query.where(Vorgang.bearbeiter_id.in_([benutzer.id, *(b.id for b in vertretene(benutzer))]))
     elif f.ansicht == "nicht_zugewiesen":
         query = query.where(Vorgang.bearbeiter_id.is_(None))
     if f.status:

@@ -294,7 +294,7 @@ class Uebersicht:
 def uebersicht(
     benutzer: Benutzer,
     *,
-    person: int | None = None,
+    person: int | list[int] | None = None,
     ohne_person: bool = False,
     oe_id: int | None = None,
     erledigte: bool = False,
@@ -305,7 +305,7 @@ def uebersicht(
     stichtag = stichtag or heute()
     query = _sichtbare_wiedervorlagen(benutzer)
     if person is not None:
-        query = query.where(Wiedervorlage.zugewiesen_an_id == person)
+        query = query.where(Wiedervorlage.zugewiesen_an_id.in_(person if isinstance(person, list) else [person]))
     elif ohne_person:
         query = query.where(Wiedervorlage.zugewiesen_an_id.is_(None))
     if oe_id is not None:

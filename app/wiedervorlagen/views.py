@@ -9,6 +9,7 @@ from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.timeutil import heute
+from app.vertretung.service import vertretene
 from app.vorgaenge.liste import bearbeitende
 from app.vorgaenge.service import vorgang_oder_404
 from app.wiedervorlagen import service
@@ -48,8 +49,8 @@ def liste():
     """Due today, overdue and upcoming Wiedervorlagen, filtered by person and OE (visible Vorgänge only)."""
     person_arg = request.args.get("person", "ich")
     person, ohne_person = None, False
-    if person_arg == "ich":
-        person = current_user.id
+    if person_arg == "ich":  # mine and those of colleagues I deputise for today
+        person = [current_user.id, *(b.id for b in vertretene(current_user))]
     elif person_arg == "niemand":
         ohne_person = True
     elif person_arg.isdigit():

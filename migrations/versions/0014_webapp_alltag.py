@@ -1,5 +1,5 @@
 """webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname;
-notifications by e-mail per user and kind; saved list views
+notifications by e-mail per user and kind; saved list views; Vertretung
 
 Revision ID: 0014_webapp_alltag
 Revises: 0008_webapp_sortierung
@@ -41,6 +41,20 @@ def upgrade():
     )
     op.create_index('ix_gespeicherte_ansicht_benutzer_id', 'gespeicherte_ansicht', ['benutzer_id'], unique=False)
     op.create_index('ix_gespeicherte_ansicht_oe_id', 'gespeicherte_ansicht', ['oe_id'], unique=False)
+    op.create_table(
+        'vertretung',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('benutzer_id', sa.Integer(), nullable=False),
+        sa.Column('vertreter_id', sa.Integer(), nullable=False),
+        sa.Column('von', sa.Date(), nullable=False),
+        sa.Column('bis', sa.Date(), nullable=False),
+        sa.Column('erstellt_am', app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['benutzer_id'], ['benutzer.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['vertreter_id'], ['benutzer.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_vertretung_benutzer_id', 'vertretung', ['benutzer_id'], unique=False)
+    op.create_index('ix_vertretung_vertreter_bis', 'vertretung', ['vertreter_id', 'bis'], unique=False)
     op.create_table(
         'benachrichtigung_einstellung',
         sa.Column('benutzer_id', sa.Integer(), nullable=False),
@@ -91,6 +105,7 @@ def _sortierung_fuellen(charge=5000):
 
 
 def downgrade():
+    op.drop_table('vertretung')
     op.drop_table('gespeicherte_ansicht')
     op.drop_table('benachrichtigung_einstellung')
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
