@@ -34,6 +34,7 @@ from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
+from app.uebersicht.views import bp as uebersicht_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
 
 
@@ -65,7 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, uebersicht_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen, vertretung):
         slice_.init_app(app)

@@ -48,6 +48,8 @@ class Vorgang(db.Model):
         Index("ix_vorgang_oe_bearbeiter_eingang", "oe_id", "bearbeiter_id", "eingangsdatum"),
         # The form filter within the OE, newest first.
         Index("ix_vorgang_oe_formular_eingang", "oe_id", "formular_id", "eingangsdatum"),
+        # The dashboard's workload per caseworker and status (index-only).
+        Index("ix_vorgang_oe_status_bearbeiter", "oe_id", "status", "bearbeiter_id"),
         # Sorting by applicant (surname first) within the OE.
         Index("ix_vorgang_oe_antragsteller_sortierung", "oe_id", "antragsteller_sortierung"),
     )

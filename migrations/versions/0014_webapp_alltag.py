@@ -1,5 +1,5 @@
 """webapp (issue 17): the procedure step a Wiedervorlage belongs to; sorting applicants by surname;
-notifications by e-mail per user and kind; saved list views; Vertretung
+notifications by e-mail per user and kind; saved list views; Vertretung; dashboard index
 
 Revision ID: 0014_webapp_alltag
 Revises: 0008_webapp_sortierung
@@ -65,6 +65,7 @@ def upgrade():
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
         batch_op.drop_index('ix_vorgang_oe_antragsteller')
         batch_op.create_index('ix_vorgang_oe_antragsteller_sortierung', ['oe_id', 'antragsteller_sortierung'], unique=False)
+        batch_op.create_index('ix_vorgang_oe_status_bearbeiter', ['oe_id', 'status', 'bearbeiter_id'], unique=False)
 
 
 _FALTUNG = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
@@ -109,6 +110,7 @@ def downgrade():
     op.drop_table('gespeicherte_ansicht')
     op.drop_table('benachrichtigung_einstellung')
     with op.batch_alter_table('vorgang', schema=None) as batch_op:
+        batch_op.drop_index('ix_vorgang_oe_status_bearbeiter')
         batch_op.drop_index('ix_vorgang_oe_antragsteller_sortierung')
         batch_op.create_index('ix_vorgang_oe_antragsteller', ['oe_id', 'antragsteller_name'], unique=False)
         batch_op.drop_column('antragsteller_sortierung')

@@ -58,6 +58,7 @@ SEITEN = [
     ("Benachrichtigungen", "/benachrichtigungen"),
     ("Einstellungen", "/einstellungen"),
     ("Hilfe", "/hilfe"),
+    ("Übersicht", "/uebersicht"),
 ]
 
 
@@ -89,6 +90,19 @@ def test_bulk_claim_by_mouse_shows_one_summary(server_modul, daten, page):
     page.goto(server_modul.url + "/?ansicht=meine")
     text = page.locator(".vorgangsliste").inner_text()
     assert daten["nummern"][4] in text and daten["nummern"][5] in text
+
+
+def test_dashboard_figures_link_to_their_lists(server_modul, daten, page):
+    """A number of the dashboard opens the list filtered to what it counts."""
+    page.set_viewport_size(GROESSEN["1366"])
+    _anmelden(page, server_modul)
+    page.goto(server_modul.url + "/uebersicht")
+    zelle = page.locator("section[aria-labelledby=offen-titel] tr", has_text="Neu").locator("td a").first
+    anzahl = int(zelle.inner_text())
+    with page.expect_navigation():
+        zelle.click()
+    assert "status=neu" in page.url
+    assert page.locator(".vorgangsliste tbody tr").count() == anzahl
 
 
 def test_saved_view_and_notification_count_by_mouse(server_modul, daten, page):
