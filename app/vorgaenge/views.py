@@ -84,7 +84,7 @@ def liste_anzeigen():
     )
 
 
-# --- Bulk actions on the list --------------------------------------------------------------------------------
+# --- Saved views and bulk actions on the list ------------------------------------------------------------------
 
 
 @bp.post("/ansichten")
@@ -125,7 +125,8 @@ def sammelaktion():
     if not LeeresForm().validate_on_submit():
         abort(400)
     zurueck = request.form.get("zurueck", "")
-    zurueck = zurueck if zurueck.startswith("/") and not zurueck.startswith("//") else url_for(".liste")
+    sicher = zurueck.startswith("/") and not zurueck.startswith("//") and "\\" not in zurueck
+    zurueck = zurueck if sicher else url_for(".liste")  # back to the list page it came from, never elsewhere
     name, nummern = request.form.get("aktion", ""), request.form.getlist("nummer")
     if name not in sammelaktionen.AKTIONEN or not nummern:
         flash("Bitte wählen Sie Vorgänge und eine Aktion aus.", "fehler")

@@ -95,6 +95,7 @@ def test_bulk_action_without_selection_or_with_nonsense_input_explains_itself(ap
         {"aktion": "zuweisen", "nummer": v.nummer, "an": "abc"},
         {"aktion": "wiedervorlage", "nummer": v.nummer, "betreff": "x", "frist": "31.02.2026"},
         {"aktion": "uebernehmen", "nummer": v.nummer, "zurueck": "//boese.example/"},
+        {"aktion": "uebernehmen", "nummer": v.nummer, "zurueck": "/\\boese.example/"},
     ):
         antwort = client.post("/sammelaktion", data=daten)
         assert antwort.status_code == 302 and antwort.headers["Location"] in ("/", "http://localhost/")
