@@ -7,15 +7,28 @@ from flask import Flask
 
 # Every slice's tables, so that SQLAlchemy's metadata (and with it Alembic) knows them all.
 import app.auth.models
+import app.benachrichtigungen.models
 import app.bescheide.models
 import app.engine.models
 import app.intake.models
 import app.organisation.models
 import app.postfach.models
+import app.vertretung.models
 import app.vorgaenge.models
 import app.werkstatt.models
 import app.wiedervorlagen.models  # noqa: F401
-from app import cli, database, engine, intake, scheduler, security, templating, wiedervorlagen
+from app import (
+    benachrichtigungen,
+    cli,
+    database,
+    engine,
+    intake,
+    scheduler,
+    security,
+    templating,
+    vertretung,
+    wiedervorlagen,
+)
 from app.admin.intake import bp as intake_admin_bp
 from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
@@ -29,6 +42,7 @@ from app.gesundheit import bp as gesundheit_bp
 from app.hilfe import bp as hilfe_bp
 from app.intake.views import bp as intake_bp
 from app.postfach.views import bp as postfach_bp
+from app.uebersicht.views import bp as uebersicht_bp
 from app.vorgaenge.views import bp as vorgaenge_bp
 from app.werkstatt.views import bp as werkstatt_bp
 
@@ -66,18 +80,19 @@ def create_app(config: dict | None = None) -> Flask:
         admin_bp,
         aufgaben_bp,
         auth_bp,
+        bescheide_bp,
         engine_bp,
         gesundheit_bp,
         hilfe_bp,
         intake_bp,
         intake_admin_bp,
+        postfach_bp,
+        uebersicht_bp,
         vorgaenge_bp,
         werkstatt_bp,
     ):
         app.register_blueprint(blueprint)
-    app.register_blueprint(postfach_bp)
-    app.register_blueprint(bescheide_bp)
-    for slice_ in (cli, intake, engine, wiedervorlagen):
+    for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen, vertretung):
         slice_.init_app(app)
     scheduler.init_app(app)
     return app

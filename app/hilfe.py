@@ -8,4 +8,4 @@ bp = Blueprint("hilfe", __name__)
 @bp.get("/hilfe")
 def index():
     """Show the help page."""
-    return render_template("hilfe.html")
+    return render_template("hilfe/index.html")

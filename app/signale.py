@@ -19,3 +19,13 @@ antwort_eingegangen = _signale.signal("antwort-eingegangen")
 
 #: A Vorgang was created (sender: the Vorgang); e.g. the Postfach sends the Eingangsbestätigung.
 vorgang_angelegt = _signale.signal("vorgang-angelegt")
+
+#: A Vorgang's status changed (sender: the Vorgang; kwargs: vorher, nachher as Status, benutzer).
+vorgang_status_geaendert = _signale.signal("vorgang-status-geaendert")
+#: A Vorgang got another Bearbeiter or none (sender: the Vorgang; kwargs: vorher, nachher as Benutzer or None,
+#: benutzer who did it).
+vorgang_zugewiesen = _signale.signal("vorgang-zugewiesen")
+#: A procedure step became ready (sender: the Vorgang; kwargs: aufgabe = the open-task row, benutzer).
+aufgabe_bereit = _signale.signal("aufgabe-bereit")
+#: The applicant sent a message on a Vorgang (sender: the Vorgang).
+nachricht_eingegangen = _signale.signal("nachricht-eingegangen")

@@ -1,15 +1,18 @@
 """Task inbox ("Meine Aufgaben") and task forms; completing goes through the engine's `abschliessen`."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.aufgaben import liste as aufgabenliste
 from app.aufgaben.formular import aufgabenformular
 from app.engine import runner
 from app.engine.aufgaben import offene_aufgaben
 from app.extensions import db
+from app.timeutil import utcnow
+from app.vorgaenge.beschriftung import beschriften
 from app.vorgaenge.models import Vorgang
-from app.vorgaenge.service import sichtbare_vorgaenge, vorgang_oder_404
+from app.vorgaenge.service import vorgang_oder_404
 from app.vorgaenge.status import OFFEN
 
 bp = Blueprint("aufgaben", __name__)
@@ -21,16 +24,23 @@ bp.add_app_template_global(aufgabenformular, "aufgabe_form")
 
 @bp.get("/aufgaben")
 def liste():
-    """The open tasks the current user may complete, across their OEs, with their Vorgang."""
-    aufgaben = offene_aufgaben(benutzer=current_user)
-    ids = {a.vorgang_id for a in aufgaben}
-    vorgaenge = (
-        {v.id: v for v in db.session.scalars(sichtbare_vorgaenge(current_user).where(Vorgang.id.in_(ids)))}
-        if ids
-        else {}
+    """The task inbox: mine or open for my roles (`teil`), sorted (`sortierung`), one page (`seite`)."""
+    teil = request.args.get("teil", "meine")
+    teil = teil if teil in aufgabenliste.TEILE else "meine"
+    sortierung = request.args.get("sortierung", "faellig")
+    sortierung = sortierung if sortierung in aufgabenliste.SORTIERUNGEN else "faellig"
+    seite = aufgabenliste.seite_laden(
+        current_user, teil, sortierung, request.args.get("seite", 1, type=int) or 1, current_app.config["PAGE_SIZE"]
     )
-    zeilen = [(a, vorgaenge[a.vorgang_id]) for a in aufgaben if a.vorgang_id in vorgaenge]
-    return render_template("aufgaben/liste.html", zeilen=zeilen)
+    return render_template(
+        "aufgaben/liste.html",
+        teil=teil,
+        sortierung=sortierung,
+        seite=seite,
+        teile=aufgabenliste.TEILE,
+        sortierungen=aufgabenliste.SORTIERUNGEN,
+        jetzt=utcnow(),
+    )
 
 
 def _finden(vorgang: Vorgang, task_id: str):
@@ -48,7 +58,7 @@ def formular(nummer: str, task_id: str):
     aufgabe = _finden(vorgang, task_id)
     if aufgabe is None:
         return _nicht_mehr_offen(vorgang, {}, 404)
-    return render_template("aufgaben/formular.html", vorgang=vorgang, aufgabe=aufgabe, eingaben=None, fehler={})
+    return _formularseite(vorgang, aufgabe, None, {})
 
 
 @bp.post("/vorgang/<nummer>/aufgabe/<task_id>")
@@ -68,16 +78,7 @@ def erledigen(nummer: str, task_id: str):
         runner.abschliessen(task_id, eingaben, current_user)
     except runner.FormularFehler as fehler:
         db.session.rollback()
-        return (
-            render_template(
-                "aufgaben/formular.html",
-                vorgang=vorgang_oder_404(current_user, nummer),
-                aufgabe=aufgabe,
-                eingaben=eingaben,
-                fehler=fehler.fehler,
-            ),
-            422,
-        )
+        return _formularseite(vorgang_oder_404(current_user, nummer), aufgabe, eingaben, fehler.fehler), 422
     except runner.Konflikt:
         db.session.rollback()
         return _nicht_mehr_offen(vorgang_oder_404(current_user, nummer), eingaben, 409, aufgabe)
@@ -86,6 +87,18 @@ def erledigen(nummer: str, task_id: str):
         abort(403)
     flash(f"Aufgabe „{aufgabe.titel}“ erledigt.", "erfolg")
     return redirect(url_for("vorgaenge.detail", nummer=nummer) + "#aufgaben")
+
+
+def _formularseite(vorgang: Vorgang, aufgabe, eingaben: dict | None, fehler: dict) -> str:
+    """The task form beside the application data it is about."""
+    return render_template(
+        "aufgaben/formular.html",
+        vorgang=vorgang,
+        aufgabe=aufgabe,
+        eingaben=eingaben,
+        fehler=fehler,
+        formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
+    )
 
 
 def _nicht_mehr_offen(vorgang: Vorgang, eingaben: dict, status: int, aufgabe=None):

@@ -6,11 +6,13 @@ from datetime import date, datetime
 
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms import IntegerField, RadioField, SelectField, StringField
 from wtforms.form import BaseForm
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextArea, TextInput
+
+from app.vorgaenge.datum import DatumFeld
 
 #: Dates as people type them here (TT.MM.JJJJ) and as ISO (BPMN defaults, API callers).
 DATUMSFORMATE = ["%d.%m.%Y", "%Y-%m-%d"]
@@ -134,14 +136,7 @@ def _feld(f: Formularfeld, html_id: str):
             regeln.append(NumberRange(max=f.max, message=f"Höchstens {f.max}."))
         return IntegerField(validators=regeln, default=f.vorgabe, render_kw={"inputmode": "numeric"}, **gemeinsam)
     if f.typ == "date":
-        return DateField(
-            validators=regeln,
-            format=DATUMSFORMATE,
-            default=_datum(f.vorgabe),
-            widget=TextInput(),
-            render_kw={"autocomplete": "off", "size": 10},
-            **gemeinsam,
-        )
+        return DatumFeld(validators=regeln, default=_datum(f.vorgabe), **gemeinsam)
     if f.typ == "enum":
         return SelectField(
             choices=[("", "– bitte wählen –"), *f.werte], validators=regeln, default=f.vorgabe, **gemeinsam
@@ -150,7 +145,7 @@ def _feld(f: Formularfeld, html_id: str):
         regeln.append(Length(min=f.minlength, message=f"Mindestens {f.minlength} Zeichen."))
     if f.maxlength is not None:
         regeln.append(Length(max=f.maxlength, message=f"Höchstens {f.maxlength} Zeichen."))
-    lang = f.maxlength is not None and f.maxlength > TEXTAREA_AB_ZEICHEN
+    lang = (f.maxlength is not None and f.maxlength > TEXTAREA_AB_ZEICHEN) or (f.minlength or 0) >= 10
     return StringField(
         validators=regeln,
         default=f.vorgabe,

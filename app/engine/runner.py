@@ -98,7 +98,9 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
     if ext.get("followUpDate"):
         frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), utcnow())
         betreff, von = f"Wiedervorlage: {_titel(task)}", lauf.benutzer
-        wiedervorlage_anlegen(lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von)
+        wiedervorlage_anlegen(
+            lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von, schritt=str(task.id)
+        )
     _status_anwenden(lauf, task)
 
 

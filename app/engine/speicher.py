@@ -13,8 +13,10 @@ from app.engine.models import AKTIV, BEENDET, ProzessInstanz
 from app.engine.registry import GeladenesModell
 from app.engine.serialisierung import zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, script_engine
+from app.signale import aufgabe_bereit
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
+from app.wiedervorlagen.service import schritte_verlassen
 
 
 @dataclass
@@ -51,11 +53,13 @@ def speichern(lauf: Lauf) -> None:
     aktiv = instanz.zustand_art == AKTIV
     instanz.next_timer_due = naechster_timer(wf) if aktiv else None
     offen = lauf.offen if aktiv else {}
+    schritte_verlassen(lauf.vorgang, set(offen), lauf.benutzer)
     vorhanden = {zeile.task_id for zeile in instanz.aufgaben}
     instanz.aufgaben[:] = [zeile for zeile in instanz.aufgaben if zeile.task_id in offen]
     for task_id, task in offen.items():
         if task_id not in vorhanden:
-            instanz.aufgaben.append(neue_zeile(lauf.modell, lauf.vorgang.id, task))
+            instanz.aufgaben.append(zeile := neue_zeile(lauf.modell, lauf.vorgang.id, task))
+            aufgabe_bereit.send(lauf.vorgang, aufgabe=zeile, benutzer=lauf.benutzer)
 
 
 def naechster_timer(wf: BpmnWorkflow) -> datetime | None:

@@ -11,10 +11,12 @@ import random
 import uuid
 from datetime import date, timedelta
 
+from adapters.antrag import Feld
 from adapters.intelliform import DepositAnhang
 from adapters.intelliform_soap import deposit_bauen
-from adapters.ozgcloud import ozgcloud_json_bauen
+from adapters.ozgcloud import felder_aus_dict, ozgcloud_json_bauen
 from app.timeutil import heute
+from app.vorgaenge.beschriftung import label_fuer, labels_laden
 
 VORNAMEN = [
     "Anna",
@@ -141,6 +143,22 @@ def formular_werte(formular_id: str, rnd: random.Random, ziel_bytes: int = 3000)
     return werte
 
 
+def beschriftete_felder(formular_id: str, werte: dict) -> list[Feld]:
+    """The form data as Felder with the labels the form shows (from ``processes/formulare/``), as a real form
+    service delivers them."""
+    labels = labels_laden(formular_id)
+
+    def beschriften(felder: list[Feld], eltern: str) -> None:
+        for feld in felder:
+            pfad = f"{eltern}.{feld.name}" if eltern else feld.name
+            feld.label = label_fuer(labels, pfad, feld.name) or feld.label
+            beschriften(feld.kinder, pfad)
+
+    felder = felder_aus_dict(werte)
+    beschriften(felder, "")
+    return felder
+
+
 def _formular(rnd: random.Random, formular_id: str | None):
     """(form id, name, LeiKa id), random unless given."""
     if formular_id:
@@ -163,7 +181,7 @@ def ozg_lieferung(
     fid, name, leika = _formular(rnd, formular_id)
     form_data = ozgcloud_json_bauen(
         transaktions_id or str(uuid.UUID(int=rnd.getrandbits(128))),
-        formular_werte(fid, rnd, formular_bytes),
+        beschriftete_felder(fid, formular_werte(fid, rnd, formular_bytes)),
         zustaendige_stelle=zustaendige_stelle,
         leika_ids=[leika] if leika else [],
         formular_id=fid,

@@ -35,7 +35,7 @@ from app.vorgaenge.anhaenge import (
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Anhang, Vorgang
 from app.vorgaenge.status import OFFEN
-from app.wiedervorlagen.models import Benachrichtigung, Wiedervorlage, WiedervorlageStatus
+from app.wiedervorlagen.models import Wiedervorlage, WiedervorlageStatus
 from app.wiedervorlagen.service import erledigen, wiedervorlage_anlegen
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,6 @@ def empfangen(
         return nachricht
     protokolliere(vorgang, "Nachricht eingegangen", None, None, {"kanal": kanal_name, "betreff": nachricht.betreff})
     aktionen.nachricht_als_ungelesen_markieren(vorgang)
-    _benachrichtigen(vorgang, nachricht)
     _nachforderung_schliessen(vorgang, bezug)
     if vorgang.status_enum in OFFEN:
         antwort_eingegangen.send(vorgang, nachricht=nachricht)
@@ -280,23 +279,6 @@ def _dateien_ablegen(nachricht: Nachricht, vorgang: Vorgang | None, dateien: lis
                 },
             ]
     return abgelehnt
-
-
-def _benachrichtigen(vorgang: Vorgang, nachricht: Nachricht) -> None:
-    """An in-app notification for the Sachbearbeitung of the Vorgang (if someone is assigned)."""
-    if vorgang.bearbeiter_id is None:
-        return
-    db.session.add(
-        Benachrichtigung(
-            empfaenger_id=vorgang.bearbeiter_id,
-            vorgang_id=vorgang.id,
-            titel=f"Neue Nachricht zu Vorgang {vorgang.nummer}",
-            text=nachricht.betreff,
-            # bound without a request: replies also arrive in the scheduler
-            link=current_app.url_map.bind("localhost").build("vorgaenge.detail", {"nummer": vorgang.nummer})
-            + "#nachrichten",
-        )
-    )
 
 
 def _nachforderung_schliessen(vorgang: Vorgang, bezug: Nachricht | None) -> None:

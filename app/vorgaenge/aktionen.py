@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.signale import vorgang_verworfen
+from app.signale import nachricht_eingegangen, vorgang_verworfen, vorgang_zugewiesen
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import AktenzeichenZaehler, Kommentar, UngeleseneNachricht, Vorgang
@@ -214,6 +214,7 @@ def _zuweisung_schreiben(vorgang: Vorgang, benutzer: Benutzer, an: Benutzer | No
         {"bearbeiter": vorher.name if vorher else None},
         {"bearbeiter": an.name if an else None},
     )
+    vorgang_zugewiesen.send(vorgang, vorher=vorher, nachher=an, benutzer=benutzer)
 
 
 # --- Aktenzeichen ---------------------------------------------------------------------------------------------
@@ -336,6 +337,7 @@ def nachricht_als_ungelesen_markieren(vorgang: Vorgang) -> None:
     if db.session.get(UngeleseneNachricht, vorgang.id) is None:
         db.session.add(UngeleseneNachricht(vorgang_id=vorgang.id))
         db.session.flush()
+    nachricht_eingegangen.send(vorgang)
 
 
 def nachrichten_gelesen(vorgang: Vorgang) -> None:

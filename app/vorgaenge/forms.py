@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 PFLICHT = "Dieses Feld ist ein Pflichtfeld."
@@ -70,10 +70,23 @@ class WeiterleitenForm(FlaskForm):
         "Organisationseinheit", coerce=int, validators=[DataRequired("Bitte wählen Sie eine Organisationseinheit aus.")]
     )
     notiz = TextAreaField("Notiz (optional)", validators=[Optional(), Length(max=10_000)])
+    trotzdem = BooleanField("Trotzdem weiterleiten, obwohl dort niemand Vorgänge bearbeitet")
 
-    def __init__(self, *args, **kwargs):
-        """Fields get the prefix `weiterleiten-`."""
+    def __init__(self, *args, ohne_bearbeitung: set[int] | None = None, **kwargs):
+        """Fields get the prefix `weiterleiten-`; `ohne_bearbeitung` are the OEs without any active caseworker."""
         super().__init__(*args, prefix="weiterleiten", **kwargs)
+        self.ohne_bearbeitung = ohne_bearbeitung or set()
+
+    def validate(self, extra_validators=None) -> bool:
+        """Forwarding to an OE where nobody works on Vorgänge needs an explicit confirmation."""
+        ok = super().validate(extra_validators)
+        if ok and self.ziel.data in self.ohne_bearbeitung and not self.trotzdem.data:
+            self.ziel.errors = [
+                *self.ziel.errors,
+                "In dieser Organisationseinheit bearbeitet niemand Vorgänge: bitte bestätigen Sie die Weiterleitung.",
+            ]
+            ok = False
+        return ok
 
 
 class BegruendungForm(FlaskForm):
@@ -88,6 +101,19 @@ class BegruendungForm(FlaskForm):
             self.begruendung.validators = [DataRequired(PFLICHT), Length(max=10_000)]
         else:
             self.begruendung.label.text = "Begründung (optional)"
+
+
+class LoeschungBestaetigenForm(FlaskForm):
+    """The second person's confirmation of a deletion: nothing is deleted without the box ticked."""
+
+    bestaetigt = BooleanField(
+        "Ich habe den Antrag geprüft: Der Vorgang wird mit Anhängen, Kommentaren und Historie endgültig gelöscht.",
+        validators=[DataRequired("Bitte bestätigen Sie die endgültige Löschung.")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        """Fields get the prefix `loeschen-`."""
+        super().__init__(*args, prefix="loeschen", **kwargs)
 
 
 class LeeresForm(FlaskForm):

@@ -20,9 +20,11 @@ from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.extensions import db
 from app.timeutil import ZEITZONE
-from app.vorgaenge.aktionen import ungelesen
+from app.vertretung.service import vertretene
+from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten, ungelesen
+from app.vorgaenge.datum import datum_lesen, datum_text
 from app.vorgaenge.models import Vorgang
-from app.vorgaenge.service import sichtbare_vorgaenge
+from app.vorgaenge.service import personen_der_oes, sichtbare_vorgaenge
 from app.vorgaenge.status import Status
 from app.vorgaenge.suche import suchen
 
@@ -34,7 +36,7 @@ SORTIERUNGEN = {
     "eingang_ab": ("Eingang, neueste zuerst", Vorgang.eingangsdatum, True),
     "eingang_auf": ("Eingang, älteste zuerst", Vorgang.eingangsdatum, False),
     "nummer": ("Vorgangsnummer", Vorgang.nummer, False),
-    "antragsteller": ("Antragsteller", Vorgang.antragsteller_name, False),
+    "antragsteller": ("Antragsteller (Nachname)", Vorgang.antragsteller_sortierung, False),
 }
 STANDARD_SORTIERUNG = "eingang_ab"
 
@@ -63,8 +65,8 @@ class Filter:
             "status": f.status.slug if f.status else "",
             "formular": f.formular,
             "bearbeiter": str(f.bearbeiter) if f.bearbeiter else "",
-            "von": f.von.isoformat() if f.von else "",
-            "bis": f.bis.isoformat() if f.bis else "",
+            "von": datum_text(f.von),
+            "bis": datum_text(f.bis),
             "q": f.q,
             "sortierung": f.sortierung if f.sortierung != STANDARD_SORTIERUNG else "",
             "nach": f.nach,
@@ -114,17 +116,14 @@ def filter_aus_args(args) -> Filter:
 
 
 def _datum(wert: str, name: str, fehler: dict[str, str]) -> date | None:
-    """ISO date from a date input (`2026-11-28`), or German `28.11.2026`; else a field error."""
-    wert = (wert or "").strip()
-    if not wert:
+    """A date filter (`28.11.2026`, or ISO from older links); else a field error that says what is wrong."""
+    if not (wert or "").strip():
         return None
-    for format_ in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(wert, format_).date()
-        except ValueError:
-            continue
-    fehler[name] = "Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."
-    return None
+    try:
+        return datum_lesen(wert[:40])
+    except ValueError as meldung:
+        fehler[name] = str(meldung)
+        return None
 
 
 @dataclass
@@ -142,14 +141,14 @@ def _grundabfrage(benutzer: Benutzer, f: Filter):
 
     Always starts from `sichtbare_vorgaenge`."""
     query = sichtbare_vorgaenge(benutzer)
-    if f.ansicht == "meine":
-        query = query.where(Vorgang.bearbeiter_id == benutzer.id)
+    if f.ansicht == "meine":  # with the Vorgänge of colleagues I deputise for today
+        query = query.where(Vorgang.bearbeiter_id.in_([benutzer.id, *(b.id for b in vertretene(benutzer))]))
     elif f.ansicht == "nicht_zugewiesen":
         query = query.where(Vorgang.bearbeiter_id.is_(None))
     if f.status:
         query = query.where(Vorgang.status == f.status.value)
     if f.formular:
-        query = query.where(Vorgang.formular_id == f.formular)
+        query = query.where(Vorgang.formular_id.in_(formular_ids(benutzer, f.formular)))
     if f.bearbeiter:
         query = query.where(Vorgang.bearbeiter_id == f.bearbeiter)
     if f.von:
@@ -248,8 +247,14 @@ FORMULAR_TTL = 300
 _cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
-def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
-    """(formular_id, formular_name) of the visible Vorgänge, for the form filter."""
+def formular_ids(benutzer: Benutzer, wahl: str) -> tuple[str, ...]:
+    """The form ids behind a choice of the form filter: all ids of that name (one form, two ids), or the id
+    itself (older links)."""
+    return dict(formulare(benutzer)).get(wahl) or (wahl,)
+
+
+def formulare(benutzer: Benutzer) -> list[tuple[str, tuple[str, ...]]]:
+    """(form name, its form ids) of the visible Vorgänge by name, for the form filter: one entry per name."""
     schluessel = tuple(sorted(benutzer.oe_ids))
     with _cache_sperre:
         cache = current_app.extensions.setdefault("amtsfluss_formularfilter", TTLCache(1024, FORMULAR_TTL))
@@ -261,7 +266,17 @@ def formulare(benutzer: Benutzer) -> list[tuple[str, str]]:
         .where(Vorgang.oe_id.in_(schluessel))
         .group_by(Vorgang.formular_id)
     ).all()
-    werte = sorted(((fid, name or fid) for fid, name in rows if fid), key=lambda t: t[1].lower())
+    nach_name: dict[str, list[str]] = {}
+    for fid, name in rows:
+        if fid:
+            nach_name.setdefault((name or fid).strip(), []).append(fid)
+    werte = sorted(((name, tuple(sorted(ids))) for name, ids in nach_name.items()), key=lambda t: t[0].casefold())
     with _cache_sperre:
         cache[schluessel] = werte
     return werte
+
+
+def bearbeitende(oe_ids: list[int]) -> list[Benutzer]:
+    """Active people of these OEs who may work on Vorgänge (caseworkers, team leads), by name: the choices of
+    the Sachbearbeitung filter, of "zuweisen an" and of a Wiedervorlage's assignee."""
+    return [b for b in personen_der_oes(oe_ids, nur_aktive=True) if darf_vorgaenge_bearbeiten(b)]

@@ -14,6 +14,27 @@ from app.timeutil import utcnow
 from app.vorgaenge.status import Status
 from app.vorgaenge.suchtext import suchtext
 
+_FALTUNG = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def sortierschluessel(name: str, antragsteller: dict | None) -> str:
+    """How the list sorts an applicant (DIN 5007: ä as a): surname, then first name; a company by its name; a
+    name without record by its last word."""
+    daten = antragsteller or {}
+    nachname, vorname = (daten.get("nachname") or "").strip(), (daten.get("vorname") or "").strip()
+    if not nachname and daten.get("art") == "organisation":
+        nachname = name or daten.get("firmenname") or ""
+    elif not nachname:
+        *vorn, nachname = (name or "").split() or [""]
+        vorname = " ".join(vorn)
+    return f"{nachname} {vorname}".strip().casefold().translate(_FALTUNG)[:300]
+
+
+def _sortierschluessel_vorgabe(kontext) -> str:
+    """Column default: the sort key from the row's name and record (ORM and Core inserts alike)."""
+    werte = kontext.get_current_parameters()
+    return sortierschluessel(werte.get("antragsteller_name") or "", werte.get("antragsteller"))
+
 
 class Vorgang(db.Model):
     """One case: an application and its processing."""
@@ -27,8 +48,10 @@ class Vorgang(db.Model):
         Index("ix_vorgang_oe_bearbeiter_eingang", "oe_id", "bearbeiter_id", "eingangsdatum"),
         # The form filter within the OE, newest first.
         Index("ix_vorgang_oe_formular_eingang", "oe_id", "formular_id", "eingangsdatum"),
-        # Sorting by applicant within the OE.
-        Index("ix_vorgang_oe_antragsteller", "oe_id", "antragsteller_name"),
+        # The dashboard's workload per caseworker and status (index-only).
+        Index("ix_vorgang_oe_status_bearbeiter", "oe_id", "status", "bearbeiter_id"),
+        # Sorting by applicant (surname first) within the OE.
+        Index("ix_vorgang_oe_antragsteller_sortierung", "oe_id", "antragsteller_sortierung"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +68,8 @@ class Vorgang(db.Model):
     bearbeiter_id: Mapped[int | None] = mapped_column(ForeignKey("benutzer.id", ondelete="SET NULL"))
     antragsteller_name: Mapped[str] = mapped_column(String(300), default="")
     antragsteller: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Sort key of the applicant (surname first, folded), set on insert; see `sortierschluessel`.
+    antragsteller_sortierung: Mapped[str] = mapped_column(String(300), default=_sortierschluessel_vorgabe)
     #: The form data as an ordered tree: a list of {name, label, wert, typ, kinder}.
     formulardaten: Mapped[list] = mapped_column(JSON, default=list)
     zustaendigkeit_pruefen: Mapped[bool] = mapped_column(default=False)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Benutzer, benutzer_oe
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.signale import vorgang_angelegt
+from app.signale import vorgang_angelegt, vorgang_status_geaendert
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
@@ -108,3 +108,4 @@ def status_setzen(vorgang: Vorgang, neuer_status: Status, benutzer: Benutzer | N
     protokolliere(
         vorgang, "Status geändert", benutzer, {"status": aktuell.value}, {"status": neuer_status.value}, notiz
     )
+    vorgang_status_geaendert.send(vorgang, vorher=aktuell, nachher=neuer_status, benutzer=benutzer)

@@ -1,8 +1,5 @@
 """Vorgangsliste, search, Vorgang detail, case actions and Anhänge (the caseworker's pages)."""
 
-import re
-from datetime import date, datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -23,25 +20,35 @@ from app.engine.aufgaben import offene_aufgaben
 from app.engine.diagramm import diagramm_daten
 from app.engine.models import ProzessInstanz
 from app.extensions import db
+from app.fristen import bearbeitungsfrist
 from app.organisation.models import Organisationseinheit
-from app.templating import datum, datum_zeit
-from app.vorgaenge import aktionen, anhaenge, liste
+from app.vorgaenge import aktionen, anhaenge, ansichten, anzeige, liste, sammelaktionen
+from app.vorgaenge.beschriftung import beschriften
+from app.vorgaenge.datum import datum_text
 from app.vorgaenge.forms import (
     AktenzeichenForm,
     AnhangForm,
     BegruendungForm,
     KommentarForm,
     LeeresForm,
+    LoeschungBestaetigenForm,
     WeiterleitenForm,
     ZuweisenForm,
 )
 from app.vorgaenge.models import Anhang, HistorieEintrag, Kommentar, Vorgang
-from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
+from app.vorgaenge.service import vorgang_oder_404
 from app.vorgaenge.status import OFFEN, Status, UngueltigerStatuswechsel
-from app.wiedervorlagen.service import naechste_fristen, wiedervorlagen_fuer_vorgang
+from app.wiedervorlagen.service import (
+    naechste_fristen,
+    pruefe_vorgang_offen,
+    wiedervorlage_anlegen,
+    wiedervorlagen_fuer_vorgang,
+)
 
 bp = Blueprint("vorgaenge", __name__)
 bp.add_app_template_global(Status, "Status")
+for _name in ("formularwert", "feldname", "groesse", "aenderung", "ohne_anfuehrung"):
+    bp.add_app_template_filter(getattr(anzeige, _name), _name)
 
 
 @bp.app_errorhandler(UngueltigerStatuswechsel)
@@ -64,12 +71,91 @@ def liste_anzeigen():
         f=f,
         seite=seite,
         fristen=naechste_fristen([v.id for v in seite.vorgaenge]),
+        bearbeitungsfristen=bearbeitungsfrist.fuer_vorgaenge(seite.vorgaenge),
         ansichten=liste.ANSICHTEN,
         sortierungen=liste.SORTIERUNGEN,
         zaehler=liste.zaehler_pro_status(current_user),
         formulare=liste.formulare(current_user),
-        personen=personen_der_oes(current_user.oe_ids),
+        personen=liste.bearbeitende(current_user.oe_ids),
+        datum_text=datum_text,
+        sammelaktionen=sammelaktionen.AKTIONEN,
+        gespeicherte=ansichten.ansichten(current_user),
+        oes=db.session.scalars(select(Organisationseinheit).order_by(Organisationseinheit.name)).all(),
     )
+
+
+# --- Saved views and bulk actions on the list ------------------------------------------------------------------
+
+
+@bp.post("/ansichten")
+def ansicht_speichern():
+    """Keep the list's current filter and sort under a name (Leitung: optionally for one of their OEs)."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    f = liste.filter_aus_args(request.form)
+    try:
+        ansicht = ansichten.speichern(current_user, request.form.get("name", ""), f, request.form.get("oe", type=int))
+    except aktionen.AktionNichtErlaubt as fehler:
+        db.session.rollback()
+        flash(str(fehler), "fehler")
+        return redirect(url_for(".liste", **f.als_args()))
+    db.session.commit()
+    flash(f"Ansicht „{ansicht.name}“ gespeichert.", "erfolg")
+    return redirect(url_for(".liste", **f.als_args()))
+
+
+@bp.post("/ansichten/<int:ansicht_id>/loeschen")
+def ansicht_loeschen(ansicht_id: int):
+    """Delete a saved view (own, or as Leitung one shared with the OE)."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    try:
+        name = ansichten.loeschen(current_user, ansicht_id)
+    except aktionen.AktionNichtErlaubt as fehler:
+        flash(str(fehler), "fehler")
+        return redirect(url_for(".liste"))
+    db.session.commit()
+    flash(f"Ansicht „{name}“ gelöscht.", "erfolg")
+    return redirect(url_for(".liste"))
+
+
+@bp.post("/sammelaktion")
+def sammelaktion():
+    """One action on the selected rows of the list; one summary of what worked and what was refused, and why."""
+    if not LeeresForm().validate_on_submit():
+        abort(400)
+    zurueck = request.form.get("zurueck", "")
+    sicher = zurueck.startswith("/") and not zurueck.startswith("//") and "\\" not in zurueck
+    zurueck = zurueck if sicher else url_for(".liste")  # back to the list page it came from, never elsewhere
+    name, nummern = request.form.get("aktion", ""), request.form.getlist("nummer")
+    if name not in sammelaktionen.AKTIONEN or not nummern:
+        flash("Bitte wählen Sie Vorgänge und eine Aktion aus.", "fehler")
+        return redirect(zurueck)
+    try:
+        aktion = sammelaktionen.aktion_bauen(name, request.form, current_user, _wiedervorlage_setzen)
+    except ValueError as fehler:
+        flash(str(fehler), "fehler")
+        return redirect(zurueck)
+    ergebnis = sammelaktionen.ausfuehren(current_user, nummern, aktion)
+    db.session.commit()
+    anzahl = len(ergebnis.erledigt)
+    flash(
+        f"{anzahl} {'Vorgang' if anzahl == 1 else 'Vorgänge'} {sammelaktionen.AKTIONEN[name][1]}.",
+        "erfolg" if anzahl else "fehler",
+    )
+    if ergebnis.abgelehnt:
+        flash(
+            f"Nicht möglich bei {len(ergebnis.abgelehnt)}: "
+            + "; ".join(f"{nummer} – {grund}" for nummer, grund in ergebnis.abgelehnt),
+            "fehler",
+        )
+    return redirect(zurueck)
+
+
+def _wiedervorlage_setzen(vorgang: Vorgang, betreff: str, frist, ich: Benutzer) -> None:
+    """The Wiedervorlage of a bulk action (that slice sits above this one, so the view hands it in)."""
+    pruefe_vorgang_offen(vorgang)
+    wiedervorlage_anlegen(vorgang, betreff, frist, erstellt_von=ich, herkunft="manuell")
 
 
 # --- Detail ---------------------------------------------------------------------------------------------------
@@ -91,9 +177,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
     zuweisen = formulare.get("zuweisen") or ZuweisenForm()
     kollegen = aktionen.kollegen(vorgang)
     zuweisen.an.choices = [(0, "– bitte wählen –")] + [(b.id, f"{b.name} ({b.kuerzel})") for b in kollegen]
-    weiterleiten = formulare.get("weiterleiten") or WeiterleitenForm()
-    ziele = aktionen.weiterleitungsziele(vorgang)
-    weiterleiten.ziel.choices = [(0, "– bitte wählen –")] + [(oe.id, oe.name) for oe in ziele]
+    weiterleiten = formulare.get("weiterleiten") or _weiterleiten_form(vorgang)
     forms = {
         "kommentar": formulare.get("kommentar") or KommentarForm(),
         "aktenzeichen": formulare.get("aktenzeichen") or AktenzeichenForm(),
@@ -105,6 +189,7 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         "wiedereroeffnen": formulare.get("wiedereroeffnen") or BegruendungForm("wiedereroeffnen", pflicht=False),
         "loeschung_ablehnen": formulare.get("loeschung_ablehnen")
         or BegruendungForm("loeschung_ablehnen", pflicht=False),
+        "loeschung_bestaetigen": formulare.get("loeschung_bestaetigen") or LoeschungBestaetigenForm(),
         "leer": LeeresForm(),
     }
     historie = db.session.scalars(
@@ -120,7 +205,11 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         render_template(
             "vorgaenge/detail.html",
             vorgang=vorgang,
+            bearbeitungsfrist=bearbeitungsfrist.fuer_vorgaenge([vorgang]).get(vorgang.id),
+            formulardaten=beschriften(vorgang.formulardaten, vorgang.formular_id),
+            antragsteller=anzeige.antragsteller_anzeige(vorgang.antragsteller),
             historie=historie,
+            loeschantrag=_loeschantrag(vorgang, historie),
             kommentare=kommentare,
             anhaenge=anhangliste,
             darf_inline=anhaenge.darf_inline,
@@ -136,6 +225,25 @@ def _detailseite(vorgang: Vorgang, formulare: dict | None = None, status: int = 
         ),
         status,
     )
+
+
+def _weiterleiten_form(vorgang: Vorgang) -> WeiterleitenForm:
+    """The forwarding form: every other OE, those without any caseworker marked (they need a confirmation)."""
+    ziele = aktionen.weiterleitungsziele(vorgang)
+    besetzt = {oe_id for b in liste.bearbeitende([oe.id for oe in ziele]) for oe_id in b.oe_ids}
+    ohne = {oe.id for oe in ziele if oe.id not in besetzt}
+    form = WeiterleitenForm(ohne_bearbeitung=ohne)
+    form.ziel.choices = [(0, "– bitte wählen –")] + [
+        (oe.id, f"{oe.name} (ohne Sachbearbeitung)" if oe.id in ohne else oe.name) for oe in ziele
+    ]
+    return form
+
+
+def _loeschantrag(vorgang: Vorgang, historie: list[HistorieEintrag]) -> HistorieEintrag | None:
+    """The Historie entry of the pending deletion request (who asked, when, why), newest first in `historie`."""
+    if vorgang.status_enum is not Status.ZU_LOESCHEN:
+        return None
+    return next((e for e in historie if (e.nachher or {}).get("status") == Status.ZU_LOESCHEN.value), None)
 
 
 def _fehler(formulare: dict) -> list[tuple[str, str, str]]:
@@ -235,6 +343,8 @@ def aktion(nummer: str, name: str):
         flash(f"Vorgang {nummer} wurde gelöscht.", "erfolg")
         return redirect(url_for(".liste"))
     flash(ergebnis, "erfolg")
+    if vorgang.oe_id not in ich.oe_ids:  # forwarded out of my OEs: the detail page is no longer mine to see
+        return redirect(url_for(".liste"))
     return redirect(url_for(".detail", nummer=nummer) + _ANKER.get(name, ""))
 
 
@@ -289,8 +399,7 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
         aktionen.kommentieren(vorgang, ich, form.text.data)
         return "Kommentar gespeichert."
     if name == "weiterleiten":
-        form = WeiterleitenForm()
-        form.ziel.choices = [(0, "")] + [(oe.id, oe.name) for oe in aktionen.weiterleitungsziele(vorgang)]
+        form = _weiterleiten_form(vorgang)
         if not form.validate_on_submit():
             return {"weiterleiten": form}
         ziel = db.session.get(Organisationseinheit, form.ziel.data)
@@ -308,8 +417,9 @@ def _aktion_ausfuehren(vorgang: Vorgang, ich: Benutzer, name: str) -> str | dict
             "loeschung_ablehnen": "Die Löschung wurde abgelehnt.",
         }[name]
     if name == "loeschung_bestaetigen":
-        if not LeeresForm().validate_on_submit():
-            abort(400)
+        form = LoeschungBestaetigenForm()
+        if not form.validate_on_submit():
+            return {"loeschung_bestaetigen": form}
         aktionen.loeschung_bestaetigen(vorgang, ich)
         return "gelöscht"
     abort(404)
@@ -329,91 +439,3 @@ def anhang(nummer: str, anhang_id: int):
         return anhaenge.ausliefern(datei, inline=request.args.get("ansicht") == "1")
     except FileNotFoundError:
         abort(404)
-
-
-# --- Template filters for applicant data ---------------------------------------------------------------------
-
-_ISO_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_FELDNAMEN = {
-    "vorname": "Vorname",
-    "nachname": "Nachname",
-    "name": "Name",
-    "firma": "Firma",
-    "strasse": "Straße",
-    "hausnummer": "Hausnummer",
-    "plz": "PLZ",
-    "ort": "Ort",
-    "email": "E-Mail",
-    "telefon": "Telefon",
-    "anschrift": "Anschrift",
-    "postfach": "Postfach",
-    "postfach_id": "Postfach",
-    "geburtsdatum": "Geburtsdatum",
-    "art": "Art",
-    "typ": "Art",
-    "anrede": "Anrede",
-    "titel": "Titel",
-    "land": "Land",
-}
-
-
-@bp.app_template_filter("formularwert")
-def formularwert(wert, typ: str | None = None) -> str:
-    """A form value for reading: dates German, booleans Ja/Nein, decimals with comma, lists joined."""
-    if wert is None or wert == "":
-        return "–"
-    if isinstance(wert, bool):
-        return "Ja" if wert else "Nein"
-    if isinstance(wert, datetime):
-        return datum_zeit(wert)
-    if isinstance(wert, date):
-        return datum(wert)
-    if isinstance(wert, float):
-        return f"{wert:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    if isinstance(wert, list):
-        return ", ".join(formularwert(w) for w in wert)
-    if isinstance(wert, dict):
-        return ", ".join(f"{feldname(k)}: {formularwert(v)}" for k, v in wert.items())
-    text = str(wert)
-    if typ in ("boolean", "bool") and text.lower() in ("true", "false"):
-        return "Ja" if text.lower() == "true" else "Nein"
-    treffer = _ISO_DATUM.match(text.strip())
-    if treffer:
-        try:
-            if treffer.group(4) is None:
-                return datum(date.fromisoformat(text.strip()[:10]))
-            return datum_zeit(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
-        except ValueError:
-            return text
-    return text
-
-
-@bp.app_template_filter("feldname")
-def feldname(schluessel: str) -> str:
-    """A readable German label for a technical key of the Antragsteller record."""
-    schluessel = str(schluessel)
-    return _FELDNAMEN.get(schluessel.lower(), schluessel.replace("_", " ").strip().capitalize())
-
-
-@bp.app_template_filter("groesse")
-def groesse(anzahl: int) -> str:
-    """File size in German notation: `1,2 MB`, `340 KB`, `12 Bytes`."""
-    if anzahl >= 1024 * 1024:
-        return f"{anzahl / 1024 / 1024:.1f} MB".replace(".", ",")
-    if anzahl >= 1024:
-        return f"{round(anzahl / 1024)} KB"
-    return f"{anzahl} Bytes"
-
-
-@bp.app_template_filter("aenderung")
-def aenderung(eintrag: HistorieEintrag) -> str:
-    """Before/after of a Historie entry as text: `Status: Neu → Angenommen; Aktenzeichen: – → 197008-2026-00001`."""
-    vorher, nachher = eintrag.vorher or {}, eintrag.nachher or {}
-    teile = []
-    for schluessel in list(dict.fromkeys([*vorher, *nachher])):
-        alt, neu = vorher.get(schluessel), nachher.get(schluessel)
-        if schluessel in vorher:
-            teile.append(f"{feldname(schluessel)}: {formularwert(alt)} → {formularwert(neu)}")
-        else:
-            teile.append(f"{feldname(schluessel)}: {formularwert(neu)}")
-    return "; ".join(teile)

@@ -47,6 +47,8 @@ class Wiedervorlage(db.Model):
     erinnert_am: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10), default=WiedervorlageStatus.OFFEN)
     herkunft: Mapped[str] = mapped_column(String(20), default="manuell")  # manuell | prozess
+    #: The procedure step (user task id) that set it; it is done once that step is left.
+    schritt: Mapped[str | None] = mapped_column(String(64))
     erstellt_von_id: Mapped[int | None] = mapped_column(ForeignKey("benutzer.id", ondelete="SET NULL"))
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     zugewiesen_an_id: Mapped[int | None] = mapped_column(ForeignKey("benutzer.id", ondelete="SET NULL"))

@@ -81,12 +81,13 @@ def wiedervorlage_anlegen(
     herkunft: str | None = None,
     *,
     ohne_zuweisung: bool = False,
+    schritt: str | None = None,
 ) -> Wiedervorlage:
     """Create an open Wiedervorlage (default assignee: the Vorgang's Sachbearbeiter) and write Historie; no commit.
 
     Called by the UI (herkunft="manuell") and by the engine (BPMN `camunda:followUpDate`, scripts; Herkunft
     "prozess", `erstellt_von` the user whose action ran the procedure, if any). `ohne_zuweisung` leaves it
-    unassigned instead of defaulting to the Sachbearbeiter.
+    unassigned instead of defaulting to the Sachbearbeiter; `schritt` is the procedure step that set it.
     """
     betreff = (betreff or "").strip()
     if not betreff:
@@ -104,6 +105,7 @@ def wiedervorlage_anlegen(
         erstellt_von_id=erstellt_von.id if erstellt_von else None,
         zugewiesen_an=None if ohne_zuweisung else (zugewiesen_an or vorgang.bearbeiter),
         erstellt_am=utcnow(),
+        schritt=schritt,
     )
     _planen(wv)
     db.session.add(wv)
@@ -167,6 +169,57 @@ def wiedereroeffnen(wv: Wiedervorlage, benutzer: Benutzer | None) -> None:
     wv.erledigt_am = None
     wv.erinnerung_faellig_am = wv.faellig_am if wv.erinnert_am is None else None
     protokolliere(wv.vorgang, "Wiedervorlage wiedereröffnet", benutzer, vorher, _abbild(wv))
+
+
+def _offene(vorgang: Vorgang, *bedingungen) -> list[Wiedervorlage]:
+    """The Vorgang's open Wiedervorlagen that meet `bedingungen`."""
+    return list(
+        db.session.scalars(
+            select(Wiedervorlage).where(
+                Wiedervorlage.vorgang_id == vorgang.id, Wiedervorlage.status == WiedervorlageStatus.OFFEN, *bedingungen
+            )
+        )
+    )
+
+
+def bearbeiter_folgen(vorgang: Vorgang, vorher: Benutzer | None = None, nachher: Benutzer | None = None, **_) -> None:
+    """Receiver of `vorgang_zugewiesen`: open Wiedervorlagen of nobody or of the previous Bearbeiter move to the
+    new one (one assigned to a third person stays theirs). No commit."""
+    if nachher is None:
+        return
+    bisher = Wiedervorlage.zugewiesen_an_id.is_(None)
+    if vorher is not None:
+        bisher = bisher | (Wiedervorlage.zugewiesen_an_id == vorher.id)
+    for wv in _offene(vorgang, bisher):
+        vorher_abbild = _abbild(wv)
+        wv.zugewiesen_an = nachher
+        wv.zugewiesen_an_id = nachher.id
+        protokolliere(vorgang, "Wiedervorlage geändert", None, vorher_abbild, _abbild(wv), "folgt der Zuweisung")
+
+
+def bei_statuswechsel(vorgang: Vorgang, nachher: Status, benutzer: Benutzer | None = None, **_) -> None:
+    """Receiver of `vorgang_status_geaendert`: a Vorgang that is no longer open has no open Wiedervorlagen."""
+    if Status(nachher) in OFFEN:
+        return
+    for wv in _offene(vorgang):
+        _automatisch_erledigen(wv, benutzer, f"Vorgang {Status(nachher).value}")
+
+
+def schritte_verlassen(vorgang: Vorgang, offene_schritte: set[str], benutzer: Benutzer | None = None) -> None:
+    """Mark done the open Wiedervorlagen of procedure steps that are no longer open (called on every save)."""
+    for wv in _offene(vorgang, Wiedervorlage.schritt.is_not(None)):
+        if wv.schritt not in offene_schritte:
+            _automatisch_erledigen(wv, benutzer, "Verfahrensschritt erledigt")
+
+
+def _automatisch_erledigen(wv: Wiedervorlage, benutzer: Benutzer | None, grund: str) -> None:
+    """Mark done on behalf of the system, with the reason in the Historie."""
+    vorher = _abbild(wv)
+    wv.status = WiedervorlageStatus.ERLEDIGT
+    wv.erledigt_von_id = None
+    wv.erledigt_am = utcnow()
+    wv.erinnerung_faellig_am = None
+    protokolliere(wv.vorgang, "Wiedervorlage erledigt", benutzer, vorher, _abbild(wv), grund)
 
 
 def pruefe_vorgang_offen(vorgang: Vorgang) -> None:
@@ -241,7 +294,7 @@ class Uebersicht:
 def uebersicht(
     benutzer: Benutzer,
     *,
-    person: int | None = None,
+    person: int | list[int] | None = None,
     ohne_person: bool = False,
     oe_id: int | None = None,
     erledigte: bool = False,
@@ -252,7 +305,7 @@ def uebersicht(
     stichtag = stichtag or heute()
     query = _sichtbare_wiedervorlagen(benutzer)
     if person is not None:
-        query = query.where(Wiedervorlage.zugewiesen_an_id == person)
+        query = query.where(Wiedervorlage.zugewiesen_an_id.in_(person if isinstance(person, list) else [person]))
     elif ohne_person:
         query = query.where(Wiedervorlage.zugewiesen_an_id.is_(None))
     if oe_id is not None:

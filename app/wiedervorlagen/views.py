@@ -9,8 +9,10 @@ from app.auth.models import Benutzer
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.timeutil import heute
+from app.vertretung.service import vertretene
 from app.vorgaenge.aktionen import darf_vorgaenge_bearbeiten
-from app.vorgaenge.service import personen_der_oes, vorgang_oder_404
+from app.vorgaenge.liste import bearbeitende
+from app.vorgaenge.service import vorgang_oder_404
 from app.wiedervorlagen import service
 from app.wiedervorlagen.forms import DigestForm, WiedervorlageForm
 from app.wiedervorlagen.models import Benachrichtigung
@@ -48,8 +50,8 @@ def liste():
     """Due today, overdue and upcoming Wiedervorlagen, filtered by person and OE (visible Vorgänge only)."""
     person_arg = request.args.get("person", "ich")
     person, ohne_person = None, False
-    if person_arg == "ich":
-        person = current_user.id
+    if person_arg == "ich":  # mine and those of colleagues I deputise for today
+        person = [current_user.id, *(b.id for b in vertretene(current_user))]
     elif person_arg == "niemand":
         ohne_person = True
     elif person_arg.isdigit():
@@ -65,7 +67,7 @@ def liste():
         uebersicht=service.uebersicht(
             current_user, person=person, ohne_person=ohne_person, oe_id=oe_id, erledigte=erledigte
         ),
-        personen=personen_der_oes(current_user.oe_ids),
+        personen=bearbeitende(current_user.oe_ids),
         oes=sorted(current_user.oes, key=lambda oe: oe.name),
         person=person_arg,
         oe_id=oe_id,
@@ -76,12 +78,13 @@ def liste():
 
 def _formular(vorgang, wv=None) -> WiedervorlageForm:
     """The form with the assignable users of the Vorgang's OE as choices."""
-    form = WiedervorlageForm(obj=None)
-    benutzer = personen_der_oes([vorgang.oe_id], nur_aktive=True)
+    form = WiedervorlageForm(obj=None, frist_bisher=wv.frist if wv else None)
+    benutzer = bearbeitende([vorgang.oe_id])
     form.zugewiesen_an.choices = [(0, "– niemand –")] + [(b.id, b.name) for b in benutzer]
     if request.method == "GET":
-        if wv is None:
-            form.zugewiesen_an.data = vorgang.bearbeiter_id or 0
+        if wv is None:  # a new one is mine, unless I may not work on this OE's Vorgänge
+            ids = {b.id for b in benutzer}
+            form.zugewiesen_an.data = current_user.id if current_user.id in ids else (vorgang.bearbeiter_id or 0)
         else:
             form.betreff.data = wv.betreff
             form.frist.data = wv.frist
@@ -95,6 +98,13 @@ def _nur_bearbeitende() -> None:
     """Wiedervorlagen are case work: roles that only look at Vorgänge (design, administration) get 403."""
     if not darf_vorgaenge_bearbeiten(current_user):
         abort(403)
+
+
+def _formularseite(form: WiedervorlageForm, vorgang, wv, status: int):
+    """The form page; the past-date confirmation box only where the Frist needs it."""
+    if not form.vergangenheit_zeigen():
+        del form.vergangenheit
+    return render_template("wiedervorlagen/formular.html", form=form, vorgang=vorgang, wv=wv), status
 
 
 def _benutzer(benutzer_id: int) -> Benutzer | None:
@@ -134,7 +144,7 @@ def anlegen(nummer: str):
             status = 409
     elif request.method == "POST":
         status = 400
-    return render_template("wiedervorlagen/formular.html", form=form, vorgang=vorgang, wv=None), status
+    return _formularseite(form, vorgang, None, status)
 
 
 @bp.route("/wiedervorlagen/<int:wv_id>/bearbeiten", methods=["GET", "POST"])
@@ -164,7 +174,7 @@ def bearbeiten(wv_id: int):
             status = 409
     elif request.method == "POST":
         status = 400
-    return render_template("wiedervorlagen/formular.html", form=form, vorgang=wv.vorgang, wv=wv), status
+    return _formularseite(form, wv.vorgang, wv, status)
 
 
 @bp.post("/wiedervorlagen/<int:wv_id>/erledigen")

@@ -1,7 +1,7 @@
 """werkstatt: drafts of procedures, test cases, audit log of the designer's workbench
 
 Revision ID: 0012_werkstatt_entwuerfe
-Revises: 0015_intake_haertung
+Revises: 0011_intake_haertung
 Create Date: 2026-11-30 15:00:00
 
 """
@@ -13,7 +13,7 @@ import app.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0012_werkstatt_entwuerfe'
-down_revision = '0015_intake_haertung'
+down_revision = '0011_intake_haertung'
 branch_labels = None
 depends_on = None
 

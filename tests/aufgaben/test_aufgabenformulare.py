@@ -56,7 +56,7 @@ def test_every_type_is_checked_with_german_messages(app):
         "name": "Höchstens 5 Zeichen.",
         "anzahl": "Mindestens 1.",
         "ok": "Ungültige Auswahl: Konnte nicht umwandeln.",
-        "tag": "Kein gültiges Datum.",
+        "tag": "32.13.2026 ist kein gültiges Datum.",
         "art": "Keine gültige Auswahl.",
     }
     assert werte == {"data": None, "nr": "alt"}
@@ -152,7 +152,7 @@ def test_task_inbox_lists_tasks_of_my_oe_only(app, client, auth, ordnungsamt, ve
     eigen = vorgang_mit_verfahren(ordnungsamt)
     fremd = vorgang_mit_verfahren(bauamt)
     auth.login()
-    seite = client.get("/aufgaben").get_data(as_text=True)
+    seite = client.get("/aufgaben?teil=offen").get_data(as_text=True)  # nobody works on it yet
     assert eigen.nummer in seite and fremd.nummer not in seite
     [aufgabe] = _offen(eigen)
     formular = client.get(f"/vorgang/{eigen.nummer}/aufgabe/{aufgabe.task_id}")

@@ -93,7 +93,7 @@ def test_a_reply_finds_its_vorgang_lights_the_marker_and_notifies(app, akte, sab
     assert "virus.exe" in antwort.letzter_fehler
     assert aktionen.ungelesen([akte.id]) == {akte.id}
     [hinweis] = db.session.scalars(select(Benachrichtigung)).all()
-    assert hinweis.empfaenger_id == sabine.id and akte.nummer in hinweis.titel
+    assert hinweis.empfaenger_id == sabine.id and hinweis.vorgang_id == akte.id  # one notice (app.benachrichtigungen)
     # the same reply again (e.g. fetched twice) is stored once
     assert service.empfangen("email", "anna@example.org", "Re", "x", extern_id="<abc@example.org>").id == antwort.id
     assert service.gelesen(akte, sabine) == 1

@@ -149,7 +149,7 @@ def test_deletion_needs_a_second_person(app, client, auth, ordnungsamt):
     assert client.post(f"{url}/verwerfen", data={"verwerfen-begruendung": ""}).status_code == 422
     client.post(f"{url}/verwerfen", data={"verwerfen-begruendung": "Doppelt eingereicht"})
     client.post(f"{url}/loeschen_beantragen", data={"loeschen_beantragen-begruendung": "Dublette"})
-    antwort = client.post(f"{url}/loeschung_bestaetigen", follow_redirects=True)
+    antwort = client.post(f"{url}/loeschung_bestaetigen", data={"loeschen-bestaetigt": "y"}, follow_redirects=True)
     assert "zweite Person" in antwort.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Vorgang, v.id).status == "Zu Löschen"
@@ -163,7 +163,7 @@ def test_deletion_needs_a_second_person(app, client, auth, ordnungsamt):
     client.post(f"{url}/loeschen_beantragen", data={"loeschen_beantragen-begruendung": "Jetzt aber"})
     auth.logout()
     auth.login("vera")
-    antwort = client.post(f"{url}/loeschung_bestaetigen", follow_redirects=True)
+    antwort = client.post(f"{url}/loeschung_bestaetigen", data={"loeschen-bestaetigt": "y"}, follow_redirects=True)
     assert f"Vorgang {v.nummer} wurde gelöscht" in antwort.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Vorgang, v.id) is None

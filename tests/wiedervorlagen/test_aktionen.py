@@ -115,7 +115,7 @@ def test_invalid_form_is_refused_with_a_message(client, auth, akte):
     )
     assert antwort.status_code == 400
     text = antwort.get_data(as_text=True)
-    assert "Bitte geben Sie einen Betreff an." in text and "gültiges Datum" in text
+    assert "Bitte geben Sie einen Betreff an." in text and "Datum im Format TT.MM.JJJJ" in text
     assert db.session.scalars(select(Wiedervorlage)).all() == []
 
 

@@ -1,6 +1,6 @@
 """postfach, bescheide: Nachricht (+ Anhänge), Bescheid, BescheidVorlage, Textbaustein; Anhänge of outbox mails
 
-Revision ID: 0013_postfach_bescheide
+Revision ID: 0010_postfach_bescheide
 Revises: 0009_auth_sitzungen
 Create Date: 2026-11-30 14:36:41.308739
 
@@ -12,7 +12,7 @@ import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_postfach_bescheide'
+revision = '0010_postfach_bescheide'
 down_revision = '0009_auth_sitzungen'
 branch_labels = None
 depends_on = None

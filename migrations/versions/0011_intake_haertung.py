@@ -1,7 +1,7 @@
 """intake: idempotency key over the whole transaction id, retry schedule, warnings
 
-Revision ID: 0015_intake_haertung
-Revises: 0013_postfach_bescheide
+Revision ID: 0011_intake_haertung
+Revises: 0010_postfach_bescheide
 Create Date: 2026-11-30 14:45:00
 
 - `eingang.schluessel`: SHA-256 of the whole transaction id; unique per source instead of the id cut to 200
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import app.dbtypes
 from alembic import op
 
-revision = "0015_intake_haertung"
-down_revision = "0013_postfach_bescheide"
+revision = '0011_intake_haertung'
+down_revision = '0010_postfach_bescheide'
 branch_labels = None
 depends_on = None
 
