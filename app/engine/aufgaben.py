@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import cast, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, array
@@ -54,8 +53,21 @@ def element_info(modell: GeladenesModell, task_spec) -> dict:
 
 
 def offene_usertasks(workflow: BpmnWorkflow) -> list:
-    """READY user tasks of a workflow."""
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
+    """READY tasks a person completes, in the whole workflow (subprocesses included): user tasks, and
+    `bpmn:task`/`manualTask`, which appear as confirm-only tasks."""
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+
+def task_spec_finden(modell: GeladenesModell, element_id: str):
+    """The task spec of an element in the process or any of its subprocesses (BPMN ids are unique per file)."""
+    spec = modell.spec.task_specs.get(element_id)
+    if spec is not None:
+        return spec
+    for sub in modell.subprocess_specs.values():
+        spec = sub.task_specs.get(element_id)
+        if spec is not None:
+            return spec
+    raise LookupError(f"Element „{element_id}“ gibt es im Modell nicht.")
 
 
 def neue_zeile(modell: GeladenesModell, vorgang_id: int, task) -> ProzessAufgabe:
@@ -75,7 +87,7 @@ def neue_zeile(modell: GeladenesModell, vorgang_id: int, task) -> ProzessAufgabe
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
     """Combine the open-task row with the form of its element."""
-    info = element_info(modell, modell.spec.task_specs[zeile.element_id])
+    info = element_info(modell, task_spec_finden(modell, zeile.element_id))
     return Aufgabe(
         task_id=zeile.task_id,
         vorgang_id=zeile.vorgang_id,

@@ -6,6 +6,7 @@ constraint lets one win, the other retries and then finds the file already deplo
 """
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.engine import dienste  # noqa: F401 — registers the built-in service handlers before any model runs
 from app.engine.models import ProzessModellVersion
 from app.engine.parser import AmtsflussParser
 from app.engine.serialisierung import spec_als_dict, spec_aus_dict
@@ -148,7 +150,12 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         if aktuell is not None and aktuell.sha256 == sha:
             return DeployErgebnis(datei, key, aktuell.version, neu=False)
     key, name, spec, subprocess_specs = modell_parsen(xml, datei)
-    spec_dict = spec_als_dict(spec, subprocess_specs)
+    try:
+        spec_dict = spec_als_dict(spec, subprocess_specs)
+        json.dumps(spec_dict)
+    except Exception as error:  # noqa: BLE001 — an element our serializer cannot store must not reach the flush
+        meldung = f"Das Modell enthält ein Element, das Amtsfluss nicht speichern kann ({error})."
+        raise ModellUngueltig([Fehler(datei, meldung)]) from None
     for _ in range(versuche):
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
@@ -179,10 +186,16 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
     raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
 
 
+#: File names picked up in a folder (Camunda Modeler writes `.bpmn`, Camunda 7 examples `.bpmn20.xml`).
+ENDUNGEN = (".bpmn", ".bpmn20.xml")
+
+
 def bpmn_dateien(pfad: Path) -> list[Path]:
     """The BPMN files of a folder (sorted), or the one file given."""
     pfad = Path(pfad)
-    return sorted(pfad.glob("*.bpmn")) if pfad.is_dir() else [pfad]
+    if not pfad.is_dir():
+        return [pfad]
+    return sorted(p for p in pfad.iterdir() if p.is_file() and p.name.lower().endswith(ENDUNGEN))
 
 
 def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], list[Fehler]]:
@@ -204,6 +217,10 @@ def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], 
             fehler.extend(error.fehler)
         except OSError as error:
             fehler.append(Fehler(str(datei), f"Datei nicht lesbar: {error}"))
+        except Exception as error:  # noqa: BLE001 — one broken file never stops the others; say what happened
+            db.session.rollback()
+            log.exception("Deployment von %s fehlgeschlagen", datei)
+            fehler.append(Fehler(str(datei), f"Bereitstellen fehlgeschlagen ({error.__class__.__name__}): {error}"))
     return ergebnisse, fehler
 
 

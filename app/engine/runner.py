@@ -13,7 +13,6 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
-from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,7 +27,7 @@ from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
 from app.engine.skripte import Kontext, frist_berechnen, script_engine
 from app.engine.speicher import Lauf, laden, speichern
-from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
+from app.engine.vorfaelle import festgefahren, neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
@@ -75,7 +74,7 @@ def _titel(task) -> str:
 def _status_anwenden(lauf: Lauf, task) -> None:
     """Apply a `status` property of an element that was reached (once per task)."""
     ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
-    if task.internal_data.get(ERREICHT) or (not ziel and not isinstance(task.task_spec, UserTask)):
+    if task.internal_data.get(ERREICHT) or (not ziel and not task.task_spec.manual):
         return  # the marker only where it matters: it is stored with every task of the state
     task.internal_data[ERREICHT] = True
     if not ziel or lauf.vorgang.status == ziel:
@@ -118,6 +117,8 @@ def _weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
         for task in offene_usertasks(wf):
             _usertask_erreicht(lauf, task)
             lauf.offen[str(task.id)] = task
+        if (fest := festgefahren(wf, lauf.offen)) is not None:
+            raise fest
     except (StaleDataError, OperationalError):
         raise  # a database race is a conflict for the caller, not an incident of the procedure
     except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
@@ -217,7 +218,7 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
         task = lauf.workflow.get_task_from_id(UUID(str(task_id)))
     except Exception:  # noqa: BLE001 — TaskNotFoundException or a malformed id
         task = None
-    if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
     info = element_info(lauf.modell, task.task_spec)
     werte, fehler = pruefen(info["felder"], daten, task.data)
@@ -253,12 +254,7 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     if instanz is None or instanz.zustand_art != AKTIV:
         return False
     lauf = laden(instanz, vorgang, None)
-    definition = None
-    for task in list(lauf.workflow.event_manager.tasks.values()):
-        ed = getattr(task.task_spec, "event_definition", None)
-        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
-            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
-                definition = kandidat
+    definition = _nachricht_definition(lauf.workflow, name)
     if definition is None:
         return False
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
@@ -267,6 +263,19 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     speichern(lauf)
     db.session.flush()
     return True
+
+
+def _nachricht_definition(wf: BpmnWorkflow, name: str):
+    """The message event definition named `name` that a waiting task or an event subprocess start catches."""
+    specs = [t.task_spec for t in list(wf.event_manager.tasks.values())]
+    for sp_name in wf.spec.start.trigger_specs:
+        specs.extend(wf.subprocess_specs[sp_name].bpmn_start_events)
+    for spec in specs:
+        ed = getattr(spec, "event_definition", None)
+        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
+            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
+                return kandidat
+    return None
 
 
 def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) -> None:

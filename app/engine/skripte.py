@@ -213,10 +213,16 @@ class AmtsflussUmgebung(TaskDataEnvironment):
     def __init__(self, kontext: Kontext | None):
         """Globals: the safe builtins and, when bound to a Vorgang, its API."""
         api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": utcnow, "tage": tage, "iso": iso}
+        self.kontext = kontext  # service handlers act on the same Vorgang
         super().__init__({"__builtins__": SICHERE_BUILTINS, **api})
 
     def evaluate(self, expression, context, external_context=None):
-        """Evaluate a condition or timer expression after the same check as at deploy."""
+        """Evaluate a condition or timer expression after the same check as at deploy.
+
+        A message without a payload expression (`camunda:expression`) is thrown with None as its payload.
+        """
+        if expression is None:
+            return None
         if (meldung := _geprueft(expression, "eval")) is not None:
             raise SkriptFehler(meldung)
         return super().evaluate(expression, context, external_context)

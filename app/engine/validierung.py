@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from app.auth.models import ROLLEN
+from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
 from app.vorgaenge.status import Status
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -163,6 +164,9 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             fehler.append(_fehler(datei, skript, "Skripte müssen in Python geschrieben sein (scriptFormat=python)."))
         if (meldung := skript_pruefen(code or "", "exec")) is not None:
             fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
+    for aufgabe in x(".//bpmn:serviceTask", namespaces=NS):
+        if (meldung := _dienst_pruefen(aufgabe)) is not None:
+            fehler.append(_fehler(datei, aufgabe, meldung))
     lanes = {}
     for lane in x(".//bpmn:lane", namespaces=NS):
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
@@ -174,6 +178,26 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             erlaubt = ", ".join(s.value for s in Status)
             fehler.append(_fehler(datei, prop, f"Unbekannter Status „{prop.get('value')}“. Erlaubt: {erlaubt}."))
     return fehler
+
+
+def _dienst_pruefen(aufgabe) -> str | None:
+    """A service task is an external task with a topic, or names a registered service handler."""
+    c = f"{{{CAMUNDA_NS}}}"
+    if aufgabe.get(f"{c}type") == "external":
+        return None if (aufgabe.get(f"{c}topic") or "").strip() else "Externe Dienstaufgabe ohne camunda:topic."
+    if aufgabe.get(f"{c}expression"):
+        return "camunda:expression an Dienstaufgaben wird nicht unterstützt; nutzen Sie eine Skriptaufgabe."
+    werte = {k: aufgabe.get(f"{c}{k}") for k in ("class", "delegateExpression")}
+    name = dienst_name({**werte, "implementation": aufgabe.get("implementation")})
+    bekannt = ", ".join(bekannte_dienste())
+    if name is None:
+        return (
+            'Dienstaufgabe ohne Implementierung: camunda:type="external" mit camunda:topic, oder camunda:class, '
+            f"camunda:delegateExpression bzw. implementation mit einem registrierten Dienst ({bekannt})."
+        )
+    if name not in bekannte_dienste():
+        return f"Unbekannter Dienst „{name}“. Registriert sind: {bekannt}."
+    return None
 
 
 def _iso_literal_pruefen(text: str) -> str | None:
