@@ -19,6 +19,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.auth.models import Benutzer
+from app.engine.cron import cron_als_zyklus, ist_cron
+from app.engine.juel import JuelFehler, python_ausdruck
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.validierung import skript_pruefen
 from app.timeutil import ZEITZONE, heute, utcnow
@@ -223,6 +225,12 @@ class AmtsflussUmgebung(TaskDataEnvironment):
         """
         if expression is None:
             return None
+        if ist_cron(expression):
+            return cron_als_zyklus(expression, utcnow())
+        try:
+            expression = python_ausdruck(expression)
+        except JuelFehler as error:
+            raise SkriptFehler(str(error)) from None
         if (meldung := _geprueft(expression, "eval")) is not None:
             raise SkriptFehler(meldung)
         return super().evaluate(expression, context, external_context)

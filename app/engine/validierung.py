@@ -15,7 +15,10 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from app.auth.models import ROLLEN
+from app.engine.cron import cron_als_zyklus, ist_cron
 from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
+from app.engine.juel import JuelFehler, ist_iso_literal, python_ausdruck
+from app.timeutil import utcnow
 from app.vorgaenge.status import Status
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -28,7 +31,7 @@ CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|format_map)$")
 #: Names of the script API and its helpers; task data may not use them.
 HINWEIS_DOLLAR = (
-    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Amtsfluss wertet Python aus. Schreiben Sie nur den Ausdruck, "
+    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Skripte sind Python. Schreiben Sie nur den Ausdruck, "
     "z. B. statt ${genehmigt} einfach genehmigt, statt ${betrag > 1000} einfach betrag > 1000."
 )
 
@@ -76,7 +79,12 @@ def skript_pruefen(code: str, modus: str = "exec") -> str | None:
     """
     if code is None or not code.strip():
         return "Der Ausdruck ist leer."
-    if "${" in code or "#{" in code:
+    if modus == "eval":
+        try:
+            code = python_ausdruck(code)
+        except JuelFehler as error:
+            return f"JUEL-Ausdruck nicht übersetzbar: {error}"
+    elif "${" in code or "#{" in code:
         return HINWEIS_DOLLAR
     try:
         baum = ast.parse(code.strip() if modus == "eval" else code, mode=modus)
@@ -153,9 +161,7 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             fehler.append(_fehler(datei, bedingung, f"Bedingung: {meldung}"))
     for art in ("timeDate", "timeDuration", "timeCycle"):
         for timer in x(f".//bpmn:{art}", namespaces=NS):
-            meldung = skript_pruefen(timer.text or "", "eval")
-            if meldung is None and art != "timeDate":
-                meldung = _iso_literal_pruefen(timer.text)
+            meldung = _timer_pruefen(timer.text or "", art)
             if meldung is not None:
                 fehler.append(_fehler(datei, timer, f"Timer ({art}): {meldung}"))
     for skript in x(".//bpmn:scriptTask", namespaces=NS):
@@ -200,19 +206,25 @@ def _dienst_pruefen(aufgabe) -> str | None:
     return None
 
 
-def _iso_literal_pruefen(text: str) -> str | None:
-    """A timer duration/cycle written as a literal must be a quoted string, e.g. 'P14D' (not P14D)."""
-    try:
-        baum = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+def _timer_pruefen(text: str, art: str) -> str | None:
+    """A timer is an ISO 8601 literal (quoted or not), a cron expression (timeCycle) or a Python/JUEL expression."""
+    if ist_iso_literal(text):
         return None
-    if isinstance(baum.body, ast.Constant) and not isinstance(baum.body.value, str):
-        return "Eine ISO-8601-Dauer muss in Anführungszeichen stehen, z. B. 'P14D'."
-    if isinstance(baum.body, ast.Name) and re.fullmatch(r"P[0-9TYMWDHS.]+|R\d*/.*", baum.body.id):
-        return (
-            f"„{baum.body.id}“ sieht aus wie eine ISO-8601-Dauer; schreiben Sie sie in Anführungszeichen: "
-            f"'{baum.body.id}'."
-        )
+    if art == "timeCycle" and ist_cron(text):
+        try:
+            cron_als_zyklus(text, utcnow())
+        except ValueError as error:
+            return f"Cron-Ausdruck nicht verwendbar: {error}"
+        return None
+    if (meldung := skript_pruefen(text, "eval")) is not None:
+        return meldung
+    try:
+        baum = ast.parse(python_ausdruck(text).strip(), mode="eval")
+    except (SyntaxError, JuelFehler):
+        return None
+    wert = baum.body.value if isinstance(baum.body, ast.Constant) else None
+    if isinstance(wert, (int, float)) or (isinstance(wert, str) and not ist_iso_literal(wert)):
+        return f"„{text.strip()}“ ist kein ISO-8601-Datum, keine Dauer (P14D) und kein Intervall (R3/PT10M)."
     return None
 
 

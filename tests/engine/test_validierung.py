@@ -81,16 +81,29 @@ def test_strukturfehler_von_spiffworkflow_mit_element_id():
     assert fehler.element == "u" and "Gateway" in fehler.meldung
 
 
-def test_dollar_ausdruck_wird_mit_hinweis_abgelehnt():
-    """`${approved}` in a condition is rejected with the hint to write plain Python."""
+def test_juel_ausserhalb_der_teilmenge_wird_mit_grund_abgelehnt():
+    """`${approved}` is translated; a method call in JUEL is rejected naming the expression and why."""
     inhalt = (
         '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
-        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression>${approved}'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression>${bean.pruefen()}'
         '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e"/>'
     )
     [fehler] = fehler_von(bpmn(inhalt))
-    assert fehler.element == "f2" and HINWEIS_DOLLAR in fehler.meldung
+    assert fehler.element == "f2" and "JUEL" in fehler.meldung and "${bean.pruefen()}" in fehler.meldung
+    assert "Methodenaufrufe" in fehler.meldung
+    modell_parsen(bpmn(inhalt.replace("${bean.pruefen()}", "${approved}")), "ok.bpmn")
+
+
+def test_dollar_im_skript_wird_mit_hinweis_abgelehnt():
+    """Scripts stay Python: `${…}` in a script task gets the hint."""
+    inhalt = (
+        '<bpmn:startEvent id="s"/><bpmn:scriptTask id="t"><bpmn:script>x = ${a}</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+    )
+    [fehler] = fehler_von(bpmn(inhalt))
+    assert fehler.element == "t" and HINWEIS_DOLLAR in fehler.meldung
 
 
 def test_python_syntaxfehler_in_bedingung_skript_und_timer():
@@ -98,7 +111,7 @@ def test_python_syntaxfehler_in_bedingung_skript_und_timer():
     inhalt = (
         '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/>'
         '<bpmn:scriptTask id="t"><bpmn:script>x = = 1</bpmn:script></bpmn:scriptTask>'
-        '<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S'
+        '<bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>"vierzehn Tage"'
         "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
         '<bpmn:userTask id="u" camunda:dueDate="heute( + 1"/><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
@@ -112,7 +125,7 @@ def test_python_syntaxfehler_in_bedingung_skript_und_timer():
     assert set(nach_element) == {"f2", "t", "w", "u"}
     assert nach_element["f2"].startswith("Bedingung: Kein gültiger Python-Ausdruck")
     assert nach_element["t"].startswith("Skript: Kein gültiger Python-Ausdruck")
-    assert "'PT1S'" in nach_element["w"]
+    assert "kein ISO-8601-Datum" in nach_element["w"]
     assert "camunda:dueDate" in nach_element["u"]
 
 
