@@ -8,12 +8,14 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import cast, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, array
 
-from app.auth.models import ROLLEN, Benutzer
+from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.engine import registry
 from app.engine.formular import Formularfeld, felder_aus_spec
+from app.engine.juel import ist_juel
 from app.engine.models import AKTIV, ProzessAufgabe, ProzessInstanz, ProzessModellVersion
 from app.engine.registry import GeladenesModell
+from app.engine.rollen import rollen_abbilden
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 
@@ -38,14 +40,15 @@ def element_info(modell: GeladenesModell, task_spec) -> dict:
     info = modell.abgeleitet.get(task_spec.name)
     if info is None:
         ext = getattr(task_spec, "extensions", None) or {}
-        gruppen = [g.strip().lower() for g in ext.get("candidateGroups", "").split(",") if g.strip()]
-        if not gruppen and task_spec.lane and task_spec.lane.lower() in ROLLEN:
-            gruppen = [task_spec.lane.lower()]
+        roh = ext.get("candidateGroups", "")
+        gruppen = [] if ist_juel(roh) else [g.strip().lower() for g in roh.split(",") if g.strip()]
+        if not roh and task_spec.lane:
+            gruppen = [task_spec.lane.strip().lower()]
         info = {
             "titel": task_spec.bpmn_name or task_spec.name,
             "dokumentation": task_spec.documentation or "",
             "felder": felder_aus_spec(task_spec),
-            "kandidatengruppen": gruppen or ["sachbearbeitung"],
+            "kandidatengruppen": gruppen,
             "assignee": ext.get("assignee"),
         }
         modell.abgeleitet[task_spec.name] = info
@@ -79,8 +82,8 @@ def neue_zeile(modell: GeladenesModell, vorgang_id: int, task) -> ProzessAufgabe
         vorgang_id=vorgang_id,
         element_id=task.task_spec.name,
         titel=info["titel"][:300],
-        kandidatengruppen=info["kandidatengruppen"],
-        zugewiesen_an=info["assignee"],
+        kandidatengruppen=rollen_abbilden(task.internal_data.get("gruppen") or info["kandidatengruppen"]),
+        zugewiesen_an=task.internal_data.get("zugewiesen", info["assignee"]),
         faellig=datetime.fromisoformat(faellig) if faellig else None,
     )
 

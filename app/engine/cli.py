@@ -9,6 +9,8 @@ from sqlalchemy import select
 from app.config import ROOT
 from app.engine.models import ProzessModellVersion
 from app.engine.registry import deploy_pfad
+from app.engine.rollen import RollenFehler, zuordnen
+from app.engine.rollen import datei_pruefen as rollen_datei_pruefen
 from app.engine.routing import routing_pruefen
 from app.extensions import db
 
@@ -27,12 +29,29 @@ def deploy(pfad: Path | None, von: str) -> None:
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"
         click.echo(f"{e.key}: Version {e.version} ({zustand}) – {e.datei}")
+        for warnung in e.warnungen:
+            click.echo(f"  {warnung}", err=True)
     meldungen = [str(f) for f in fehler]
     if pfad is None:  # the shipped folder: its routing file must point to deployed procedures
         bekannt = set(db.session.scalars(select(ProzessModellVersion.key).distinct()))
-        meldungen += routing_pruefen(bekannt)
+        meldungen += routing_pruefen(bekannt) + rollen_datei_pruefen()
     if meldungen:
         click.echo(f"{len(meldungen)} Fehler:", err=True)
         for meldung in meldungen:
             click.echo(f"  {meldung}", err=True)
         raise SystemExit(1)
+
+
+@processes.command("rolle")
+@click.argument("gruppe")
+@click.argument("rolle")
+@click.option("--von", default="CLI", help="Wer die Zuordnung ändert.")
+def rolle(gruppe: str, rolle: str, von: str) -> None:
+    """Ordnet eine Kandidatengruppe oder Lane einer Rolle zu (geht processes/rollen.toml vor)."""
+    try:
+        zuordnen(gruppe, rolle, von)
+    except RollenFehler as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{gruppe.strip().lower()} → {rolle.strip().lower()}")

@@ -49,6 +49,8 @@ class DeployErgebnis:
     key: str
     version: int
     neu: bool
+    #: Problems that do not stop the deploy (e.g. groups that go to the fallback role); empty when unchanged.
+    warnungen: list[Fehler] = field(default_factory=list)
 
 
 _CACHE: dict[str, GeladenesModell] = {}
@@ -57,21 +59,33 @@ _CACHE_LOCK = threading.Lock()
 
 def modell_parsen(xml: bytes, datei: str):
     """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig."""
-    fehler, root = datei_pruefen(xml, datei)
-    if fehler:
+    return _parsen(xml, datei)[:4]
+
+
+def _parsen(xml: bytes, datei: str):
+    """`modell_parsen` plus the warnings. Dialect and structural errors are reported together."""
+    gefunden, root = datei_pruefen(xml, datei)
+    fehler = [f for f in gefunden if not f.warnung]
+    warnungen = [f for f in gefunden if f.warnung]
+    # after schema errors or dangling references SpiffWorkflow's parse only adds misleading messages
+    if root is None or any(f.meldung.startswith(("BPMN-Schema", "Sequenzfluss hängt")) for f in fehler):
         raise ModellUngueltig(fehler)
     prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
-    key = prozess.get("id")
-    parser = AmtsflussParser()
-    try:
-        parser.add_bpmn_xml(root, filename=datei)
-        spec = parser.get_spec(key)
-        subprocess_specs = parser.get_subprocess_specs(key)
-    except ValidationException as error:
-        raise ModellUngueltig([spiff_fehler(error, datei)]) from None
-    except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
-        raise ModellUngueltig([spiff_fehler(ValidationException(str(error)), datei)]) from None
-    return key, prozess.get("name") or key, spec, subprocess_specs
+    key = prozess.get("id") if prozess is not None else None
+    spec = subprocess_specs = None
+    if key is not None:
+        parser = AmtsflussParser()
+        try:
+            parser.add_bpmn_xml(root, filename=datei)
+            spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+        except ValidationException as error:
+            fehler.append(spiff_fehler(error, datei))
+        except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
+            fehler.append(spiff_fehler(ValidationException(str(error)), datei))
+    if fehler:
+        raise ModellUngueltig(fehler)
+    return key, prozess.get("name") or key, spec, subprocess_specs, warnungen
 
 
 def _key_aus_xml(xml: bytes) -> str | None:
@@ -149,7 +163,7 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
             return DeployErgebnis(datei, key, aktuell.version, neu=False)
-    key, name, spec, subprocess_specs = modell_parsen(xml, datei)
+    key, name, spec, subprocess_specs, warnungen = _parsen(xml, datei)
     try:
         spec_dict = spec_als_dict(spec, subprocess_specs)
         json.dumps(spec_dict)
@@ -182,7 +196,7 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         with _CACHE_LOCK:
             _CACHE.setdefault(sha, GeladenesModell(sha, key, spec, subprocess_specs))
         log.info("Prozessmodell %s Version %s deployt (%s)", key, nummer, datei)
-        return DeployErgebnis(datei, key, nummer, neu=True)
+        return DeployErgebnis(datei, key, nummer, neu=True, warnungen=warnungen)
     raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
 
 

@@ -22,6 +22,7 @@ from app.auth.models import Benutzer
 from app.engine import registry
 from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info, offene_usertasks
 from app.engine.formular import anzeigen, pruefen
+from app.engine.juel import ist_juel
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
@@ -92,6 +93,12 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
         return
     ext = getattr(task.task_spec, "extensions", None) or {}
     engine = lauf.workflow.script_engine
+    if ist_juel(ext.get("candidateGroups")):
+        wert = engine.evaluate(task, ext["candidateGroups"])
+        werte = wert if isinstance(wert, (list, tuple)) else str(wert or "").split(",")
+        task.internal_data["gruppen"] = [str(g).strip().lower() for g in werte if str(g).strip()]
+    if ist_juel(ext.get("assignee")):
+        task.internal_data["zugewiesen"] = str(engine.evaluate(task, ext["assignee"]) or "").strip()[:80] or None
     if ext.get("dueDate"):
         task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), utcnow()).isoformat()
     if ext.get("followUpDate"):

@@ -7,7 +7,7 @@ SpiffWorkflow's own message for a dangling sequence flow is misleading, so we ch
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from lxml import etree
@@ -17,7 +17,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from app.auth.models import ROLLEN
 from app.engine.cron import cron_als_zyklus, ist_cron
 from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
-from app.engine.juel import JuelFehler, ist_iso_literal, python_ausdruck
+from app.engine.juel import JuelFehler, ist_iso_literal, ist_juel, python_ausdruck
+from app.engine.rollen import rolle_fuer
 from app.timeutil import utcnow
 from app.vorgaenge.status import Status
 
@@ -44,12 +45,15 @@ class Fehler:
     meldung: str
     zeile: int | None = None
     element: str | None = None
+    #: A warning does not stop the deploy (e.g. a group that goes to the fallback role).
+    warnung: bool = False
 
     def __str__(self) -> str:
         """`datei:zeile: [element] meldung` — the format of compilers, so editors can jump there."""
         ort = self.datei + (f":{self.zeile}" if self.zeile else "")
         element = f" [{self.element}]" if self.element else ""
-        return f"{ort}:{element} {self.meldung}"
+        art = " Warnung:" if self.warnung else ""
+        return f"{ort}:{element}{art} {self.meldung}"
 
 
 class ModellUngueltig(Exception):
@@ -177,7 +181,7 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
     for lane in x(".//bpmn:lane", namespaces=NS):
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
             lanes[(ref.text or "").strip()] = lane
-    for aufgabe in x(".//bpmn:userTask", namespaces=NS):
+    for aufgabe in x(".//bpmn:userTask | .//bpmn:task | .//bpmn:manualTask", namespaces=NS):
         fehler.extend(_usertask_pruefen(aufgabe, datei, lanes.get(aufgabe.get("id"))))
     for prop in x(".//camunda:properties/camunda:property[@name='status']", namespaces=NS):
         if prop.get("value") not in {s.value for s in Status}:
@@ -229,13 +233,24 @@ def _timer_pruefen(text: str, art: str) -> str | None:
 
 
 def _rollen_pruefen(gruppen: str, knoten, datei: str, woher: str) -> list[Fehler]:
-    """Every named group must be one of the product's roles."""
+    """Groups that are neither a product role nor in the role mapping: a warning each (the fallback role gets them).
+
+    A JUEL expression (`${gruppe}`) is checked as an expression; its value is mapped when the task is reached.
+    """
+    if ist_juel(gruppen):
+        meldung = skript_pruefen(gruppen, "eval")
+        return [] if meldung is None else [_fehler(datei, knoten, f"{woher}: {meldung}")]
     fehler = []
     for gruppe in (g.strip() for g in gruppen.split(",")):
-        if gruppe and gruppe.lower() not in ROLLEN:
-            fehler.append(
-                _fehler(datei, knoten, f"Unbekannte Rolle „{gruppe}“ ({woher}). Erlaubt: {', '.join(ROLLEN)}.")
+        if not gruppe:
+            continue
+        rolle, bekannt = rolle_fuer(gruppe)
+        if not bekannt:
+            meldung = (
+                f"Unbekannte Gruppe „{gruppe}“ ({woher}): keine Rolle ({', '.join(ROLLEN)}) und nicht in der "
+                f"Rollenzuordnung (processes/rollen.toml); die Aufgabe geht an „{rolle}“."
             )
+            fehler.append(replace(_fehler(datei, knoten, meldung), warnung=True))
     return fehler
 
 
@@ -243,6 +258,9 @@ def _usertask_pruefen(aufgabe, datei: str, lane) -> list[Fehler]:
     """Form fields, candidate groups (or the lane), and the date expressions of one user task."""
     fehler: list[Fehler] = []
     gruppen = aufgabe.get(f"{{{CAMUNDA_NS}}}candidateGroups")
+    assignee = aufgabe.get(f"{{{CAMUNDA_NS}}}assignee")
+    if ist_juel(assignee) and (meldung := skript_pruefen(assignee, "eval")) is not None:
+        fehler.append(_fehler(datei, aufgabe, f"camunda:assignee: {meldung}"))
     if gruppen:
         fehler.extend(_rollen_pruefen(gruppen, aufgabe, datei, "camunda:candidateGroups"))
     elif lane is not None and lane.get("name"):
