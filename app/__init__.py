@@ -17,6 +17,7 @@ from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth.views import bp as auth_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
+from app.engine.protokoll_views import bp as protokoll_bp
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.hilfe import bp as hilfe_bp
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp, protokoll_bp):
         app.register_blueprint(blueprint)
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)

@@ -121,6 +121,8 @@ class Kontext:
         """Bind to the Vorgang and the acting user."""
         self.vorgang = vorgang
         self.benutzer = benutzer
+        #: Lines the scripts printed in this run; `speichern` appends them to the instance's own log.
+        self.protokoll: list[str] = []
 
     def api(self) -> dict:
         """The functions scripts can call, bound to this Vorgang."""
@@ -132,6 +134,7 @@ class Kontext:
             "aktenzeichen_setzen": self.aktenzeichen_setzen,
             "wiedervorlage_anlegen": self.wiedervorlage_anlegen,
             "historie_notiz": self.historie_notiz,
+            "print": self.drucken,
             "heute": heute,
             "jetzt": utcnow,
             "tage": tage,
@@ -187,6 +190,11 @@ class Kontext:
         return wiedervorlage_anlegen(
             self.vorgang, str(betreff), frist, beschreibung=str(beschreibung), erstellt_von=self.benutzer
         )
+
+    def drucken(self, *werte, sep: str = " ", **_ignoriert) -> None:
+        """`print` of scripts: one line in the instance's own log (never in the application log)."""
+        zeile = str(sep).join(str(w) for w in werte)
+        self.protokoll.append(f"{utcnow():%Y-%m-%d %H:%M:%S} {zeile}"[:2000])
 
     def historie_notiz(self, text: str) -> None:
         """Write a note into the Vorgang's Historie."""

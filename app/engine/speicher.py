@@ -16,6 +16,9 @@ from app.engine.skripte import Kontext, script_engine
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 
+#: The instance log keeps the last this many characters.
+PROTOKOLL_ZEICHEN = 50_000
+
 
 @dataclass
 class Lauf:
@@ -45,6 +48,11 @@ def speichern(lauf: Lauf) -> None:
     """
     wf, instanz = lauf.workflow, lauf.instanz
     instanz.zustand = zustand_speichern(wf)
+    kontext = wf.script_engine.environment.kontext
+    if kontext is not None and kontext.protokoll:
+        neu = "\n".join(kontext.protokoll) + "\n"
+        instanz.protokoll = ((instanz.protokoll or "") + neu)[-PROTOKOLL_ZEICHEN:]
+        kontext.protokoll.clear()
     if instanz.zustand_art == AKTIV and wf.completed:
         instanz.zustand_art = BEENDET
         protokolliere(lauf.vorgang, "Verfahren beendet", lauf.benutzer)

@@ -26,7 +26,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
-FELDTYPEN = ("string", "long", "boolean", "date", "enum")
+FELDTYPEN = ("string", "textarea", "long", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 #: Attribute names a script may not touch: they lead from any object to modules, frames and `os`.
 VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|format_map)$")
@@ -34,6 +34,12 @@ VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|f
 HINWEIS_DOLLAR = (
     "„${…}“ ist ein Camunda/JUEL-Ausdruck; Skripte sind Python. Schreiben Sie nur den Ausdruck, "
     "z. B. statt ${genehmigt} einfach genehmigt, statt ${betrag > 1000} einfach betrag > 1000."
+)
+
+
+_FREMDE_SPRACHE = (
+    "Skripte müssen in Python geschrieben sein (scriptFormat=„{sprache}“); JavaScript, Groovy und andere "
+    "Sprachen werden nicht ausgeführt. Schreiben Sie das Skript in Python (siehe docs/bpmn.md, Skripte)."
 )
 
 
@@ -170,10 +176,23 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
                 fehler.append(_fehler(datei, timer, f"Timer ({art}): {meldung}"))
     for skript in x(".//bpmn:scriptTask", namespaces=NS):
         code = skript.findtext(f"{{{BPMN_NS}}}script")
-        if skript.get("scriptFormat", "python").lower() not in ("python", ""):
-            fehler.append(_fehler(datei, skript, "Skripte müssen in Python geschrieben sein (scriptFormat=python)."))
-        if (meldung := skript_pruefen(code or "", "exec")) is not None:
+        sprache = skript.get("scriptFormat", "python")
+        if sprache.lower() not in ("python", ""):
+            fehler.append(_fehler(datei, skript, _FREMDE_SPRACHE.format(sprache=sprache)))
+        elif skript.get(f"{{{CAMUNDA_NS}}}resource"):
+            fehler.append(_fehler(datei, skript, "Skripte aus Dateien (camunda:resource) werden nicht unterstützt."))
+        elif (meldung := skript_pruefen(code or "", "exec")) is not None:
             fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
+    for skript in x(".//camunda:script", namespaces=NS):  # listeners and input/output mappings
+        sprache = skript.get("scriptFormat") or ""
+        fehler.append(
+            _fehler(
+                datei,
+                skript,
+                f"camunda:script ({sprache}) in Listenern und Ein-/Ausgaben wird "
+                "nicht ausgeführt; nutzen Sie eine Skriptaufgabe in Python.",
+            )
+        )
     for aufgabe in x(".//bpmn:serviceTask", namespaces=NS):
         if (meldung := _dienst_pruefen(aufgabe)) is not None:
             fehler.append(_fehler(datei, aufgabe, meldung))
