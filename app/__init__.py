@@ -17,6 +17,7 @@ from app.admin.views import bp as admin_bp
 from app.aufgaben.views import bp as aufgaben_bp
 from app.auth.views import bp as auth_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
+from app.engine.extern_views import bp as extern_bp
 from app.engine.protokoll_views import bp as protokoll_bp
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
@@ -53,8 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp, protokoll_bp):
+    for blueprint in (admin_bp, aufgaben_bp, auth_bp, engine_bp, hilfe_bp, intake_bp, vorgaenge_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(extern_bp)  # engine: external-task API
+    app.register_blueprint(protokoll_bp)  # engine: instance log page
     for slice_ in (cli, intake, engine, wiedervorlagen):
         slice_.init_app(app)
     scheduler.init_app(app)

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.config import ROOT
+from app.engine.extern import ExternFehler, client_anlegen
 from app.engine.models import ProzessModellVersion
 from app.engine.registry import deploy_pfad
 from app.engine.rollen import RollenFehler, zuordnen
@@ -55,3 +56,17 @@ def rolle(gruppe: str, rolle: str, von: str) -> None:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"{gruppe.strip().lower()} → {rolle.strip().lower()}")
+
+
+@processes.command("extern-client")
+@click.argument("name")
+@click.option("--thema", "themen", multiple=True, help="Erlaubtes Thema (camunda:topic); ohne: alle.")
+def extern_client(name: str, themen: tuple[str, ...]) -> None:
+    """Legt einen Client für externe Aufgaben an und zeigt sein Token (nur dieses eine Mal)."""
+    try:
+        _client, token = client_anlegen(name, list(themen))
+    except ExternFehler as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(token)

@@ -10,6 +10,7 @@ data. The built-in handlers live in `app.engine.dienste`.
 from collections.abc import Callable
 
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.util.task import TaskState
 
 #: Camunda attributes of a service task kept in `task_spec.extensions` (same key names).
 DIENST_ATTRIBUTE = ("type", "topic", "class", "delegateExpression", "expression", "resultVariable")
@@ -74,3 +75,12 @@ class Dienstaufgabe(ServiceTask):
             ziel = ext.get("resultVariable")
             task.set_data(**({ziel: ergebnis} if ziel else ergebnis))
         return True
+
+
+def extern_offen(workflow) -> dict:
+    """The STARTED external service tasks of a workflow by id (waiting for a worker)."""
+    return {
+        str(t.id): t
+        for t in workflow.get_tasks(state=TaskState.STARTED)
+        if isinstance(t.task_spec, Dienstaufgabe) and ist_extern(t.task_spec.extensions or {})
+    }

@@ -65,6 +65,8 @@ class ProzessInstanz(db.Model):
     aufgaben: Mapped[list["ProzessAufgabe"]] = relationship(
         back_populates="instanz", cascade="all, delete-orphan", passive_deletes=True
     )
+    #: the external tasks waiting for a worker (kept in step like `aufgaben`)
+    externe: Mapped[list["ExterneAufgabe"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -8,6 +8,7 @@ catches what the missing row lock lets through.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -21,9 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.models import Benutzer
 from app.engine import registry
 from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info, offene_usertasks
+from app.engine.dienstaufgabe import DienstFehler, extern_offen
 from app.engine.formular import anzeigen, pruefen
 from app.engine.juel import ist_juel
-from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
+from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ExterneAufgabe, ProzessAufgabe, ProzessInstanz
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
 from app.engine.skripte import Kontext, frist_berechnen, script_engine
@@ -270,6 +272,47 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     speichern(lauf)
     db.session.flush()
     return True
+
+
+def _extern_laden(task_id: str):
+    """The row, Vorgang and locked instance of an external task, and the STARTED task in the loaded workflow."""
+    gefunden = db.session.execute(
+        select(ExterneAufgabe, Vorgang, ProzessInstanz)
+        .join(Vorgang, Vorgang.id == ExterneAufgabe.vorgang_id)
+        .join(ProzessInstanz, ProzessInstanz.id == ExterneAufgabe.instanz_id)
+        .where(ExterneAufgabe.task_id == str(task_id))
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
+    ).first()
+    if gefunden is None or gefunden[2].zustand_art != AKTIV:
+        raise Konflikt("Die externe Aufgabe ist nicht mehr offen.")
+    zeile, vorgang, instanz = gefunden
+    lauf = laden(instanz, vorgang, None)
+    task = extern_offen(lauf.workflow).get(zeile.task_id)
+    if task is None:
+        raise Konflikt("Die externe Aufgabe ist nicht mehr offen.")
+    return zeile, lauf, task
+
+
+def extern_abschliessen(task_id: str, daten: dict) -> None:
+    """A worker completed an external task: its variables go into the task data, the procedure runs on. Commits."""
+    zeile, lauf, task = _extern_laden(task_id)
+    task.set_data(**daten)
+    protokolliere(lauf.vorgang, "Externe Aufgabe erledigt", nachher={"thema": zeile.thema}, notiz=zeile.worker_id)
+    _weiterlaufen(lauf, aktion=task.complete)
+    _commit(lauf)
+
+
+def extern_fehlschlag(task_id: str, text: str, versuche: int | None, warten_ms: int = 0) -> None:
+    """A worker reports a failure: keep the retries left; none left makes the instance an incident. Commits."""
+    zeile, lauf, task = _extern_laden(task_id)
+    zeile.fehler_text, zeile.versuche_uebrig = text, versuche
+    zeile.gesperrt_bis = utcnow() + timedelta(milliseconds=max(0, warten_ms)) if warten_ms else None
+    if versuche == 0:
+        fehler = DienstFehler(f"Externe Aufgabe „{zeile.thema}“ ohne weitere Versuche fehlgeschlagen: {text}")
+        fehler.task = task
+        vorfall_setzen(lauf, fehler)
+    _commit(lauf)
 
 
 def _nachricht_definition(wf: BpmnWorkflow, name: str):
