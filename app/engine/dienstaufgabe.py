@@ -69,8 +69,13 @@ class Dienstaufgabe(ServiceTask):
         handler = _HANDLER.get(name or "")
         if handler is None:
             raise DienstFehler(f"Für die Dienstaufgabe ist kein Dienst „{name or ''}“ registriert.")
-        kontext = task.workflow.script_engine.environment.kontext
-        ergebnis = handler(task, kontext, {k: v for k, v in ext.items() if k not in DIENST_ATTRIBUTE})
+        engine = task.workflow.script_engine
+        parameter = {}
+        for schluessel, wert in ext.items():
+            if schluessel not in DIENST_ATTRIBUTE and schluessel != "implementation":
+                # `${…}` in a property is evaluated against the task data (JUEL subset, see app.engine.juel)
+                parameter[schluessel] = engine.evaluate(task, wert) if "${" in (wert or "") else wert
+        ergebnis = handler(task, engine.environment.kontext, parameter)
         if ergebnis:
             ziel = ext.get("resultVariable")
             task.set_data(**({ziel: ergebnis} if ziel else ergebnis))

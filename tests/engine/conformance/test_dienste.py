@@ -1,14 +1,23 @@
 """Conformance: service tasks with built-in handlers, send and receive tasks; deploying folders with broken
 files and the file names picked up."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from SpiffWorkflow.util.task import TaskState
+
 from app.engine import runner
 from app.engine.models import BEENDET
 from app.engine.registry import deploy_pfad, deploy_xml
+from app.engine.registry import modell as modell_laden
+from app.engine.serialisierung import zustand_laden
 from app.engine.validierung import ModellUngueltig
 from app.extensions import db
+from app.wiedervorlagen.models import Mailausgang
 from app.wiedervorlagen.service import wiedervorlagen_fuer_vorgang
 from tests.engine.conformance.conftest import MODELLE, instanz
-from tests.engine.conftest import neuer_vorgang
+from tests.engine.conftest import erledige, neuer_vorgang
 
 KOPF = (
     '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -65,3 +74,45 @@ def test_ordner_deploy_bricht_bei_einer_kaputten_datei_nicht_ab(app, tmp_path):
     ergebnisse, fehler = deploy_pfad(tmp_path)
     assert sorted(e.key for e in ergebnisse) == ["k_extern", "k_manuell"]
     assert [f.datei.rsplit("/", 1)[-1] for f in fehler] == ["a_kaputt.bpmn"]
+
+
+class _Register(BaseHTTPRequestHandler):
+    """A tiny HTTP endpoint answering a POST with JSON."""
+
+    def do_POST(self):  # noqa: N802 — the http.server API
+        """Echo the number of posted keys."""
+        laenge = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(laenge) or b"{}")
+        antwort = json.dumps({"eingetragen": True, "felder": sorted(body)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(antwort)
+
+    def log_message(self, *args):
+        """Quiet."""
+
+
+def test_mail_und_http_dienst(amt, sabine, modell):
+    """The mail lands in the outbox with `${…}` filled in; the HTTP answer lands in the result variable."""
+    server = HTTPServer(("127.0.0.1", 0), _Register)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        v = neuer_vorgang(amt, verfahren_key=modell("dienst_mail_http.bpmn"))
+        url = f"http://127.0.0.1:{server.server_port}/register"
+        erledige(sabine, v, "adresse", url=url, email="antrag@example.org")
+    finally:
+        server.shutdown()
+    [mail] = db.session.scalars(db.select(Mailausgang)).all()
+    assert (mail.empfaenger, mail.betreff) == ("antrag@example.org", "Ihr Antrag")
+    assert mail.text == "Hallo antrag@example.org, Ihr Antrag ist eingegangen."
+    i = instanz(v)
+    daten = zustand_laden(i.zustand, *_spec(i)).get_tasks(state=TaskState.READY)[0].data
+    assert daten["register"]["http_status"] == 200
+    assert daten["register"]["http_antwort"] == {"eingetragen": True, "felder": ["email", "url"]}
+
+
+def _spec(instanz):
+    """The spec objects of an instance's version."""
+    geladen = modell_laden(instanz.modell_version)
+    return geladen.spec, geladen.subprocess_specs
