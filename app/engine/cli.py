@@ -1,5 +1,6 @@
-"""`flask --app wsgi processes deploy [PATH]`: validate and deploy BPMN procedures."""
+"""`flask --app wsgi processes …`: deploy procedures, map roles, create external clients, send messages/signals."""
 
+import json
 from pathlib import Path
 
 import click
@@ -7,6 +8,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.config import ROOT
+from app.engine import runner
+from app.engine.ereignisse import signal_senden
 from app.engine.extern import ExternFehler, client_anlegen
 from app.engine.models import ProzessModellVersion
 from app.engine.registry import deploy_pfad
@@ -14,6 +17,7 @@ from app.engine.rollen import RollenFehler, zuordnen
 from app.engine.rollen import datei_pruefen as rollen_datei_pruefen
 from app.engine.routing import routing_pruefen
 from app.extensions import db
+from app.vorgaenge.models import Vorgang
 
 
 @click.group("processes")
@@ -70,3 +74,45 @@ def extern_client(name: str, themen: tuple[str, ...]) -> None:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(token)
+
+
+def _json_daten(text: str | None) -> dict:
+    """The `--daten` option as a dict (ClickException otherwise)."""
+    try:
+        daten = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"--daten ist kein JSON: {error}") from None
+    if not isinstance(daten, dict):
+        raise click.ClickException("--daten muss ein JSON-Objekt sein.")
+    return daten
+
+
+@processes.command("nachricht")
+@click.argument("name")
+@click.argument("vorgangsnummer")
+@click.option("--daten", help="Nachrichtendaten als JSON-Objekt.")
+def nachricht(name: str, vorgangsnummer: str, daten: str | None) -> None:
+    """Stellt dem Verfahren eines Vorgangs die Nachricht NAME zu."""
+    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == vorgangsnummer)).first()
+    if vorgang is None:
+        raise click.ClickException(f"Einen Vorgang „{vorgangsnummer}“ gibt es nicht.")
+    try:
+        zugestellt = runner.nachricht(vorgang, name, _json_daten(daten))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if not zugestellt:
+        raise click.ClickException(f"Das Verfahren von Vorgang {vorgangsnummer} wartet nicht auf „{name}“.")
+    db.session.commit()
+    click.echo(f"Nachricht „{name}“ an {vorgangsnummer} zugestellt.")
+
+
+@processes.command("signal")
+@click.argument("name")
+@click.option("--daten", help="Signaldaten als JSON-Objekt.")
+def signal(name: str, daten: str | None) -> None:
+    """Sendet das Signal NAME an alle Verfahren, die darauf warten."""
+    try:
+        anzahl = signal_senden(name, _json_daten(daten))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Signal „{name}“ von {anzahl} Verfahren empfangen.")

@@ -1,16 +1,20 @@
 """JSON API for external workers (Camunda 7's external-task REST pattern, German error texts).
 
-`POST /api/extern/fetchAndLock`, `POST /api/extern/<id>/complete`, `POST /api/extern/<id>/failure`, each with
+`POST /api/extern/fetchAndLock`, `POST /api/extern/<id>/complete`, `POST /api/extern/<id>/failure`,
+`POST /api/extern/message` and `POST /api/extern/signal`, each with
 `Authorization: Bearer <token>` of an external client (`flask processes extern-client`). Public for the login
 check and CSRF-exempt: no browser session, the token is the credential.
 """
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy import select
 
 from app.engine import extern, runner
+from app.engine.ereignisse import signal_senden
 from app.engine.extern import ExternFehler
 from app.extensions import csrf, db
 from app.security import oeffentlich
+from app.vorgaenge.models import Vorgang
 
 bp = Blueprint("extern", __name__, url_prefix="/api/extern")
 
@@ -98,5 +102,43 @@ def fehlschlag(task_id: str):
     return "", 204
 
 
-for _view in (abholen, abschliessen, fehlschlag):
+def _darf(client, name: str) -> None:
+    """A client with a topic list may send only messages and signals named in it."""
+    if client.themen and name not in client.themen:
+        raise ExternFehler(403, f"Dieser Client darf „{name}“ nicht senden.")
+
+
+@bp.post("/message")
+@oeffentlich
+def nachricht():
+    """Deliver a message `messageName` to the Vorgang `businessKey` (its number) with `processVariables`."""
+    client = _client()
+    daten = _koerper()
+    name, nummer = daten.get("messageName"), daten.get("businessKey")
+    if not isinstance(name, str) or not name or not isinstance(nummer, str) or not nummer:
+        raise ExternFehler(400, "messageName und businessKey (Vorgangsnummer) sind Pflicht.")
+    _darf(client, name)
+    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == nummer)).first()
+    if vorgang is None:
+        raise ExternFehler(404, f"Einen Vorgang „{nummer}“ gibt es nicht.")
+    if not runner.nachricht(vorgang, name, extern.variablen_lesen(daten.get("processVariables"))):
+        raise ExternFehler(404, f"Das Verfahren von Vorgang {nummer} wartet nicht auf „{name}“.")
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/signal")
+@oeffentlich
+def signal():
+    """Broadcast the signal `name` with `variables` to every instance waiting for it; answers how many caught it."""
+    client = _client()
+    daten = _koerper()
+    name = daten.get("name")
+    if not isinstance(name, str) or not name:
+        raise ExternFehler(400, "name ist Pflicht.")
+    _darf(client, name)
+    return jsonify({"empfangen": signal_senden(name, extern.variablen_lesen(daten.get("variables")))})
+
+
+for _view in (abholen, abschliessen, fehlschlag, nachricht, signal):
     csrf.exempt(_view)

@@ -110,7 +110,7 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
     _status_anwenden(lauf, task)
 
 
-def _weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
+def weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
     """Run `aktion` (completing a task, catching a message), then the engine to the next wait state.
 
     Any exception from the model (script, condition, timer expression) becomes an incident; the Vorgang is kept.
@@ -144,7 +144,7 @@ def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
     ).first()
 
 
-def _commit(lauf: Lauf) -> None:
+def lauf_committen(lauf: Lauf) -> None:
     """Save the run and commit; a lost race on the instance row (version check or lock timeout) is `Konflikt`."""
     try:
         speichern(lauf)
@@ -177,7 +177,7 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
     lauf = Lauf(instanz, vorgang, None, modell, workflow)
     # added after the first steps: their autoflushes must not write the instance before it has a state
-    _weiterlaufen(lauf)
+    weiterlaufen(lauf)
     speichern(lauf)
     db.session.add(instanz)
     try:
@@ -241,7 +241,7 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
         nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
         notiz=info["titel"],
     )
-    _weiterlaufen(lauf, aktion=task.run)
+    weiterlaufen(lauf, aktion=task.run)
     speichern(lauf)
     db.session.commit()
 
@@ -268,7 +268,7 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
         return False
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
     protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
-    _weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
+    weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
     speichern(lauf)
     db.session.flush()
     return True
@@ -299,8 +299,8 @@ def extern_abschliessen(task_id: str, daten: dict) -> None:
     zeile, lauf, task = _extern_laden(task_id)
     task.set_data(**daten)
     protokolliere(lauf.vorgang, "Externe Aufgabe erledigt", nachher={"thema": zeile.thema}, notiz=zeile.worker_id)
-    _weiterlaufen(lauf, aktion=task.complete)
-    _commit(lauf)
+    weiterlaufen(lauf, aktion=task.complete)
+    lauf_committen(lauf)
 
 
 def extern_fehlschlag(task_id: str, text: str, versuche: int | None, warten_ms: int = 0) -> None:
@@ -312,7 +312,7 @@ def extern_fehlschlag(task_id: str, text: str, versuche: int | None, warten_ms: 
         fehler = DienstFehler(f"Externe Aufgabe „{zeile.thema}“ ohne weitere Versuche fehlgeschlagen: {text}")
         fehler.task = task
         vorfall_setzen(lauf, fehler)
-    _commit(lauf)
+    lauf_committen(lauf)
 
 
 def _nachricht_definition(wf: BpmnWorkflow, name: str):
@@ -333,7 +333,7 @@ def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) ->
     if vorgang is None:
         vorgang = db.session.get(Vorgang, instanz.vorgang_id)
     lauf = laden(instanz, vorgang, None)
-    _weiterlaufen(lauf, timer=True)
+    weiterlaufen(lauf, timer=True)
     speichern(lauf)
 
 
@@ -358,8 +358,8 @@ def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: b
         meldung = _migrieren(lauf) or meldung
     vorfall_loeschen(instanz)
     protokolliere(vorgang, "Vorfall erneut ausgeführt", benutzer, notiz=meldung)
-    _weiterlaufen(lauf, timer=True, aktion=lambda: neu_anstossen(lauf.workflow))
-    _commit(lauf)
+    weiterlaufen(lauf, timer=True, aktion=lambda: neu_anstossen(lauf.workflow))
+    lauf_committen(lauf)
     return meldung if instanz.zustand_art != VORFALL else f"{meldung}; erneut fehlgeschlagen: {instanz.vorfall_text}"
 
 
@@ -395,7 +395,7 @@ def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "
     instanz.zustand_art = ABGEBROCHEN
     protokolliere(vorgang, "Verfahren abgebrochen", benutzer, notiz=grund)
     if commit:
-        _commit(lauf)
+        lauf_committen(lauf)
     else:
         speichern(lauf)
         db.session.flush()
