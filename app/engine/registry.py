@@ -23,7 +23,15 @@ from app.engine import dienste  # noqa: F401 — registers the built-in service 
 from app.engine.models import ProzessModellVersion
 from app.engine.parser import AmtsflussParser
 from app.engine.serialisierung import spec_als_dict, spec_aus_dict
-from app.engine.validierung import BPMN_NS, Fehler, ModellUngueltig, datei_pruefen, spiff_fehler
+from app.engine.validierung import (
+    BPMN_NS,
+    CAMUNDA_NS,
+    Fehler,
+    ModellUngueltig,
+    datei_pruefen,
+    haupt_prozess,
+    spiff_fehler,
+)
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -70,15 +78,17 @@ def _parsen(xml: bytes, datei: str):
     # after schema errors or dangling references SpiffWorkflow's parse only adds misleading messages
     if root is None or any(f.meldung.startswith(("BPMN-Schema", "Sequenzfluss hängt")) for f in fehler):
         raise ModellUngueltig(fehler)
-    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
+    prozess = haupt_prozess(root)
     key = prozess.get("id") if prozess is not None else None
     spec = subprocess_specs = None
     if key is not None:
         parser = AmtsflussParser()
         try:
             parser.add_bpmn_xml(root, filename=datei)
-            spec = parser.get_spec(key)
-            subprocess_specs = parser.get_subprocess_specs(key)
+            if not (aufruf_fehler := _aufgerufene_laden(parser, root, datei)):
+                spec = parser.get_spec(key)
+                subprocess_specs = parser.get_subprocess_specs(key)
+            fehler.extend(aufruf_fehler)
         except ValidationException as error:
             fehler.append(spiff_fehler(error, datei))
         except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
@@ -88,13 +98,44 @@ def _parsen(xml: bytes, datei: str):
     return key, prozess.get("name") or key, spec, subprocess_specs, warnungen
 
 
+def _aufgerufene_laden(parser: AmtsflussParser, root, datei: str) -> list[Fehler]:
+    """Add the deployed models that call activities of this file call (and that the file does not contain).
+
+    `camunda:calledElementBinding="version"` with `camunda:calledElementVersion` pins a version; otherwise the
+    latest version at deploy time is bound (a later version of the called model needs a new deploy here).
+    """
+    fehler: list[Fehler] = []
+    eigene = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
+    geladen: set[str] = set()
+    for aufruf in root.iter(f"{{{BPMN_NS}}}callActivity"):
+        ziel = aufruf.get("calledElement")
+        if not ziel or ziel in eigene or ziel in geladen or not has_app_context():
+            continue
+        version = None
+        if aufruf.get(f"{{{CAMUNDA_NS}}}calledElementBinding") == "version":
+            nummer = aufruf.get(f"{{{CAMUNDA_NS}}}calledElementVersion") or ""
+            if nummer.isdigit():
+                version = db.session.scalars(
+                    select(ProzessModellVersion).filter_by(key=ziel, version=int(nummer))
+                ).first()
+        else:
+            version = neueste_version(ziel)
+        if version is None:
+            meldung = f"Aufgerufener Prozess „{ziel}“ ist weder in der Datei noch (in dieser Version) bereitgestellt."
+            fehler.append(Fehler(datei, meldung, zeile=aufruf.sourceline, element=aufruf.get("id")))
+            continue
+        parser.add_bpmn_xml(etree.fromstring(version.xml.encode("utf-8")), filename=version.dateiname)
+        geladen.add(ziel)
+    return fehler
+
+
 def _key_aus_xml(xml: bytes) -> str | None:
     """The id of the executable process, read cheaply (None when the file is not usable XML)."""
     try:
         root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return None
-    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
+    prozess = haupt_prozess(root)
     return prozess.get("id") if prozess is not None else None
 
 

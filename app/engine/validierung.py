@@ -132,6 +132,15 @@ def datei_pruefen(xml: bytes, datei: str) -> tuple[list[Fehler], etree._Element 
     return fehler, root
 
 
+def haupt_prozess(root):
+    """The process a file deploys: its only executable process, else the first executable one that no call
+    activity of the file calls (the others are called processes or further pools); None if none is executable."""
+    ausfuehrbar = [p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
+    aufgerufen = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    kandidaten = [p for p in ausfuehrbar if p.get("id") not in aufgerufen] or ausfuehrbar
+    return kandidaten[0] if kandidaten else None
+
+
 def _fehler(datei: str, knoten, meldung: str) -> Fehler:
     """An error at an XML element (its id, or the id of the nearest parent that has one)."""
     element = knoten
@@ -144,11 +153,10 @@ def _dialekt_pruefen(root, datei: str) -> list[Fehler]:
     """Our checks: executable process, references, expressions, forms, roles, status values."""
     fehler: list[Fehler] = []
     prozesse = root.findall(f"{{{BPMN_NS}}}process")
-    ausfuehrbar = [p for p in prozesse if p.get("isExecutable") == "true"]
-    if len(ausfuehrbar) != 1:
-        fehler.append(Fehler(datei, 'Die Datei muss genau einen ausführbaren Prozess enthalten (isExecutable="true").'))
+    if haupt_prozess(root) is None:
+        fehler.append(Fehler(datei, 'Die Datei enthält keinen ausführbaren Prozess (isExecutable="true").'))
     ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
-    for prozess in prozesse:
+    for prozess in (p for p in prozesse if p.get("isExecutable") == "true"):  # pools drawn as black boxes: no
         fehler.extend(_prozess_pruefen(prozess, datei, ids))
     return fehler
 
