@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine import dienste  # noqa: F401 — registers the built-in service handlers before any model runs
+from app.engine.dmn import dmn_uebersetzen, entscheidungen
 from app.engine.models import ProzessModellVersion
 from app.engine.parser import AmtsflussParser
 from app.engine.serialisierung import spec_als_dict, spec_aus_dict
@@ -85,7 +86,8 @@ def _parsen(xml: bytes, datei: str):
         parser = AmtsflussParser()
         try:
             parser.add_bpmn_xml(root, filename=datei)
-            if not (aufruf_fehler := _aufgerufene_laden(parser, root, datei)):
+            aufruf_fehler = _aufgerufene_laden(parser, root, datei) + _entscheidungen_laden(parser, root, datei)
+            if not aufruf_fehler:
                 spec = parser.get_spec(key)
                 subprocess_specs = parser.get_subprocess_specs(key)
             fehler.extend(aufruf_fehler)
@@ -127,6 +129,75 @@ def _aufgerufene_laden(parser: AmtsflussParser, root, datei: str) -> list[Fehler
         parser.add_bpmn_xml(etree.fromstring(version.xml.encode("utf-8")), filename=version.dateiname)
         geladen.add(ziel)
     return fehler
+
+
+def _entscheidungen_laden(parser: AmtsflussParser, root, datei: str) -> list[Fehler]:
+    """Add the deployed DMN tables that business rule tasks of this file name (`camunda:decisionRef`)."""
+    fehler: list[Fehler] = []
+    geladen: set[str] = set()
+    for aufgabe in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = aufgabe.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if not ref or ref in geladen or not has_app_context():
+            continue
+        version = neueste_version(DMN_PRAEFIX + ref)
+        if version is None:
+            meldung = f"Entscheidungstabelle „{ref}“ ist nicht bereitgestellt (.dmn-Datei zuerst bereitstellen)."
+            fehler.append(Fehler(datei, meldung, zeile=aufgabe.sourceline, element=aufgabe.get("id")))
+            continue
+        tabelle, _ = dmn_uebersetzen(etree.fromstring(version.xml.encode("utf-8")))
+        parser.add_dmn_xml(tabelle, filename=version.dateiname)
+        geladen.update(entscheidungen(tabelle))
+    return fehler
+
+
+def deploy_dmn(xml: bytes, datei: str, von: str = "System") -> list[DeployErgebnis]:
+    """Deploy a DMN file: one version per decision (key `dmn:<decision id>`), unchanged ones are skipped.
+
+    FEEL unary tests outside the supported subset make it invalid (ModellUngueltig, with line). Flushes.
+    """
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise ModellUngueltig([Fehler(datei, f"Kein wohlgeformtes XML: {error.msg}", zeile=error.lineno)]) from None
+    tabelle, probleme = dmn_uebersetzen(root)
+    fehler = [Fehler(datei, meldung, zeile=zeile) for zeile, meldung in probleme]
+    ids = entscheidungen(root)
+    if not ids:
+        fehler.append(Fehler(datei, "Die Datei enthält keine Entscheidung (<decision>)."))
+    if not fehler:
+        try:
+            AmtsflussParser().add_dmn_xml(tabelle, filename=datei)
+        except Exception as error:  # noqa: BLE001 — SpiffWorkflow's DMN parser raises many kinds
+            fehler.append(spiff_fehler(ValidationException(str(error)), datei))
+    if fehler:
+        raise ModellUngueltig(fehler)
+    sha = hashlib.sha256(xml).hexdigest()
+    ergebnisse = []
+    for decision in root.iter():
+        if not isinstance(decision.tag, str) or etree.QName(decision).localname != "decision":
+            continue
+        key = DMN_PRAEFIX + decision.get("id")
+        aktuell = neueste_version(key)
+        if aktuell is not None and aktuell.sha256 == sha:
+            ergebnisse.append(DeployErgebnis(datei, key, aktuell.version, neu=False))
+            continue
+        nummer = (aktuell.version if aktuell is not None else 0) + 1
+        name = decision.get("name") or decision.get("id")
+        db.session.add(
+            ProzessModellVersion(
+                key=key,
+                name=f"Entscheidung: {name}",
+                version=nummer,
+                dateiname=Path(datei).name,
+                xml=xml.decode("utf-8"),
+                sha256=sha,
+                spec={},
+                deployed_von=von,
+            )
+        )
+        db.session.flush()
+        ergebnisse.append(DeployErgebnis(datei, key, nummer, neu=True))
+    return ergebnisse
 
 
 def _key_aus_xml(xml: bytes) -> str | None:
@@ -241,16 +312,19 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
     raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
 
 
-#: File names picked up in a folder (Camunda Modeler writes `.bpmn`, Camunda 7 examples `.bpmn20.xml`).
-ENDUNGEN = (".bpmn", ".bpmn20.xml")
+#: File names picked up in a folder (Camunda Modeler writes `.bpmn`, Camunda 7 examples `.bpmn20.xml`; DMN).
+ENDUNGEN = (".bpmn", ".bpmn20.xml", ".dmn")
+#: Key prefix of deployed decision tables (they are versions like procedures, but cannot be started).
+DMN_PRAEFIX = "dmn:"
 
 
 def bpmn_dateien(pfad: Path) -> list[Path]:
-    """The BPMN files of a folder (sorted), or the one file given."""
+    """The BPMN and DMN files of a folder (DMN first, for the business rule tasks; sorted), or the one file given."""
     pfad = Path(pfad)
     if not pfad.is_dir():
         return [pfad]
-    return sorted(p for p in pfad.iterdir() if p.is_file() and p.name.lower().endswith(ENDUNGEN))
+    dateien = [p for p in pfad.iterdir() if p.is_file() and p.name.lower().endswith(ENDUNGEN)]
+    return sorted(dateien, key=lambda p: (not p.name.lower().endswith(".dmn"), p.name))
 
 
 def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], list[Fehler]]:
@@ -265,7 +339,10 @@ def deploy_pfad(pfad: Path, von: str = "System") -> tuple[list[DeployErgebnis], 
         fehler.append(Fehler(str(pfad), "Keine BPMN-Datei gefunden."))
     for datei in dateien:
         try:
-            ergebnisse.append(deploy_xml(datei.read_bytes(), str(datei), von))
+            if datei.name.lower().endswith(".dmn"):
+                ergebnisse.extend(deploy_dmn(datei.read_bytes(), str(datei), von))
+            else:
+                ergebnisse.append(deploy_xml(datei.read_bytes(), str(datei), von))
             db.session.commit()
         except ModellUngueltig as error:
             db.session.rollback()

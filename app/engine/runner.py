@@ -166,7 +166,7 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     version = registry.aktuelle_version(key)
     if version is None and verfahren_key is None:
         version = registry.aktuelle_version(ALLGEMEIN)
-    if version is None:
+    if version is None or version.key.startswith(registry.DMN_PRAEFIX):
         raise KeinVerfahren(f"Das Verfahren „{key}“ ist nicht deployt.")
     if vorgang.id is None:
         db.session.flush()

@@ -224,7 +224,9 @@ class AmtsflussUmgebung(TaskDataEnvironment):
         """Globals: the safe builtins and, when bound to a Vorgang, its API."""
         api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": utcnow, "tage": tage, "iso": iso}
         self.kontext = kontext  # service handlers act on the same Vorgang
-        super().__init__({"__builtins__": SICHERE_BUILTINS, **api})
+        # FEEL/JUEL literals, as DMN tables (SpiffWorkflow passes their text through) and JUEL write them
+        feel = {"true": True, "false": False, "null": None}
+        super().__init__({"__builtins__": SICHERE_BUILTINS, **feel, **api})
 
     def evaluate(self, expression, context, external_context=None):
         """Evaluate a condition or timer expression after the same check as at deploy.

@@ -200,9 +200,9 @@ def test_cli_deploy_der_mitgelieferten_verfahren(runner):
     """The shipped procedures are valid; a second deploy changes nothing."""
     erste = runner.invoke(args=["processes", "deploy"])
     assert erste.exit_code == 0, erste.output
-    assert erste.output.count("neu deployt") == 4
+    assert erste.output.count("neu deployt") == 5  # four procedures and the Hundesteuer table
     zweite = runner.invoke(args=["processes", "deploy"])
-    assert zweite.exit_code == 0 and zweite.output.count("unverändert") == 4
+    assert zweite.exit_code == 0 and zweite.output.count("unverändert") == 5
 
 
 def test_deployment_beim_start_ist_idempotent(app):
@@ -225,6 +225,7 @@ def test_deployment_beim_start_ist_idempotent(app):
     assert sorted(v.key for v in versionen) == [
         "allgemeines_verfahren",
         "baumfaellung",
+        "dmn:hundesteuer_satz",
         "gewerbeanmeldung",
         "hundesteuer",
     ]
