@@ -126,7 +126,7 @@ def datei_pruefen(xml: bytes, datei: str) -> tuple[list[Fehler], etree._Element 
     validator.preprocess(kopie)
     if not validator.validator.validate(kopie):
         for eintrag in validator.validator.error_log:
-            fehler.append(Fehler(datei, f"BPMN-Schema: {eintrag.message}", zeile=eintrag.line))
+            fehler.append(Fehler(datei, f"BPMN-Schema: {schema_meldung(eintrag.message)}", zeile=eintrag.line))
         return fehler, root
     fehler.extend(_dialekt_pruefen(root, datei))
     return fehler, root
@@ -335,7 +335,38 @@ UEBERSETZUNGEN = {
     "Multiple outgoing flows are not supported": "Ein Element ohne Gateway darf nur einen ausgehenden Sequenzfluss "
     "haben; verzweigen Sie mit einem exklusiven oder parallelen Gateway.",
     "was not found": "Der aufgerufene Prozess ist nicht in dieser Datei enthalten.",
+    "A loopMaximum or loopCondition must be specified": "Eine Schleife braucht loopMaximum oder loopCondition.",
+    "No DMN Diagram available": "Die Entscheidungstabelle ist nicht bereitgestellt.",
+    "Unsupported Catch Event": "Dieses Randereignis hat keine unterstützte Ereignisdefinition.",
+    'No "calledElement" attribute': "Der Aufrufaktivität fehlt calledElement (der aufgerufene Prozess).",
 }
+
+#: lxml's XML-schema messages (English), said in German; the original stays in brackets.
+SCHEMA_MUSTER = [
+    (re.compile(r"Element '([^']+)': This element is not expected"), "Element „{0}“ ist hier nicht erlaubt"),
+    (
+        re.compile(r"Element '([^']+)', attribute '([^']+)': The attribute '[^']+' is not allowed"),
+        "Element „{0}“: Attribut „{1}“ ist nicht erlaubt",
+    ),
+    (
+        re.compile(r"Element '([^']+)': The attribute '([^']+)' is required but missing"),
+        "Element „{0}“: Pflichtattribut „{1}“ fehlt",
+    ),
+    (
+        re.compile(r"Element '([^']+)', attribute '([^']+)': '([^']*)' is not a valid value"),
+        "Element „{0}“: „{2}“ ist kein gültiger Wert für „{1}“",
+    ),
+    (re.compile(r"Element '([^']+)': Missing child element"), "Element „{0}“: ein Pflicht-Unterelement fehlt"),
+]
+
+
+def schema_meldung(englisch: str) -> str:
+    """A German explanation of an lxml schema message (with the original), or the original when unknown."""
+    for muster, deutsch in SCHEMA_MUSTER:
+        if treffer := muster.search(englisch):
+            teile = [etree.QName(t).localname if t.startswith("{") else t for t in treffer.groups()]
+            return f"{deutsch.format(*teile)} ({englisch.strip()})"
+    return englisch
 
 
 def spiff_fehler(error: ValidationException, datei: str) -> Fehler:

@@ -61,6 +61,8 @@ def test_schemafehler_alle_mit_zeile():
     assert len(fehler) == 2
     assert [f.zeile for f in fehler] == [4, 5]
     assert all(f.meldung.startswith("BPMN-Schema") for f in fehler)
+    assert "Attribut „foo“ ist nicht erlaubt" in fehler[0].meldung  # lxml's English explained in German
+    assert "Element „flurp“ ist hier nicht erlaubt" in fehler[1].meldung
 
 
 def test_haengender_sequenzfluss_nennt_element_und_ziel():
