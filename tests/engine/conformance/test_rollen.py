@@ -4,10 +4,11 @@ database table; an unknown group is a deploy warning and the task goes to the fa
 from app.engine.aufgaben import offene_aufgaben
 from app.engine.models import BEENDET
 from app.engine.registry import deploy_xml
-from app.engine.rollen import zuordnen
+from app.engine.rollen import rolle_fuer, zuordnen
 from app.extensions import db
 from tests.engine.conformance.conftest import MODELLE, instanz
 from tests.engine.conftest import erledige, neuer_vorgang
+from tests.factories import benutzer
 
 
 def test_unbekannte_gruppe_ist_warnung_und_geht_an_die_standardrolle(app):
@@ -39,3 +40,20 @@ def test_rolle_per_cli(app, amt):
     assert cli.invoke(args=["processes", "rolle", "Kasse", "leitung"]).output.strip() == "kasse → leitung"
     falsch = cli.invoke(args=["processes", "rolle", "Kasse", "chef"])
     assert falsch.exit_code != 0 and "keine Rolle" in falsch.output
+
+
+def test_rollen_seite_fuer_administration(client, auth, amt):
+    """Administrators see the file entries and add a mapping; a caseworker gets 403."""
+    benutzer("ada", "Ada Admin", ["administration"], [amt])
+    db.session.commit()
+    auth.login("sabine")
+    assert client.get("/admin/rollen").status_code == 403
+    auth.logout()
+    auth.login("ada")
+    seite = client.get("/admin/rollen").get_data(as_text=True)
+    assert "management" in seite and "processes/rollen.toml" in seite
+    antwort = client.post("/admin/rollen", data={"gruppe": "Poststelle", "rolle": "leitung"}, follow_redirects=True)
+    assert antwort.status_code == 200 and "poststelle" in antwort.get_data(as_text=True)
+    assert rolle_fuer("Poststelle") == ("leitung", True)
+    falsch = client.post("/admin/rollen", data={"gruppe": "x", "rolle": "chef"}, follow_redirects=True)
+    assert "keine Rolle" in falsch.get_data(as_text=True)
