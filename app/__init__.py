@@ -36,6 +36,8 @@ from app.auth import sitzung
 from app.auth.views import bp as auth_bp
 from app.bescheide.views import bp as bescheide_bp
 from app.config import ENV_PREFIX, ROOT, Config, ConfigurationError, from_environment
+from app.engine.extern_views import bp as extern_bp
+from app.engine.protokoll_views import bp as protokoll_bp
 from app.engine.views import bp as engine_bp
 from app.extensions import csrf, db, login_manager, migrate
 from app.gesundheit import bp as gesundheit_bp
@@ -92,6 +94,8 @@ def create_app(config: dict | None = None) -> Flask:
         werkstatt_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(extern_bp)  # engine: external-task API
+    app.register_blueprint(protokoll_bp)  # engine: instance log page
     for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen, vertretung):
         slice_.init_app(app)
     scheduler.init_app(app)

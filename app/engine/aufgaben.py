@@ -4,17 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import cast, exists, false, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, array
 
-from app.auth.models import ROLLEN, Benutzer
+from app.auth.models import Benutzer
 from app.database import is_postgres
 from app.engine import registry
 from app.engine.formular import Formularfeld, felder_aus_spec
+from app.engine.juel import ist_juel
 from app.engine.models import AKTIV, ProzessAufgabe, ProzessInstanz, ProzessModellVersion
 from app.engine.registry import GeladenesModell
+from app.engine.rollen import rollen_abbilden
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 
@@ -39,14 +40,15 @@ def element_info(modell: GeladenesModell, task_spec) -> dict:
     info = modell.abgeleitet.get(task_spec.name)
     if info is None:
         ext = getattr(task_spec, "extensions", None) or {}
-        gruppen = [g.strip().lower() for g in ext.get("candidateGroups", "").split(",") if g.strip()]
-        if not gruppen and task_spec.lane and task_spec.lane.lower() in ROLLEN:
-            gruppen = [task_spec.lane.lower()]
+        roh = ext.get("candidateGroups", "")
+        gruppen = [] if ist_juel(roh) else [g.strip().lower() for g in roh.split(",") if g.strip()]
+        if not roh and task_spec.lane:
+            gruppen = [task_spec.lane.strip().lower()]
         info = {
             "titel": task_spec.bpmn_name or task_spec.name,
             "dokumentation": task_spec.documentation or "",
             "felder": felder_aus_spec(task_spec),
-            "kandidatengruppen": gruppen or ["sachbearbeitung"],
+            "kandidatengruppen": gruppen,
             "assignee": ext.get("assignee"),
         }
         modell.abgeleitet[task_spec.name] = info
@@ -54,8 +56,21 @@ def element_info(modell: GeladenesModell, task_spec) -> dict:
 
 
 def offene_usertasks(workflow: BpmnWorkflow) -> list:
-    """READY user tasks of a workflow."""
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
+    """READY tasks a person completes, in the whole workflow (subprocesses included): user tasks, and
+    `bpmn:task`/`manualTask`, which appear as confirm-only tasks."""
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+
+def task_spec_finden(modell: GeladenesModell, element_id: str):
+    """The task spec of an element in the process or any of its subprocesses (BPMN ids are unique per file)."""
+    spec = modell.spec.task_specs.get(element_id)
+    if spec is not None:
+        return spec
+    for sub in modell.subprocess_specs.values():
+        spec = sub.task_specs.get(element_id)
+        if spec is not None:
+            return spec
+    raise LookupError(f"Element „{element_id}“ gibt es im Modell nicht.")
 
 
 def neue_zeile(modell: GeladenesModell, vorgang_id: int, task) -> ProzessAufgabe:
@@ -67,15 +82,15 @@ def neue_zeile(modell: GeladenesModell, vorgang_id: int, task) -> ProzessAufgabe
         vorgang_id=vorgang_id,
         element_id=task.task_spec.name,
         titel=info["titel"][:300],
-        kandidatengruppen=info["kandidatengruppen"],
-        zugewiesen_an=info["assignee"],
+        kandidatengruppen=rollen_abbilden(task.internal_data.get("gruppen") or info["kandidatengruppen"]),
+        zugewiesen_an=task.internal_data.get("zugewiesen", info["assignee"]),
         faellig=datetime.fromisoformat(faellig) if faellig else None,
     )
 
 
 def _aufgabe_aus_zeile(zeile: ProzessAufgabe, modell: GeladenesModell) -> Aufgabe:
     """Combine the open-task row with the form of its element."""
-    info = element_info(modell, modell.spec.task_specs[zeile.element_id])
+    info = element_info(modell, task_spec_finden(modell, zeile.element_id))
     return Aufgabe(
         task_id=zeile.task_id,
         vorgang_id=zeile.vorgang_id,

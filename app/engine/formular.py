@@ -19,6 +19,8 @@ DATUMSFORMATE = ["%d.%m.%Y", "%Y-%m-%d"]
 #: Strings accepted for a boolean field; the form's radios send `true`/`false`.
 WAHR = {"true", "on", "1", "ja", "yes"}
 FALSCH = {"false", "off", "0", "nein", "no", ""}
+#: Text field types: Camunda's `string` and the common custom type `textarea` (always multi-line).
+TEXTTYPEN = ("string", "textarea")
 #: A string field with a longer limit is a multi-line text area.
 TEXTAREA_AB_ZEICHEN = 200
 
@@ -29,7 +31,7 @@ class Formularfeld:
 
     id: str
     label: str
-    typ: str  # 'string' | 'long' | 'boolean' | 'date' | 'enum'
+    typ: str  # 'string' | 'textarea' | 'long' | 'boolean' | 'date' | 'enum'
     pflicht: bool = False
     werte: list[tuple[str, str]] = field(default_factory=list)  # enum: (id, name)
     vorgabe: str | None = None
@@ -106,11 +108,11 @@ def _datum(wert) -> date | None:
 def _hinweis(f: Formularfeld) -> str:
     """A short German hint on the constraints, read out with the field (the WTForms description)."""
     teile = []
-    if f.typ == "string" and f.minlength is not None and f.maxlength is not None:
+    if f.typ in TEXTTYPEN and f.minlength is not None and f.maxlength is not None:
         teile.append(f"{f.minlength} bis {f.maxlength} Zeichen")
-    elif f.typ == "string" and f.maxlength is not None:
+    elif f.typ in TEXTTYPEN and f.maxlength is not None:
         teile.append(f"höchstens {f.maxlength} Zeichen")
-    elif f.typ == "string" and f.minlength is not None:
+    elif f.typ in TEXTTYPEN and f.minlength is not None:
         teile.append(f"mindestens {f.minlength} Zeichen")
     if f.typ == "long":
         teile.append(f"ganze Zahl von {f.min} bis {f.max}" if f.min is not None and f.max is not None else "ganze Zahl")
@@ -128,7 +130,7 @@ def _feld(f: Formularfeld, html_id: str):
     if f.typ == "boolean":
         vorgabe = _janein(f.vorgabe or "false")
         return RadioField(choices=[("true", "Ja"), ("false", "Nein")], coerce=_janein, default=vorgabe, **gemeinsam)
-    regeln: list = [(DataRequired if f.typ == "string" else InputRequired)(pflicht) if f.pflicht else Optional()]
+    regeln: list = [(DataRequired if f.typ in TEXTTYPEN else InputRequired)(pflicht) if f.pflicht else Optional()]
     if f.typ == "long":
         if f.min is not None:
             regeln.append(NumberRange(min=f.min, message=f"Mindestens {f.min}."))
@@ -145,7 +147,11 @@ def _feld(f: Formularfeld, html_id: str):
         regeln.append(Length(min=f.minlength, message=f"Mindestens {f.minlength} Zeichen."))
     if f.maxlength is not None:
         regeln.append(Length(max=f.maxlength, message=f"Höchstens {f.maxlength} Zeichen."))
-    lang = (f.maxlength is not None and f.maxlength > TEXTAREA_AB_ZEICHEN) or (f.minlength or 0) >= 10
+    lang = (
+        f.typ == "textarea"
+        or (f.maxlength is not None and f.maxlength > TEXTAREA_AB_ZEICHEN)
+        or (f.minlength or 0) >= 10
+    )
     return StringField(
         validators=regeln,
         default=f.vorgabe,

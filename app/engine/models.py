@@ -54,6 +54,8 @@ class ProzessInstanz(db.Model):
     vorfall_element: Mapped[str | None] = mapped_column(String(200))
     vorfall_text: Mapped[str | None] = mapped_column(Text)
     vorfall_seit: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The instance's own log: `print` output of its scripts, one line each with time (shown to designers/admins).
+    protokoll: Mapped[str | None] = mapped_column(Text, deferred=True)
     gestartet_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     geaendert_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -63,6 +65,8 @@ class ProzessInstanz(db.Model):
     aufgaben: Mapped[list["ProzessAufgabe"]] = relationship(
         back_populates="instanz", cascade="all, delete-orphan", passive_deletes=True
     )
+    #: the external tasks waiting for a worker (kept in step like `aufgaben`)
+    externe: Mapped[list["ExterneAufgabe"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -88,3 +92,56 @@ class ProzessAufgabe(db.Model):
     erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     instanz: Mapped[ProzessInstanz] = relationship(back_populates="aufgaben")
+
+
+class RollenZuordnung(db.Model):
+    """A candidate group or lane name of the models that is not a product role, mapped to one (designer-kept)."""
+
+    __tablename__ = "rollen_zuordnung"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gruppe: Mapped[str] = mapped_column(String(200), unique=True)  # lower case
+    rolle: Mapped[str] = mapped_column(String(40))
+    geaendert_von: Mapped[str] = mapped_column(String(200), default="System")
+    geaendert_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ExternClient(db.Model):
+    """An external worker (Fachverfahren, script) allowed to fetch and complete external tasks of some topics.
+
+    The bearer token (256 random bits, shown once) is stored as SHA-256, like the intake's bearer tokens.
+    """
+
+    __tablename__ = "extern_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Topics this client may fetch; empty = all.
+    themen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aktiv: Mapped[bool] = mapped_column(default=True)
+    erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExterneAufgabe(db.Model):
+    """An external service task waiting for a worker, kept in step with the instance state (like ProzessAufgabe).
+
+    A worker locks it for a while (`gesperrt_bis`); a lock that ran out may be fetched again. `versuche_uebrig`
+    is what the worker's last failure said (Camunda's retries); at 0 the instance becomes an incident.
+    """
+
+    __tablename__ = "externe_aufgabe"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instanz_id: Mapped[int] = mapped_column(ForeignKey("prozess_instanz.id", ondelete="CASCADE"), index=True)
+    vorgang_id: Mapped[int] = mapped_column(ForeignKey("vorgang.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    thema: Mapped[str] = mapped_column(String(200), index=True)
+    gesperrt_bis: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    versuche_uebrig: Mapped[int | None]
+    fehler_text: Mapped[str | None] = mapped_column(Text)
+    erstellt_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

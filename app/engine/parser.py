@@ -7,10 +7,15 @@ which the serializer keeps.
 """
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField, UserTask
+
+from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe
 
 #: Camunda attributes of a user task that we keep in `task_spec.extensions` (same key names).
 USERTASK_ATTRIBUTE = ("assignee", "candidateGroups", "dueDate", "followUpDate")
@@ -50,6 +55,37 @@ class AmtsflussUserTaskParser(CamundaUserTaskParser):
         return form
 
 
+class DienstaufgabeParser(CamundaTaskParser):
+    """A service task: Camunda properties plus its implementation attributes (class, topic, …) as extensions."""
+
+    def parse_extensions(self, node=None):
+        """Properties, the camunda implementation attributes and the BPMN `implementation` attribute."""
+        extensions = super().parse_extensions(node)
+        for name in DIENST_ATTRIBUTE:
+            wert = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}{name}")
+            if wert is not None and wert.strip():
+                extensions[name] = wert.strip()
+        if self.node.get("implementation"):
+            extensions["implementation"] = self.node.get("implementation").strip()
+        return extensions
+
+
+class AmtsflussSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
+    """Send task with Camunda's message event definition (the one our serializer configuration knows)."""
+
+    def create_task(self):
+        """As SendTaskParser, with Camunda message parsing."""
+        return SendTaskParser.create_task(self)
+
+
+class AmtsflussReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser):
+    """Receive task with Camunda's message event definition."""
+
+    def create_task(self):
+        """As ReceiveTaskParser, with Camunda message parsing."""
+        return ReceiveTaskParser.create_task(self)
+
+
 def _mit_properties(parser_class: type) -> type:
     """A subclass of `parser_class` that also reads `camunda:properties` into the extensions.
 
@@ -74,6 +110,9 @@ class AmtsflussParser(CamundaParser):
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
         full_tag("userTask"): (AmtsflussUserTaskParser, UserTask),
+        full_tag("serviceTask"): (DienstaufgabeParser, Dienstaufgabe),
+        full_tag("sendTask"): (_mit_properties(AmtsflussSendTaskParser), SendTask),
+        full_tag("receiveTask"): (_mit_properties(AmtsflussReceiveTaskParser), ReceiveTask),
     }
 
 

@@ -6,6 +6,7 @@ constraint lets one win, the other retries and then finds the file already deplo
 """
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -18,10 +19,20 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.engine import dienste  # noqa: F401 — registers the built-in service handlers before any model runs
+from app.engine.dmn import dmn_uebersetzen, entscheidungen
 from app.engine.models import ProzessModellVersion
 from app.engine.parser import AmtsflussParser
 from app.engine.serialisierung import spec_als_dict, spec_aus_dict
-from app.engine.validierung import BPMN_NS, Fehler, ModellUngueltig, datei_pruefen, spiff_fehler
+from app.engine.validierung import (
+    BPMN_NS,
+    CAMUNDA_NS,
+    Fehler,
+    ModellUngueltig,
+    datei_pruefen,
+    haupt_prozess,
+    spiff_fehler,
+)
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,6 +58,8 @@ class DeployErgebnis:
     key: str
     version: int
     neu: bool
+    #: Problems that do not stop the deploy (e.g. groups that go to the fallback role); empty when unchanged.
+    warnungen: list[Fehler] = field(default_factory=list)
 
 
 _CACHE: dict[str, GeladenesModell] = {}
@@ -55,21 +68,136 @@ _CACHE_LOCK = threading.Lock()
 
 def modell_parsen(xml: bytes, datei: str):
     """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig."""
-    fehler, root = datei_pruefen(xml, datei)
+    return _parsen(xml, datei)[:4]
+
+
+def _parsen(xml: bytes, datei: str):
+    """`modell_parsen` plus the warnings. Dialect and structural errors are reported together."""
+    gefunden, root = datei_pruefen(xml, datei)
+    fehler = [f for f in gefunden if not f.warnung]
+    warnungen = [f for f in gefunden if f.warnung]
+    # after schema errors or dangling references SpiffWorkflow's parse only adds misleading messages
+    if root is None or any(f.meldung.startswith(("BPMN-Schema", "Sequenzfluss hängt")) for f in fehler):
+        raise ModellUngueltig(fehler)
+    prozess = haupt_prozess(root)
+    key = prozess.get("id") if prozess is not None else None
+    spec = subprocess_specs = None
+    if key is not None:
+        parser = AmtsflussParser()
+        try:
+            parser.add_bpmn_xml(root, filename=datei)
+            aufruf_fehler = _aufgerufene_laden(parser, root, datei) + _entscheidungen_laden(parser, root, datei)
+            if not aufruf_fehler:
+                spec = parser.get_spec(key)
+                subprocess_specs = parser.get_subprocess_specs(key)
+            fehler.extend(aufruf_fehler)
+        except ValidationException as error:
+            fehler.append(spiff_fehler(error, datei))
+        except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
+            fehler.append(spiff_fehler(ValidationException(str(error)), datei))
     if fehler:
         raise ModellUngueltig(fehler)
-    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
-    key = prozess.get("id")
-    parser = AmtsflussParser()
+    return key, prozess.get("name") or key, spec, subprocess_specs, warnungen
+
+
+def _aufgerufene_laden(parser: AmtsflussParser, root, datei: str) -> list[Fehler]:
+    """Add the deployed models that call activities of this file call (and that the file does not contain).
+
+    `camunda:calledElementBinding="version"` with `camunda:calledElementVersion` pins a version; otherwise the
+    latest version at deploy time is bound (a later version of the called model needs a new deploy here).
+    """
+    fehler: list[Fehler] = []
+    eigene = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
+    geladen: set[str] = set()
+    for aufruf in root.iter(f"{{{BPMN_NS}}}callActivity"):
+        ziel = aufruf.get("calledElement")
+        if not ziel or ziel in eigene or ziel in geladen or not has_app_context():
+            continue
+        version = None
+        if aufruf.get(f"{{{CAMUNDA_NS}}}calledElementBinding") == "version":
+            nummer = aufruf.get(f"{{{CAMUNDA_NS}}}calledElementVersion") or ""
+            if nummer.isdigit():
+                version = db.session.scalars(
+                    select(ProzessModellVersion).filter_by(key=ziel, version=int(nummer))
+                ).first()
+        else:
+            version = neueste_version(ziel)
+        if version is None:
+            meldung = f"Aufgerufener Prozess „{ziel}“ ist weder in der Datei noch (in dieser Version) bereitgestellt."
+            fehler.append(Fehler(datei, meldung, zeile=aufruf.sourceline, element=aufruf.get("id")))
+            continue
+        parser.add_bpmn_xml(etree.fromstring(version.xml.encode("utf-8")), filename=version.dateiname)
+        geladen.add(ziel)
+    return fehler
+
+
+def _entscheidungen_laden(parser: AmtsflussParser, root, datei: str) -> list[Fehler]:
+    """Add the deployed DMN tables that business rule tasks of this file name (`camunda:decisionRef`)."""
+    fehler: list[Fehler] = []
+    geladen: set[str] = set()
+    for aufgabe in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = aufgabe.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if not ref or ref in geladen or not has_app_context():
+            continue
+        version = neueste_version(DMN_PRAEFIX + ref)
+        if version is None:
+            meldung = f"Entscheidungstabelle „{ref}“ ist nicht bereitgestellt (.dmn-Datei zuerst bereitstellen)."
+            fehler.append(Fehler(datei, meldung, zeile=aufgabe.sourceline, element=aufgabe.get("id")))
+            continue
+        tabelle, _ = dmn_uebersetzen(etree.fromstring(version.xml.encode("utf-8")))
+        parser.add_dmn_xml(tabelle, filename=version.dateiname)
+        geladen.update(entscheidungen(tabelle))
+    return fehler
+
+
+def deploy_dmn(xml: bytes, datei: str, von: str = "System") -> list[DeployErgebnis]:
+    """Deploy a DMN file: one version per decision (key `dmn:<decision id>`), unchanged ones are skipped.
+
+    FEEL unary tests outside the supported subset make it invalid (ModellUngueltig, with line). Flushes.
+    """
     try:
-        parser.add_bpmn_xml(root, filename=datei)
-        spec = parser.get_spec(key)
-        subprocess_specs = parser.get_subprocess_specs(key)
-    except ValidationException as error:
-        raise ModellUngueltig([spiff_fehler(error, datei)]) from None
-    except Exception as error:  # noqa: BLE001 — SpiffWorkflow raises many kinds; the designer needs the text
-        raise ModellUngueltig([spiff_fehler(ValidationException(str(error)), datei)]) from None
-    return key, prozess.get("name") or key, spec, subprocess_specs
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise ModellUngueltig([Fehler(datei, f"Kein wohlgeformtes XML: {error.msg}", zeile=error.lineno)]) from None
+    tabelle, probleme = dmn_uebersetzen(root)
+    fehler = [Fehler(datei, meldung, zeile=zeile) for zeile, meldung in probleme]
+    ids = entscheidungen(root)
+    if not ids:
+        fehler.append(Fehler(datei, "Die Datei enthält keine Entscheidung (<decision>)."))
+    if not fehler:
+        try:
+            AmtsflussParser().add_dmn_xml(tabelle, filename=datei)
+        except Exception as error:  # noqa: BLE001 — SpiffWorkflow's DMN parser raises many kinds
+            fehler.append(spiff_fehler(ValidationException(str(error)), datei))
+    if fehler:
+        raise ModellUngueltig(fehler)
+    sha = hashlib.sha256(xml).hexdigest()
+    ergebnisse = []
+    for decision in root.iter():
+        if not isinstance(decision.tag, str) or etree.QName(decision).localname != "decision":
+            continue
+        key = DMN_PRAEFIX + decision.get("id")
+        aktuell = neueste_version(key)
+        if aktuell is not None and aktuell.sha256 == sha:
+            ergebnisse.append(DeployErgebnis(datei, key, aktuell.version, neu=False))
+            continue
+        nummer = (aktuell.version if aktuell is not None else 0) + 1
+        name = decision.get("name") or decision.get("id")
+        db.session.add(
+            ProzessModellVersion(
+                key=key,
+                name=f"Entscheidung: {name}",
+                version=nummer,
+                dateiname=Path(datei).name,
+                xml=xml.decode("utf-8"),
+                sha256=sha,
+                spec={},
+                deployed_von=von,
+            )
+        )
+        db.session.flush()
+        ergebnisse.append(DeployErgebnis(datei, key, nummer, neu=True))
+    return ergebnisse
 
 
 def _key_aus_xml(xml: bytes) -> str | None:
@@ -78,7 +206,7 @@ def _key_aus_xml(xml: bytes) -> str | None:
         root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return None
-    prozess = root.find(f"{{{BPMN_NS}}}process[@isExecutable='true']")
+    prozess = haupt_prozess(root)
     return prozess.get("id") if prozess is not None else None
 
 
@@ -147,8 +275,13 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
             return DeployErgebnis(datei, key, aktuell.version, neu=False)
-    key, name, spec, subprocess_specs = modell_parsen(xml, datei)
-    spec_dict = spec_als_dict(spec, subprocess_specs)
+    key, name, spec, subprocess_specs, warnungen = _parsen(xml, datei)
+    try:
+        spec_dict = spec_als_dict(spec, subprocess_specs)
+        json.dumps(spec_dict)
+    except Exception as error:  # noqa: BLE001 — an element our serializer cannot store must not reach the flush
+        meldung = f"Das Modell enthält ein Element, das Amtsfluss nicht speichern kann ({error})."
+        raise ModellUngueltig([Fehler(datei, meldung)]) from None
     for _ in range(versuche):
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
@@ -175,14 +308,23 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
         with _CACHE_LOCK:
             _CACHE.setdefault(sha, GeladenesModell(sha, key, spec, subprocess_specs))
         log.info("Prozessmodell %s Version %s deployt (%s)", key, nummer, datei)
-        return DeployErgebnis(datei, key, nummer, neu=True)
+        return DeployErgebnis(datei, key, nummer, neu=True, warnungen=warnungen)
     raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
 
 
+#: File names picked up in a folder (Camunda Modeler writes `.bpmn`, Camunda 7 examples `.bpmn20.xml`; DMN).
+ENDUNGEN = (".bpmn", ".bpmn20.xml", ".dmn")
+#: Key prefix of deployed decision tables (they are versions like procedures, but cannot be started).
+DMN_PRAEFIX = "dmn:"
+
+
 def bpmn_dateien(pfad: Path) -> list[Path]:
-    """The BPMN files of a folder (sorted), or the one file given."""
+    """The BPMN and DMN files of a folder (DMN first, for the business rule tasks; sorted), or the one file given."""
     pfad = Path(pfad)
-    return sorted(pfad.glob("*.bpmn")) if pfad.is_dir() else [pfad]
+    if not pfad.is_dir():
+        return [pfad]
+    dateien = [p for p in pfad.iterdir() if p.is_file() and p.name.lower().endswith(ENDUNGEN)]
+    return sorted(dateien, key=lambda p: (not p.name.lower().endswith(".dmn"), p.name))
 
 
 def deploy_pfad(pfad: Path, von: str = "System", nur_neue: bool = False) -> tuple[list[DeployErgebnis], list[Fehler]]:
@@ -199,15 +341,22 @@ def deploy_pfad(pfad: Path, von: str = "System", nur_neue: bool = False) -> tupl
     for datei in dateien:
         try:
             xml = datei.read_bytes()
-            if nur_neue and (key := _key_aus_xml(xml)) is not None and neueste_version(key) is not None:
+            if datei.name.lower().endswith(".dmn"):
+                ergebnisse.extend(deploy_dmn(xml, str(datei), von))
+            elif nur_neue and (key := _key_aus_xml(xml)) is not None and neueste_version(key) is not None:
                 continue
-            ergebnisse.append(deploy_xml(xml, str(datei), von))
+            else:
+                ergebnisse.append(deploy_xml(xml, str(datei), von))
             db.session.commit()
         except ModellUngueltig as error:
             db.session.rollback()
             fehler.extend(error.fehler)
         except OSError as error:
             fehler.append(Fehler(str(datei), f"Datei nicht lesbar: {error}"))
+        except Exception as error:  # noqa: BLE001 — one broken file never stops the others; say what happened
+            db.session.rollback()
+            log.exception("Deployment von %s fehlgeschlagen", datei)
+            fehler.append(Fehler(str(datei), f"Bereitstellen fehlgeschlagen ({error.__class__.__name__}): {error}"))
     return ergebnisse, fehler
 
 

@@ -8,12 +8,12 @@ catches what the missing row lock lets through.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
-from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,13 +22,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.models import Benutzer
 from app.engine import registry
 from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info, offene_usertasks
+from app.engine.dienstaufgabe import DienstFehler, extern_offen
 from app.engine.formular import anzeigen, pruefen
-from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ProzessAufgabe, ProzessInstanz
+from app.engine.juel import ist_juel
+from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ExterneAufgabe, ProzessAufgabe, ProzessInstanz
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
 from app.engine.skripte import Kontext, frist_berechnen, script_engine
 from app.engine.speicher import Lauf, laden, speichern
-from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
+from app.engine.vorfaelle import festgefahren, neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
@@ -75,7 +77,7 @@ def _titel(task) -> str:
 def _status_anwenden(lauf: Lauf, task) -> None:
     """Apply a `status` property of an element that was reached (once per task)."""
     ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
-    if task.internal_data.get(ERREICHT) or (not ziel and not isinstance(task.task_spec, UserTask)):
+    if task.internal_data.get(ERREICHT) or (not ziel and not task.task_spec.manual):
         return  # the marker only where it matters: it is stored with every task of the state
     task.internal_data[ERREICHT] = True
     if not ziel or lauf.vorgang.status == ziel:
@@ -93,6 +95,12 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
         return
     ext = getattr(task.task_spec, "extensions", None) or {}
     engine = lauf.workflow.script_engine
+    if ist_juel(ext.get("candidateGroups")):
+        wert = engine.evaluate(task, ext["candidateGroups"])
+        werte = wert if isinstance(wert, (list, tuple)) else str(wert or "").split(",")
+        task.internal_data["gruppen"] = [str(g).strip().lower() for g in werte if str(g).strip()]
+    if ist_juel(ext.get("assignee")):
+        task.internal_data["zugewiesen"] = str(engine.evaluate(task, ext["assignee"]) or "").strip()[:80] or None
     if ext.get("dueDate"):
         task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), utcnow()).isoformat()
     if ext.get("followUpDate"):
@@ -104,7 +112,7 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
     _status_anwenden(lauf, task)
 
 
-def _weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
+def weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
     """Run `aktion` (completing a task, catching a message), then the engine to the next wait state.
 
     Any exception from the model (script, condition, timer expression) becomes an incident; the Vorgang is kept.
@@ -120,6 +128,8 @@ def _weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
         for task in offene_usertasks(wf):
             _usertask_erreicht(lauf, task)
             lauf.offen[str(task.id)] = task
+        if (fest := festgefahren(wf, lauf.offen)) is not None:
+            raise fest
     except (StaleDataError, OperationalError):
         raise  # a database race is a conflict for the caller, not an incident of the procedure
     except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
@@ -136,7 +146,7 @@ def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
     ).first()
 
 
-def _commit(lauf: Lauf) -> None:
+def lauf_committen(lauf: Lauf) -> None:
     """Save the run and commit; a lost race on the instance row (version check or lock timeout) is `Konflikt`."""
     try:
         speichern(lauf)
@@ -158,7 +168,7 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     version = registry.aktuelle_version(key)
     if version is None and verfahren_key is None:
         version = registry.aktuelle_version(ALLGEMEIN)
-    if version is None:
+    if version is None or version.key.startswith(registry.DMN_PRAEFIX):
         raise KeinVerfahren(f"Das Verfahren „{key}“ ist nicht deployt.")
     if vorgang.id is None:
         db.session.flush()
@@ -169,7 +179,7 @@ def start(vorgang: Vorgang, verfahren_key: str | None = None) -> ProzessInstanz:
     protokolliere(vorgang, "Verfahren gestartet", nachher={"verfahren": version.name, "version": version.version})
     lauf = Lauf(instanz, vorgang, None, modell, workflow)
     # added after the first steps: their autoflushes must not write the instance before it has a state
-    _weiterlaufen(lauf)
+    weiterlaufen(lauf)
     speichern(lauf)
     db.session.add(instanz)
     try:
@@ -219,7 +229,7 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
         task = lauf.workflow.get_task_from_id(UUID(str(task_id)))
     except Exception:  # noqa: BLE001 — TaskNotFoundException or a malformed id
         task = None
-    if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
     info = element_info(lauf.modell, task.task_spec)
     werte, fehler = pruefen(info["felder"], daten, task.data)
@@ -233,7 +243,7 @@ def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> No
         nachher={f.label: anzeigen(werte.get(f.id)) for f in info["felder"]},
         notiz=info["titel"],
     )
-    _weiterlaufen(lauf, aktion=task.run)
+    weiterlaufen(lauf, aktion=task.run)
     speichern(lauf)
     db.session.commit()
 
@@ -255,20 +265,69 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     if instanz is None or instanz.zustand_art != AKTIV:
         return False
     lauf = laden(instanz, vorgang, None)
-    definition = None
-    for task in list(lauf.workflow.event_manager.tasks.values()):
-        ed = getattr(task.task_spec, "event_definition", None)
-        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
-            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
-                definition = kandidat
+    definition = _nachricht_definition(lauf.workflow, name)
     if definition is None:
         return False
     payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
     protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
-    _weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
+    weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
     speichern(lauf)
     db.session.flush()
     return True
+
+
+def _extern_laden(task_id: str):
+    """The row, Vorgang and locked instance of an external task, and the STARTED task in the loaded workflow."""
+    gefunden = db.session.execute(
+        select(ExterneAufgabe, Vorgang, ProzessInstanz)
+        .join(Vorgang, Vorgang.id == ExterneAufgabe.vorgang_id)
+        .join(ProzessInstanz, ProzessInstanz.id == ExterneAufgabe.instanz_id)
+        .where(ExterneAufgabe.task_id == str(task_id))
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
+    ).first()
+    if gefunden is None or gefunden[2].zustand_art != AKTIV:
+        raise Konflikt("Die externe Aufgabe ist nicht mehr offen.")
+    zeile, vorgang, instanz = gefunden
+    lauf = laden(instanz, vorgang, None)
+    task = extern_offen(lauf.workflow).get(zeile.task_id)
+    if task is None:
+        raise Konflikt("Die externe Aufgabe ist nicht mehr offen.")
+    return zeile, lauf, task
+
+
+def extern_abschliessen(task_id: str, daten: dict) -> None:
+    """A worker completed an external task: its variables go into the task data, the procedure runs on. Commits."""
+    zeile, lauf, task = _extern_laden(task_id)
+    task.set_data(**daten)
+    protokolliere(lauf.vorgang, "Externe Aufgabe erledigt", nachher={"thema": zeile.thema}, notiz=zeile.worker_id)
+    weiterlaufen(lauf, aktion=task.complete)
+    lauf_committen(lauf)
+
+
+def extern_fehlschlag(task_id: str, text: str, versuche: int | None, warten_ms: int = 0) -> None:
+    """A worker reports a failure: keep the retries left; none left makes the instance an incident. Commits."""
+    zeile, lauf, task = _extern_laden(task_id)
+    zeile.fehler_text, zeile.versuche_uebrig = text, versuche
+    zeile.gesperrt_bis = utcnow() + timedelta(milliseconds=max(0, warten_ms)) if warten_ms else None
+    if versuche == 0:
+        fehler = DienstFehler(f"Externe Aufgabe „{zeile.thema}“ ohne weitere Versuche fehlgeschlagen: {text}")
+        fehler.task = task
+        vorfall_setzen(lauf, fehler)
+    lauf_committen(lauf)
+
+
+def _nachricht_definition(wf: BpmnWorkflow, name: str):
+    """The message event definition named `name` that a waiting task or an event subprocess start catches."""
+    specs = [t.task_spec for t in list(wf.event_manager.tasks.values())]
+    for sp_name in wf.spec.start.trigger_specs:
+        specs.extend(wf.subprocess_specs[sp_name].bpmn_start_events)
+    for spec in specs:
+        ed = getattr(spec, "event_definition", None)
+        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
+            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
+                return kandidat
+    return None
 
 
 def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) -> None:
@@ -276,7 +335,7 @@ def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) ->
     if vorgang is None:
         vorgang = db.session.get(Vorgang, instanz.vorgang_id)
     lauf = laden(instanz, vorgang, None)
-    _weiterlaufen(lauf, timer=True)
+    weiterlaufen(lauf, timer=True)
     speichern(lauf)
 
 
@@ -301,8 +360,8 @@ def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: b
         meldung = _migrieren(lauf) or meldung
     vorfall_loeschen(instanz)
     protokolliere(vorgang, "Vorfall erneut ausgeführt", benutzer, notiz=meldung)
-    _weiterlaufen(lauf, timer=True, aktion=lambda: neu_anstossen(lauf.workflow))
-    _commit(lauf)
+    weiterlaufen(lauf, timer=True, aktion=lambda: neu_anstossen(lauf.workflow))
+    lauf_committen(lauf)
     return meldung if instanz.zustand_art != VORFALL else f"{meldung}; erneut fehlgeschlagen: {instanz.vorfall_text}"
 
 
@@ -338,7 +397,7 @@ def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "
     instanz.zustand_art = ABGEBROCHEN
     protokolliere(vorgang, "Verfahren abgebrochen", benutzer, notiz=grund)
     if commit:
-        _commit(lauf)
+        lauf_committen(lauf)
     else:
         speichern(lauf)
         db.session.flush()

@@ -19,6 +19,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.auth.models import Benutzer
+from app.engine.cron import cron_als_zyklus, ist_cron
+from app.engine.juel import JuelFehler, python_ausdruck
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.validierung import skript_pruefen
 from app.timeutil import ZEITZONE, heute, utcnow
@@ -119,6 +121,8 @@ class Kontext:
         """Bind to the Vorgang and the acting user."""
         self.vorgang = vorgang
         self.benutzer = benutzer
+        #: Lines the scripts printed in this run; `speichern` appends them to the instance's own log.
+        self.protokoll: list[str] = []
 
     def api(self) -> dict:
         """The functions scripts can call, bound to this Vorgang."""
@@ -130,6 +134,7 @@ class Kontext:
             "aktenzeichen_setzen": self.aktenzeichen_setzen,
             "wiedervorlage_anlegen": self.wiedervorlage_anlegen,
             "historie_notiz": self.historie_notiz,
+            "print": self.drucken,
             "heute": heute,
             "jetzt": utcnow,
             "tage": tage,
@@ -186,6 +191,11 @@ class Kontext:
             self.vorgang, str(betreff), frist, beschreibung=str(beschreibung), erstellt_von=self.benutzer
         )
 
+    def drucken(self, *werte, sep: str = " ", **_ignoriert) -> None:
+        """`print` of scripts: one line in the instance's own log (never in the application log)."""
+        zeile = str(sep).join(str(w) for w in werte)
+        self.protokoll.append(f"{utcnow():%Y-%m-%d %H:%M:%S} {zeile}"[:2000])
+
     def historie_notiz(self, text: str) -> None:
         """Write a note into the Vorgang's Historie."""
         protokolliere(self.vorgang, "Notiz des Verfahrens", self.benutzer, notiz=str(text))
@@ -213,10 +223,24 @@ class AmtsflussUmgebung(TaskDataEnvironment):
     def __init__(self, kontext: Kontext | None):
         """Globals: the safe builtins and, when bound to a Vorgang, its API."""
         api = kontext.api() if kontext is not None else {"heute": heute, "jetzt": utcnow, "tage": tage, "iso": iso}
-        super().__init__({"__builtins__": SICHERE_BUILTINS, **api})
+        self.kontext = kontext  # service handlers act on the same Vorgang
+        # FEEL/JUEL literals, as DMN tables (SpiffWorkflow passes their text through) and JUEL write them
+        feel = {"true": True, "false": False, "null": None}
+        super().__init__({"__builtins__": SICHERE_BUILTINS, **feel, **api})
 
     def evaluate(self, expression, context, external_context=None):
-        """Evaluate a condition or timer expression after the same check as at deploy."""
+        """Evaluate a condition or timer expression after the same check as at deploy.
+
+        A message without a payload expression (`camunda:expression`) is thrown with None as its payload.
+        """
+        if expression is None:
+            return None
+        if ist_cron(expression):
+            return cron_als_zyklus(expression, utcnow())
+        try:
+            expression = python_ausdruck(expression)
+        except JuelFehler as error:
+            raise SkriptFehler(str(error)) from None
         if (meldung := _geprueft(expression, "eval")) is not None:
             raise SkriptFehler(meldung)
         return super().evaluate(expression, context, external_context)

@@ -9,7 +9,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from app.auth.models import Benutzer
 from app.engine import registry
 from app.engine.aufgaben import neue_zeile
-from app.engine.models import AKTIV, BEENDET, ProzessInstanz
+from app.engine.dienstaufgabe import extern_offen
+from app.engine.models import AKTIV, BEENDET, ExterneAufgabe, ProzessInstanz
 from app.engine.registry import GeladenesModell
 from app.engine.serialisierung import zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, script_engine
@@ -17,6 +18,9 @@ from app.signale import aufgabe_bereit
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.wiedervorlagen.service import schritte_verlassen
+
+#: The instance log keeps the last this many characters.
+PROTOKOLL_ZEICHEN = 50_000
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Lauf:
     workflow: BpmnWorkflow
     #: READY user tasks after the run, by id (filled by the runner)
     offen: dict = field(default_factory=dict)
+    #: Whether the loaded state had external tasks waiting (their rows must then be brought in step)
+    hatte_extern: bool = False
 
 
 def laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None) -> Lauf:
@@ -37,7 +43,7 @@ def laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None) 
     modell = registry.modell(instanz.modell_version)
     workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
     workflow.script_engine = script_engine(Kontext(vorgang, benutzer))
-    return Lauf(instanz, vorgang, benutzer, modell, workflow)
+    return Lauf(instanz, vorgang, benutzer, modell, workflow, hatte_extern=bool(extern_offen(workflow)))
 
 
 def speichern(lauf: Lauf) -> None:
@@ -47,6 +53,11 @@ def speichern(lauf: Lauf) -> None:
     """
     wf, instanz = lauf.workflow, lauf.instanz
     instanz.zustand = zustand_speichern(wf)
+    kontext = wf.script_engine.environment.kontext
+    if kontext is not None and kontext.protokoll:
+        neu = "\n".join(kontext.protokoll) + "\n"
+        instanz.protokoll = ((instanz.protokoll or "") + neu)[-PROTOKOLL_ZEICHEN:]
+        kontext.protokoll.clear()
     if instanz.zustand_art == AKTIV and wf.completed:
         instanz.zustand_art = BEENDET
         protokolliere(lauf.vorgang, "Verfahren beendet", lauf.benutzer)
@@ -60,6 +71,24 @@ def speichern(lauf: Lauf) -> None:
         if task_id not in vorhanden:
             instanz.aufgaben.append(zeile := neue_zeile(lauf.modell, lauf.vorgang.id, task))
             aufgabe_bereit.send(lauf.vorgang, aufgabe=zeile, benutzer=lauf.benutzer)
+    extern = extern_offen(wf) if aktiv else {}
+    if extern or lauf.hatte_extern:  # the rows are only read where external tasks are or were
+        _extern_abgleichen(lauf, extern)
+
+
+def _extern_abgleichen(lauf: Lauf, extern: dict) -> None:
+    """Keep the external-task rows of the instance in step with its STARTED external service tasks."""
+    instanz = lauf.instanz
+    vorhanden = {zeile.task_id: zeile for zeile in instanz.externe}
+    for task_id, zeile in vorhanden.items():
+        if task_id not in extern:
+            instanz.externe.remove(zeile)
+    for task_id, task in extern.items():
+        if task_id not in vorhanden:
+            thema = (task.task_spec.extensions or {}).get("topic", "")
+            element = task.task_spec.name
+            zeile = ExterneAufgabe(task_id=task_id, vorgang_id=lauf.vorgang.id, element_id=element, thema=thema)
+            instanz.externe.append(zeile)
 
 
 def naechster_timer(wf: BpmnWorkflow) -> datetime | None:

@@ -7,7 +7,7 @@ SpiffWorkflow's own message for a dangling sequence flow is misleading, so we ch
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from lxml import etree
@@ -15,20 +15,31 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from app.auth.models import ROLLEN
+from app.engine.cron import cron_als_zyklus, ist_cron
+from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
+from app.engine.juel import JuelFehler, ist_iso_literal, ist_juel, python_ausdruck
+from app.engine.rollen import rolle_fuer
+from app.timeutil import utcnow
 from app.vorgaenge.status import Status
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
-FELDTYPEN = ("string", "long", "boolean", "date", "enum")
+FELDTYPEN = ("string", "textarea", "long", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 #: Attribute names a script may not touch: they lead from any object to modules, frames and `os`.
 VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|format_map)$")
 #: Names of the script API and its helpers; task data may not use them.
 HINWEIS_DOLLAR = (
-    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Amtsfluss wertet Python aus. Schreiben Sie nur den Ausdruck, "
+    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Skripte sind Python. Schreiben Sie nur den Ausdruck, "
     "z. B. statt ${genehmigt} einfach genehmigt, statt ${betrag > 1000} einfach betrag > 1000."
+)
+
+
+_FREMDE_SPRACHE = (
+    "Skripte müssen in Python geschrieben sein (scriptFormat=„{sprache}“); JavaScript, Groovy und andere "
+    "Sprachen werden nicht ausgeführt. Schreiben Sie das Skript in Python (siehe docs/bpmn.md, Skripte)."
 )
 
 
@@ -40,12 +51,15 @@ class Fehler:
     meldung: str
     zeile: int | None = None
     element: str | None = None
+    #: A warning does not stop the deploy (e.g. a group that goes to the fallback role).
+    warnung: bool = False
 
     def __str__(self) -> str:
         """`datei:zeile: [element] meldung` — the format of compilers, so editors can jump there."""
         ort = self.datei + (f":{self.zeile}" if self.zeile else "")
         element = f" [{self.element}]" if self.element else ""
-        return f"{ort}:{element} {self.meldung}"
+        art = " Warnung:" if self.warnung else ""
+        return f"{ort}:{element}{art} {self.meldung}"
 
 
 class ModellUngueltig(Exception):
@@ -75,7 +89,12 @@ def skript_pruefen(code: str, modus: str = "exec") -> str | None:
     """
     if code is None or not code.strip():
         return "Der Ausdruck ist leer."
-    if "${" in code or "#{" in code:
+    if modus == "eval":
+        try:
+            code = python_ausdruck(code)
+        except JuelFehler as error:
+            return f"JUEL-Ausdruck nicht übersetzbar: {error}"
+    elif "${" in code or "#{" in code:
         return HINWEIS_DOLLAR
     try:
         baum = ast.parse(code.strip() if modus == "eval" else code, mode=modus)
@@ -107,10 +126,19 @@ def datei_pruefen(xml: bytes, datei: str) -> tuple[list[Fehler], etree._Element 
     validator.preprocess(kopie)
     if not validator.validator.validate(kopie):
         for eintrag in validator.validator.error_log:
-            fehler.append(Fehler(datei, f"BPMN-Schema: {eintrag.message}", zeile=eintrag.line))
+            fehler.append(Fehler(datei, f"BPMN-Schema: {schema_meldung(eintrag.message)}", zeile=eintrag.line))
         return fehler, root
     fehler.extend(_dialekt_pruefen(root, datei))
     return fehler, root
+
+
+def haupt_prozess(root):
+    """The process a file deploys: its only executable process, else the first executable one that no call
+    activity of the file calls (the others are called processes or further pools); None if none is executable."""
+    ausfuehrbar = [p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
+    aufgerufen = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    kandidaten = [p for p in ausfuehrbar if p.get("id") not in aufgerufen] or ausfuehrbar
+    return kandidaten[0] if kandidaten else None
 
 
 def _fehler(datei: str, knoten, meldung: str) -> Fehler:
@@ -125,11 +153,10 @@ def _dialekt_pruefen(root, datei: str) -> list[Fehler]:
     """Our checks: executable process, references, expressions, forms, roles, status values."""
     fehler: list[Fehler] = []
     prozesse = root.findall(f"{{{BPMN_NS}}}process")
-    ausfuehrbar = [p for p in prozesse if p.get("isExecutable") == "true"]
-    if len(ausfuehrbar) != 1:
-        fehler.append(Fehler(datei, 'Die Datei muss genau einen ausführbaren Prozess enthalten (isExecutable="true").'))
+    if haupt_prozess(root) is None:
+        fehler.append(Fehler(datei, 'Die Datei enthält keinen ausführbaren Prozess (isExecutable="true").'))
     ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
-    for prozess in prozesse:
+    for prozess in (p for p in prozesse if p.get("isExecutable") == "true"):  # pools drawn as black boxes: no
         fehler.extend(_prozess_pruefen(prozess, datei, ids))
     return fehler
 
@@ -152,22 +179,36 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             fehler.append(_fehler(datei, bedingung, f"Bedingung: {meldung}"))
     for art in ("timeDate", "timeDuration", "timeCycle"):
         for timer in x(f".//bpmn:{art}", namespaces=NS):
-            meldung = skript_pruefen(timer.text or "", "eval")
-            if meldung is None and art != "timeDate":
-                meldung = _iso_literal_pruefen(timer.text)
+            meldung = _timer_pruefen(timer.text or "", art)
             if meldung is not None:
                 fehler.append(_fehler(datei, timer, f"Timer ({art}): {meldung}"))
     for skript in x(".//bpmn:scriptTask", namespaces=NS):
         code = skript.findtext(f"{{{BPMN_NS}}}script")
-        if skript.get("scriptFormat", "python").lower() not in ("python", ""):
-            fehler.append(_fehler(datei, skript, "Skripte müssen in Python geschrieben sein (scriptFormat=python)."))
-        if (meldung := skript_pruefen(code or "", "exec")) is not None:
+        sprache = skript.get("scriptFormat", "python")
+        if sprache.lower() not in ("python", ""):
+            fehler.append(_fehler(datei, skript, _FREMDE_SPRACHE.format(sprache=sprache)))
+        elif skript.get(f"{{{CAMUNDA_NS}}}resource"):
+            fehler.append(_fehler(datei, skript, "Skripte aus Dateien (camunda:resource) werden nicht unterstützt."))
+        elif (meldung := skript_pruefen(code or "", "exec")) is not None:
             fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
+    for skript in x(".//camunda:script", namespaces=NS):  # listeners and input/output mappings
+        sprache = skript.get("scriptFormat") or ""
+        fehler.append(
+            _fehler(
+                datei,
+                skript,
+                f"camunda:script ({sprache}) in Listenern und Ein-/Ausgaben wird "
+                "nicht ausgeführt; nutzen Sie eine Skriptaufgabe in Python.",
+            )
+        )
+    for aufgabe in x(".//bpmn:serviceTask", namespaces=NS):
+        if (meldung := _dienst_pruefen(aufgabe)) is not None:
+            fehler.append(_fehler(datei, aufgabe, meldung))
     lanes = {}
     for lane in x(".//bpmn:lane", namespaces=NS):
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
             lanes[(ref.text or "").strip()] = lane
-    for aufgabe in x(".//bpmn:userTask", namespaces=NS):
+    for aufgabe in x(".//bpmn:userTask | .//bpmn:task | .//bpmn:manualTask", namespaces=NS):
         fehler.extend(_usertask_pruefen(aufgabe, datei, lanes.get(aufgabe.get("id"))))
     for prop in x(".//camunda:properties/camunda:property[@name='status']", namespaces=NS):
         if prop.get("value") not in {s.value for s in Status}:
@@ -176,30 +217,67 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
     return fehler
 
 
-def _iso_literal_pruefen(text: str) -> str | None:
-    """A timer duration/cycle written as a literal must be a quoted string, e.g. 'P14D' (not P14D)."""
-    try:
-        baum = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return None
-    if isinstance(baum.body, ast.Constant) and not isinstance(baum.body.value, str):
-        return "Eine ISO-8601-Dauer muss in Anführungszeichen stehen, z. B. 'P14D'."
-    if isinstance(baum.body, ast.Name) and re.fullmatch(r"P[0-9TYMWDHS.]+|R\d*/.*", baum.body.id):
+def _dienst_pruefen(aufgabe) -> str | None:
+    """A service task is an external task with a topic, or names a registered service handler."""
+    c = f"{{{CAMUNDA_NS}}}"
+    if aufgabe.get(f"{c}type") == "external":
+        return None if (aufgabe.get(f"{c}topic") or "").strip() else "Externe Dienstaufgabe ohne camunda:topic."
+    if aufgabe.get(f"{c}expression"):
+        return "camunda:expression an Dienstaufgaben wird nicht unterstützt; nutzen Sie eine Skriptaufgabe."
+    werte = {k: aufgabe.get(f"{c}{k}") for k in ("class", "delegateExpression")}
+    name = dienst_name({**werte, "implementation": aufgabe.get("implementation")})
+    bekannt = ", ".join(bekannte_dienste())
+    if name is None:
         return (
-            f"„{baum.body.id}“ sieht aus wie eine ISO-8601-Dauer; schreiben Sie sie in Anführungszeichen: "
-            f"'{baum.body.id}'."
+            'Dienstaufgabe ohne Implementierung: camunda:type="external" mit camunda:topic, oder camunda:class, '
+            f"camunda:delegateExpression bzw. implementation mit einem registrierten Dienst ({bekannt})."
         )
+    if name not in bekannte_dienste():
+        return f"Unbekannter Dienst „{name}“. Registriert sind: {bekannt}."
+    return None
+
+
+def _timer_pruefen(text: str, art: str) -> str | None:
+    """A timer is an ISO 8601 literal (quoted or not), a cron expression (timeCycle) or a Python/JUEL expression."""
+    if ist_iso_literal(text):
+        return None
+    if art == "timeCycle" and ist_cron(text):
+        try:
+            cron_als_zyklus(text, utcnow())
+        except ValueError as error:
+            return f"Cron-Ausdruck nicht verwendbar: {error}"
+        return None
+    if (meldung := skript_pruefen(text, "eval")) is not None:
+        return meldung
+    try:
+        baum = ast.parse(python_ausdruck(text).strip(), mode="eval")
+    except (SyntaxError, JuelFehler):
+        return None
+    wert = baum.body.value if isinstance(baum.body, ast.Constant) else None
+    if isinstance(wert, (int, float)) or (isinstance(wert, str) and not ist_iso_literal(wert)):
+        return f"„{text.strip()}“ ist kein ISO-8601-Datum, keine Dauer (P14D) und kein Intervall (R3/PT10M)."
     return None
 
 
 def _rollen_pruefen(gruppen: str, knoten, datei: str, woher: str) -> list[Fehler]:
-    """Every named group must be one of the product's roles."""
+    """Groups that are neither a product role nor in the role mapping: a warning each (the fallback role gets them).
+
+    A JUEL expression (`${gruppe}`) is checked as an expression; its value is mapped when the task is reached.
+    """
+    if ist_juel(gruppen):
+        meldung = skript_pruefen(gruppen, "eval")
+        return [] if meldung is None else [_fehler(datei, knoten, f"{woher}: {meldung}")]
     fehler = []
     for gruppe in (g.strip() for g in gruppen.split(",")):
-        if gruppe and gruppe.lower() not in ROLLEN:
-            fehler.append(
-                _fehler(datei, knoten, f"Unbekannte Rolle „{gruppe}“ ({woher}). Erlaubt: {', '.join(ROLLEN)}.")
+        if not gruppe:
+            continue
+        rolle, bekannt = rolle_fuer(gruppe)
+        if not bekannt:
+            meldung = (
+                f"Unbekannte Gruppe „{gruppe}“ ({woher}): keine Rolle ({', '.join(ROLLEN)}) und nicht in der "
+                f"Rollenzuordnung (processes/rollen.toml); die Aufgabe geht an „{rolle}“."
             )
+            fehler.append(replace(_fehler(datei, knoten, meldung), warnung=True))
     return fehler
 
 
@@ -207,6 +285,9 @@ def _usertask_pruefen(aufgabe, datei: str, lane) -> list[Fehler]:
     """Form fields, candidate groups (or the lane), and the date expressions of one user task."""
     fehler: list[Fehler] = []
     gruppen = aufgabe.get(f"{{{CAMUNDA_NS}}}candidateGroups")
+    assignee = aufgabe.get(f"{{{CAMUNDA_NS}}}assignee")
+    if ist_juel(assignee) and (meldung := skript_pruefen(assignee, "eval")) is not None:
+        fehler.append(_fehler(datei, aufgabe, f"camunda:assignee: {meldung}"))
     if gruppen:
         fehler.extend(_rollen_pruefen(gruppen, aufgabe, datei, "camunda:candidateGroups"))
     elif lane is not None and lane.get("name"):
@@ -254,7 +335,38 @@ UEBERSETZUNGEN = {
     "Multiple outgoing flows are not supported": "Ein Element ohne Gateway darf nur einen ausgehenden Sequenzfluss "
     "haben; verzweigen Sie mit einem exklusiven oder parallelen Gateway.",
     "was not found": "Der aufgerufene Prozess ist nicht in dieser Datei enthalten.",
+    "A loopMaximum or loopCondition must be specified": "Eine Schleife braucht loopMaximum oder loopCondition.",
+    "No DMN Diagram available": "Die Entscheidungstabelle ist nicht bereitgestellt.",
+    "Unsupported Catch Event": "Dieses Randereignis hat keine unterstützte Ereignisdefinition.",
+    'No "calledElement" attribute': "Der Aufrufaktivität fehlt calledElement (der aufgerufene Prozess).",
 }
+
+#: lxml's XML-schema messages (English), said in German; the original stays in brackets.
+SCHEMA_MUSTER = [
+    (re.compile(r"Element '([^']+)': This element is not expected"), "Element „{0}“ ist hier nicht erlaubt"),
+    (
+        re.compile(r"Element '([^']+)', attribute '([^']+)': The attribute '[^']+' is not allowed"),
+        "Element „{0}“: Attribut „{1}“ ist nicht erlaubt",
+    ),
+    (
+        re.compile(r"Element '([^']+)': The attribute '([^']+)' is required but missing"),
+        "Element „{0}“: Pflichtattribut „{1}“ fehlt",
+    ),
+    (
+        re.compile(r"Element '([^']+)', attribute '([^']+)': '([^']*)' is not a valid value"),
+        "Element „{0}“: „{2}“ ist kein gültiger Wert für „{1}“",
+    ),
+    (re.compile(r"Element '([^']+)': Missing child element"), "Element „{0}“: ein Pflicht-Unterelement fehlt"),
+]
+
+
+def schema_meldung(englisch: str) -> str:
+    """A German explanation of an lxml schema message (with the original), or the original when unknown."""
+    for muster, deutsch in SCHEMA_MUSTER:
+        if treffer := muster.search(englisch):
+            teile = [etree.QName(t).localname if t.startswith("{") else t for t in treffer.groups()]
+            return f"{deutsch.format(*teile)} ({englisch.strip()})"
+    return englisch
 
 
 def spiff_fehler(error: ValidationException, datei: str) -> Fehler:

@@ -1,11 +1,12 @@
-"""Administration pages of the engine: incidents (retry, cancel) and deployed procedure versions."""
+"""Administration pages of the engine: incidents (retry, cancel), deployed procedure versions, role mapping."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.engine import runner
-from app.engine.models import VORFALL, ProzessInstanz, ProzessModellVersion
+from app.auth.models import ROLLEN
+from app.engine import rollen, runner
+from app.engine.models import VORFALL, ProzessInstanz, ProzessModellVersion, RollenZuordnung
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.vorgaenge.models import Vorgang
@@ -86,3 +87,24 @@ def admin_modelle():
         .order_by(ProzessModellVersion.key, ProzessModellVersion.version.desc())
     ).all()
     return render_template("engine/modelle.html", zeilen=zeilen)
+
+
+@bp.get("/rollen")
+def admin_rollen():
+    """The role mapping: database rows (editable here) and the entries of processes/rollen.toml."""
+    zeilen = db.session.scalars(select(RollenZuordnung).order_by(RollenZuordnung.gruppe)).all()
+    return render_template("engine/rollen.html", zeilen=zeilen, datei=rollen.datei_laden(), rollen=ROLLEN)
+
+
+@bp.post("/rollen")
+def admin_rolle_speichern():
+    """Map a group or lane name to a role (or change its role)."""
+    try:
+        rollen.zuordnen(request.form.get("gruppe", ""), request.form.get("rolle", ""), current_user.login)
+    except rollen.RollenFehler as error:
+        db.session.rollback()
+        flash(str(error), "fehler")
+    else:
+        db.session.commit()
+        flash("Die Zuordnung gilt für Aufgaben, die ab jetzt erreicht werden.", "erfolg")
+    return redirect(url_for("engine.admin_rollen"))

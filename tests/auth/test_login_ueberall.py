@@ -13,6 +13,7 @@ OEFFENTLICH = {
     "gesundheit.pruefen",  # load balancers; answers only {"status": …}
     "intake.ozg_antrag",  # per-source credentials
     "intake.intelliform_deposit",
+    *("extern.abholen", "extern.abschliessen", "extern.fehlschlag", "extern.nachricht", "extern.signal"),  # tokens
 }
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
@@ -15,6 +16,7 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.dmn import dmn_uebersetzen
 from app.engine.formular import felder_aus_spec
 from app.engine.serialisierung import zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, script_engine
@@ -54,6 +56,8 @@ def _modelle():
     for pfad in sorted((ROOT / "processes").glob("*.bpmn")):
         parser = CamundaParser()
         parser.add_bpmn_file(str(pfad))
+        for tabelle in (ROOT / "processes").glob("*.dmn"):  # the business rule tasks' tables, FEEL translated
+            parser.add_dmn_xml(dmn_uebersetzen(etree.parse(str(tabelle)).getroot())[0], filename=str(tabelle))
         for key in parser.get_process_ids():
             yield pytest.param(parser, key, {}, id=key)
     parser = CamundaParser()

@@ -1,0 +1,75 @@
+"""Signals: broadcast to every active instance that waits for one (catch events, boundary events, event
+subprocesses). Messages to one Vorgang are `runner.nachricht`."""
+
+from functools import partial
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from sqlalchemy import select
+
+from app.engine import registry
+from app.engine.models import AKTIV, ProzessInstanz, ProzessModellVersion
+from app.engine.runner import lauf_committen, weiterlaufen
+from app.engine.serialisierung import ist_speicherbar
+from app.engine.speicher import laden
+from app.extensions import db
+from app.vorgaenge.historie import protokolliere
+from app.vorgaenge.models import Vorgang
+
+
+def _faengt_signal(modell: registry.GeladenesModell, name: str) -> bool:
+    """True when an element of the version (process or subprocess) catches the signal `name`."""
+    for spec in [modell.spec, *modell.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            ed = getattr(task_spec, "event_definition", None)
+            for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
+                if isinstance(kandidat, SignalEventDefinition) and kandidat.name == name:
+                    return True
+    return False
+
+
+def _fangen(workflow, ereignis: BpmnEvent, anzahl: list[int]) -> None:
+    """Let the workflow catch the event and note how many of its tasks caught it."""
+    anzahl.append(workflow.event_manager.catch(ereignis))
+
+
+def signal_senden(name: str, daten: dict | None = None) -> int:
+    """Deliver the signal `name` to every active instance waiting for it; returns how many caught it.
+
+    Only instances of versions that contain a catching element are loaded; each is locked, run on and committed
+    on its own, so one broken instance does not stop the others (it becomes an incident as usual).
+    """
+    daten = daten or {}
+    if not ist_speicherbar(daten):
+        raise ValueError("Die Signaldaten enthalten Werte, die nicht gespeichert werden können.")
+    versionen = [
+        v.id for v in db.session.scalars(select(ProzessModellVersion)) if _faengt_signal(registry.modell(v), name)
+    ]
+    if not versionen:
+        return 0
+    ids = db.session.scalars(
+        select(ProzessInstanz.id).where(
+            ProzessInstanz.zustand_art == AKTIV, ProzessInstanz.modell_version_id.in_(versionen)
+        )
+    ).all()
+    gefangen = 0
+    for instanz_id in ids:
+        instanz = db.session.scalars(
+            select(ProzessInstanz)
+            .where(ProzessInstanz.id == instanz_id, ProzessInstanz.zustand_art == AKTIV)
+            .with_for_update(of=ProzessInstanz)
+            .execution_options(populate_existing=True)
+        ).first()
+        if instanz is None:
+            continue
+        lauf = laden(instanz, db.session.get(Vorgang, instanz.vorgang_id), None)
+        ereignis = BpmnEvent(SignalEventDefinition(name), payload=daten)
+        anzahl: list[int] = []
+        weiterlaufen(lauf, aktion=partial(_fangen, lauf.workflow, ereignis, anzahl))
+        if sum(anzahl) or instanz.zustand_art != AKTIV:
+            gefangen += 1
+            protokolliere(lauf.vorgang, "Signal eingegangen", nachher={"signal": name})
+            lauf_committen(lauf)
+        else:
+            db.session.rollback()
+    return gefangen
