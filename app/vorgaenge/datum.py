@@ -57,8 +57,11 @@ class DatumFeld(DateField):
         return datum_text(self.data)
 
     def process_formdata(self, valuelist) -> None:
-        """Parse the submitted text; an empty field is None (the validators decide whether that is allowed)."""
-        if not valuelist or not str(valuelist[0]).strip():
+        """Parse the submitted text; an empty field is None (the validators decide whether that is allowed), a field
+        that was not submitted at all keeps its default (e.g. a BPMN defaultValue)."""
+        if not valuelist:
+            return
+        if not str(valuelist[0]).strip():
             self.data = None
             return
         try:

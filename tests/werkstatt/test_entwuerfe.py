@@ -93,16 +93,17 @@ def test_save_refuses_other_process_id_and_bad_json(app, client, dora, verfahren
     assert client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": 5}).status_code == 400
 
 
-def test_check_names_elements_in_german(app, client, dora):
-    """The validator of `processes deploy` answers with element ids and German messages."""
-    xml = (
-        HUNDESTEUER.decode()
-        .replace('camunda:candidateGroups="sachbearbeitung"', 'camunda:candidateGroups="hausmeister"', 1)
-        .encode()
-    )
+def test_check_names_elements_in_german(app, client, dora, verfahren):
+    """The validator of `processes deploy` answers with element ids, lines and German messages."""
+    xml = HUNDESTEUER.replace(b">listenhund</bpmn:conditionExpression>", b">listenhund ==</bpmn:conditionExpression>")
     fehler = client.post("/werkstatt/pruefen", data=xml, content_type="application/xml").get_json()["fehler"]
-    assert fehler[0]["element"] == "anmeldung_pruefen"
-    assert "Unbekannte Rolle „hausmeister“" in fehler[0]["meldung"]
+    assert fehler == [
+        {
+            "element": "f_listenhund",
+            "zeile": 143,
+            "meldung": "Bedingung: Kein gültiger Python-Ausdruck (Zeile 1): invalid syntax.",
+        }
+    ]
     nicht_xml = client.post("/werkstatt/pruefen", data=b"<").get_json()["fehler"]
     assert "Kein wohlgeformtes XML" in nicht_xml[0]["meldung"]
     app.config["WERKSTATT_MAX_BPMN_BYTES"] = 10

@@ -19,7 +19,7 @@ def _entwurf(client, xml: bytes = HUNDESTEUER) -> int:
     return client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": xml.decode()}).get_json()["id"]
 
 
-def test_run_follows_the_path_records_effects_and_creates_no_vorgang(app):
+def test_run_follows_the_path_records_effects_and_creates_no_vorgang(app, verfahren):
     """Scripts run with recording stand-ins: status and Aktenzeichen are listed, nothing is written."""
     ergebnis = probelauf.ausfuehren(HUNDESTEUER, {}, [ANNEHMEN, ERFASSEN])
     assert ergebnis.pfad[:5] == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen", "angaben_erfassen"]
@@ -31,7 +31,7 @@ def test_run_follows_the_path_records_effects_and_creates_no_vorgang(app):
     assert db.session.scalar(select(func.count()).select_from(Vorgang)) == 0
 
 
-def test_run_checks_inputs_like_the_task_form(app):
+def test_run_checks_inputs_like_the_task_form(app, verfahren):
     """Invalid input stops the run at that step with the caseworker form's messages."""
     falsch = {"element": "angaben_erfassen", "daten": {"anzahl_hunde": "0"}}
     ergebnis = probelauf.ausfuehren(HUNDESTEUER, {}, [ANNEHMEN, falsch])
@@ -40,7 +40,7 @@ def test_run_checks_inputs_like_the_task_form(app):
     assert nicht_offen.fehler["meldung"] == "Schritt 1: Die Aufgabe „angaben_erfassen“ ist nicht offen."
 
 
-def test_script_error_is_reported_with_its_element(app):
+def test_script_error_is_reported_with_its_element(app, verfahren):
     """A failing script in the draft is an error of the run, with its element id."""
     xml = HUNDESTEUER.replace(b"<bpmn:script>", b"<bpmn:script>1/0\n", 1)
     ergebnis = probelauf.ausfuehren(xml, {}, [ANNEHMEN, ERFASSEN])

@@ -10,13 +10,14 @@ from tests.engine.conftest import erledige, neuer_vorgang, offene_ids
 
 
 def test_usertask_im_eingebetteten_unterprozess(client, auth, amt, sabine, modell):
-    """The task inside the subprocess is in the inbox, on the Vorgang page, and can be completed."""
+    """The task inside the subprocess is in the inbox (open for my role: nobody has the case yet), on the Vorgang
+    page, and can be completed."""
     v = neuer_vorgang(amt, verfahren_key=modell("subprozess.bpmn"))
     assert offene_ids(v) == ["innen"]
     [aufgabe] = offene_aufgaben(benutzer=sabine)
     assert aufgabe.titel == "Innen prüfen" and [f.id for f in aufgabe.felder] == ["ok"]
     auth.login("sabine")
-    assert "Innen prüfen" in client.get("/aufgaben").get_data(as_text=True)
+    assert "Innen prüfen" in client.get("/aufgaben?teil=offen").get_data(as_text=True)
     assert client.get(f"/vorgang/{v.nummer}").status_code == 200
     erledige(sabine, v, "innen", ok="true")
     erledige(sabine, v, "danach")
