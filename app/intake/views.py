@@ -6,6 +6,7 @@ authenticate every call with the source's own credentials (app.intake.zugang).
 """
 
 import logging
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -21,7 +22,7 @@ from adapters.intelliform import SOAP_CONTENT_TYPE
 from adapters.intelliform_soap import deposit_antwort_bauen, soap_fault_bauen
 from adapters.ozgcloud import ozgcloud_antwort
 from app.extensions import csrf, db
-from app.intake.annahme import Abgelehnt, annehmen
+from app.intake.annahme import Abgelehnt, Annahme, annehmen
 from app.intake.models import (
     FEHLERHAFT,
 )
@@ -92,20 +93,28 @@ def _json_fehler(status: int, code: str, text: str, transaktions_id: str | None 
     return antwort
 
 
+def _empfangen(art: str, fehler: Callable[[int, str, str], Response]) -> Annahme | Response:
+    """Authenticate the source, read the body within the limit and store the delivery (`annehmen`); where that
+    fails, the error answer in the endpoint's protocol (`fehler(status, code, text)`)."""
+    quelle = authentifizieren(art, request.headers.get("Authorization"), request.remote_addr)
+    if quelle is None:
+        return fehler(401, "nicht_angemeldet", "Fehlende oder ungültige Zugangsdaten.")
+    inhalt = _koerper_lesen()
+    if inhalt is None:
+        return fehler(413, "zu_gross", ZU_GROSS.format(current_app.config["INTAKE_MAX_BYTES"]))
+    try:
+        return annehmen(quelle, inhalt, request.content_type or "", _metadaten())
+    except Abgelehnt as abgelehnt:
+        return fehler(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
+
+
 @bp.post("/antrag")
 @oeffentlich
 def ozg_antrag():
     """OZG-Cloud intake contract: multipart/form-data with `formData` (JSON), `representation`, `attachment`."""
-    quelle = authentifizieren("ozgcloud", request.headers.get("Authorization"), request.remote_addr)
-    if quelle is None:
-        return _json_fehler(401, "nicht_angemeldet", "Fehlende oder ungültige Zugangsdaten.")
-    inhalt = _koerper_lesen()
-    if inhalt is None:
-        return _json_fehler(413, "zu_gross", ZU_GROSS.format(current_app.config["INTAKE_MAX_BYTES"]))
-    try:
-        annahme = annehmen(quelle, inhalt, request.content_type or "", _metadaten())
-    except Abgelehnt as abgelehnt:
-        return _json_fehler(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
+    annahme = _empfangen("ozgcloud", _json_fehler)
+    if isinstance(annahme, Response):
+        return annahme
     if annahme.vorgang is not None:
         v = annahme.vorgang
         antwort = jsonify(ozgcloud_antwort(annahme.transaktions_id, v.id, v.nummer, v.status, v.status_seit))
@@ -144,16 +153,9 @@ def _fault(status: int, code: str, text: str) -> Response:
 @oeffentlich
 def intelliform_deposit():
     """intelliForm backend web service, operation `deposit` (SOAP 1.1, whole envelope in the body)."""
-    quelle = authentifizieren("intelliform", request.headers.get("Authorization"), request.remote_addr)
-    if quelle is None:
-        return _fault(401, "nicht_angemeldet", "Fehlende oder ungültige Zugangsdaten.")
-    inhalt = _koerper_lesen()
-    if inhalt is None:
-        return _fault(413, "zu_gross", ZU_GROSS.format(current_app.config["INTAKE_MAX_BYTES"]))
-    try:
-        annahme = annehmen(quelle, inhalt, request.content_type or "", _metadaten())
-    except Abgelehnt as abgelehnt:
-        return _fault(abgelehnt.fehler.http_status, abgelehnt.fehler.code, abgelehnt.fehler.message)
+    annahme = _empfangen("intelliform", _fault)
+    if isinstance(annahme, Response):
+        return annahme
     if annahme.vorgang is not None:
         v = annahme.vorgang
         parameter = {

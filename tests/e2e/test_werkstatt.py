@@ -90,10 +90,10 @@ def test_designer_builds_checks_saves_and_deploys_a_procedure(server_modul, desi
     _axe(page, "Modeler mit Eigenschaften einer Aufgabe", ohne=["#werkstatt-canvas"])
     assert page.konsolenfehler == []
 
-    _setzen(page, "antrag_pruefen", {"camunda:candidateGroups": "hausmeister"})
+    _setzen(page, "antrag_pruefen", {"camunda:dueDate": "${frist +}"})
     marker = page.locator('.djs-element.werkstatt-fehler[data-element-id="antrag_pruefen"]')
     marker.wait_for()
-    assert "Unbekannte Rolle „hausmeister“" in page.locator("#werkstatt-pruefung").text_content()
+    assert "camunda:dueDate: Kein gültiger Python-Ausdruck" in page.locator("#werkstatt-pruefung").text_content()
     assert page.locator(".werkstatt-marke").count() == 1
 
     page.get_by_role("button", name="Rückgängig").click()
