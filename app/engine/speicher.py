@@ -64,8 +64,9 @@ def speichern(lauf: Lauf) -> None:
     aktiv = instanz.zustand_art == AKTIV
     instanz.next_timer_due = naechster_timer(wf) if aktiv else None
     offen = lauf.offen if aktiv else {}
-    schritte_verlassen(lauf.vorgang, set(offen), lauf.benutzer)
     vorhanden = {zeile.task_id for zeile in instanz.aufgaben}
+    if verlassen := vorhanden - offen.keys():
+        schritte_verlassen(lauf.vorgang, verlassen, lauf.benutzer)
     instanz.aufgaben[:] = [zeile for zeile in instanz.aufgaben if zeile.task_id in offen]
     for task_id, task in offen.items():
         if task_id not in vorhanden:

@@ -205,11 +205,10 @@ def bei_statuswechsel(vorgang: Vorgang, nachher: Status, benutzer: Benutzer | No
         _automatisch_erledigen(wv, benutzer, f"Vorgang {Status(nachher).value}")
 
 
-def schritte_verlassen(vorgang: Vorgang, offene_schritte: set[str], benutzer: Benutzer | None = None) -> None:
-    """Mark done the open Wiedervorlagen of procedure steps that are no longer open (called on every save)."""
-    for wv in _offene(vorgang, Wiedervorlage.schritt.is_not(None)):
-        if wv.schritt not in offene_schritte:
-            _automatisch_erledigen(wv, benutzer, "Verfahrensschritt erledigt")
+def schritte_verlassen(vorgang: Vorgang, verlassen: set[str], benutzer: Benutzer | None = None) -> None:
+    """Mark done the open Wiedervorlagen of the procedure steps (task ids) that were just left."""
+    for wv in _offene(vorgang, Wiedervorlage.schritt.in_(verlassen)):
+        _automatisch_erledigen(wv, benutzer, "Verfahrensschritt erledigt")
 
 
 def _automatisch_erledigen(wv: Wiedervorlage, benutzer: Benutzer | None, grund: str) -> None:
