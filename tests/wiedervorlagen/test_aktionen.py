@@ -26,7 +26,7 @@ def _aktionen(vorgang_id: int) -> list[str]:
     )
 
 
-def test_caseworker_creates_edits_finishes_and_reopens_a_wiedervorlage_with_historie(client, auth, akte):
+def test_caseworker_creates_edits_finishes_and_reopens_a_wiedervorlage_with_historie(uhr, client, auth, akte):
     """The whole life of a Wiedervorlage through the browser forms; each step writes one Historie entry."""
     auth.login()
     antwort = client.post(
