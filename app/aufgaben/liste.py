@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, not_, or_, select
 
 from app.auth.models import Benutzer
-from app.engine.aufgaben import _hat_kandidatenrolle  # the one SQL rule for "a candidate group of mine"
+from app.engine.aufgaben import hat_kandidatenrolle
 from app.engine.models import AKTIV, ProzessAufgabe, ProzessInstanz
 from app.extensions import db
 from app.vertretung.service import vertretene
@@ -40,7 +40,7 @@ class Seite:
 
 def _bedingung(benutzer: Benutzer, teil: str):
     """SQL condition of one part of the inbox."""
-    meine_rolle = _hat_kandidatenrolle(list(benutzer.rollen or []))
+    meine_rolle = hat_kandidatenrolle(list(benutzer.rollen or []))
     # Every comparison with a NULL column is guarded, so NOT(meine) is true, not NULL, for unassigned rows.
     ich = [benutzer, *vertretene(benutzer)]  # and the colleagues I deputise for today
     persoenlich = and_(
@@ -50,7 +50,7 @@ def _bedingung(benutzer: Benutzer, teil: str):
     meine = or_(persoenlich, and_(mein_vorgang, meine_rolle))
     if teil == "meine":
         return meine
-    fuer_sachbearbeitung = _hat_kandidatenrolle(["sachbearbeitung"])
+    fuer_sachbearbeitung = hat_kandidatenrolle(["sachbearbeitung"])
     return and_(
         not_(meine),
         meine_rolle,

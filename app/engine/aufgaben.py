@@ -130,7 +130,7 @@ def offene_aufgaben(
     if benutzer is not None:
         query = query.where(
             Vorgang.oe_id.in_(benutzer.oe_ids),
-            or_(ProzessAufgabe.zugewiesen_an == benutzer.login, _hat_kandidatenrolle(list(benutzer.rollen or []))),
+            or_(ProzessAufgabe.zugewiesen_an == benutzer.login, hat_kandidatenrolle(list(benutzer.rollen or []))),
         )
     if limit is not None:
         query = query.limit(limit)
@@ -145,7 +145,7 @@ def offene_aufgaben(
     return ergebnis
 
 
-def _hat_kandidatenrolle(rollen: list[str]):
+def hat_kandidatenrolle(rollen: list[str]):
     """SQL: the task's candidate groups (a JSON list) contain one of `rollen`."""
     if not rollen:
         return false()
