@@ -56,7 +56,7 @@ class EmailKanal:
         )
         mail = Mailausgang(
             art="nachricht",
-            schluessel=f"nachricht-{nachricht.id}",
+            schluessel=f"nachricht-{nachricht.korrelation}",
             empfaenger=nachricht.empfaenger,
             betreff=betreff[:300],
             text=text,
