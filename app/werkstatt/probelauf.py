@@ -223,6 +223,16 @@ def ausfuehren(xml: bytes | tuple, startdaten: dict, schritte: list[dict]) -> Er
     return lauf.abschliessen()
 
 
+def _pfad_abweichung(erwartet: list[str], tatsaechlich: list[str]) -> str:
+    """Where a run's path leaves the expected one, by position and element."""
+    for nummer, (soll, ist) in enumerate(zip(erwartet, tatsaechlich, strict=False), start=1):
+        if soll != ist:
+            return f"Pfad weicht bei Element {nummer} ab: erwartet „{soll}“, erreicht „{ist}“."
+    if len(tatsaechlich) < len(erwartet):
+        return f"Pfad endet nach Element {len(tatsaechlich)}: „{erwartet[len(tatsaechlich)]}“ wird nicht erreicht."
+    return f"Pfad geht nach Element {len(erwartet)} weiter: zusätzlich „{tatsaechlich[len(erwartet)]}“."
+
+
 def testfall_pruefen(xml: bytes | tuple, inhalt: dict) -> list[str]:
     """What differs between a test case's expectation and a run of `xml` (or `parsen(xml)`; empty = passed)."""
     try:
@@ -232,12 +242,19 @@ def testfall_pruefen(xml: bytes | tuple, inhalt: dict) -> list[str]:
     abweichungen = []
     if ergebnis.fehler:
         abweichungen.append(ergebnis.fehler["meldung"])
+    abweichungen += [f"Feld „{feld}“: {meldung}" for feld, meldung in ergebnis.feldfehler.items()]
     erwartet = inhalt.get("erwartet") or {}
     if "pfad" in erwartet and erwartet["pfad"] != ergebnis.pfad:
-        abweichungen.append(
-            f"Pfad weicht ab: erwartet {' → '.join(erwartet['pfad'])}, tatsächlich {' → '.join(ergebnis.pfad)}."
-        )
+        abweichungen.append(_pfad_abweichung([str(e) for e in erwartet["pfad"]], ergebnis.pfad))
     if "beendet" in erwartet and bool(erwartet["beendet"]) != ergebnis.beendet:
         wort = "beendet" if erwartet["beendet"] else "noch offen"
         abweichungen.append(f"Erwartet war: Verfahren {wort}.")
     return abweichungen
+
+
+def testfaelle_pruefen(modell: tuple, faelle: list[tuple[str, dict]]) -> list[str]:
+    """Run test cases `(name, inhalt)` against `parsen(xml)`; one German line per difference, naming the case.
+
+    The one check before every deploy, from the browser and from `processes deploy`.
+    """
+    return [f"Testfall „{name}“: {meldung}" for name, inhalt in faelle for meldung in testfall_pruefen(modell, inhalt)]

@@ -1,15 +1,18 @@
 """Test cases kept with a procedure: saved from a test run, exported and imported as JSON, run before every deploy."""
 
+import hashlib
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
-from app.engine.validierung import ModellUngueltig
+from app.engine.registry import modell_parsen, neueste_version
+from app.engine.validierung import Fehler, ModellUngueltig
 from app.extensions import db
 from app.werkstatt.entwuerfe import protokollieren
 from app.werkstatt.models import Testfall
-from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen
+from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen, testfaelle_pruefen
 
 
 def testfaelle(key: str) -> list[Testfall]:
@@ -97,3 +100,30 @@ def abdeckung(key: str, xml: bytes) -> list[str]:
         pfad = ausfuehren(modell, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
         erreicht += [element for element in pfad if element not in erreicht]
     return erreicht
+
+
+def dateien_neben(datei: Path, key: str) -> tuple[list[tuple[str, dict]], list[Fehler]]:
+    """The test-case files `<key>.<name>.test.json` beside a `.bpmn` file: `(name, inhalt)` each, and file errors."""
+    faelle, fehler = [], []
+    for pfad in sorted(Path(datei).parent.glob(f"{key}.*.test.json")):
+        try:
+            faelle.append(inhalt_aus_json(key, pfad.read_bytes()))
+        except (ValueError, OSError) as error:
+            fehler.append(Fehler(str(pfad), f"Testfall-Datei nicht lesbar: {error}"))
+    return faelle, fehler
+
+
+def vor_deploy(xml: bytes, datei: Path) -> list[Fehler]:
+    """The check `processes deploy` runs per BPMN file: all test cases of its procedure, as the browser deploy does.
+
+    The procedure's test cases in the database plus the files beside the `.bpmn` (a file replaces a saved test
+    case of the same name). An unchanged file is deployed as nothing, so it is not checked. Raises ModellUngueltig.
+    """
+    key, _name, spec, subprocess_specs = modell_parsen(xml, str(datei))
+    aktuell = neueste_version(key)
+    if aktuell is not None and aktuell.sha256 == hashlib.sha256(xml).hexdigest():
+        return []
+    aus_dateien, fehler = dateien_neben(datei, key)
+    faelle = {t.name: t.inhalt for t in testfaelle(key)} | dict(aus_dateien)
+    meldungen = testfaelle_pruefen((spec, subprocess_specs), sorted(faelle.items()))
+    return fehler + [Fehler(str(datei), meldung) for meldung in meldungen]

@@ -136,7 +136,8 @@ def test_failing_test_case_blocks_deploy(app, client, dora, verfahren):
     _entwurf(client, umgeleitet)
     client.post("/werkstatt/verfahren/hundesteuer/deployen", data={})
     assert neueste_version("hundesteuer").version == 1
-    assert "Testfall „Annahme“: Pfad weicht ab" in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    seite = client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    assert "Testfall „Annahme“: Pfad weicht bei Element 4 ab: erwartet „angenommen“, erreicht „angenommen2“." in seite
     _entwurf(client, HUNDESTEUER.replace('name="Anmeldung prüfen"'.encode(), b'name="Anmeldung sichten"'))
     client.post("/werkstatt/verfahren/hundesteuer/deployen", data={})
     assert neueste_version("hundesteuer").version == 2
