@@ -47,6 +47,8 @@ class Ergebnis:
     fehler: dict | None = None
     #: Field errors of the last step's input (field id → message); that step was not applied.
     feldfehler: dict = field(default_factory=dict)
+    #: `(von, nach)` element pairs the run went along (for the coverage of sequence flows).
+    uebergaenge: list[tuple[str, str]] = field(default_factory=list)
 
     def als_dict(self) -> dict:
         """JSON-ready form (for the modeler and for export)."""
@@ -202,7 +204,21 @@ class _Lauf:
             fertige = self.workflow.get_tasks(state=TaskState.COMPLETED)
             quelle = fertige[-1].data if fertige else {}
         e.variablen = _json(quelle)
+        e.uebergaenge = _uebergaenge(self.workflow)
         return e
+
+
+def _uebergaenge(workflow) -> list[tuple[str, str]]:
+    """Each completed element with the nearest BPMN element before it in the task tree: the flows taken."""
+    paare = []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        ziel = getattr(task.task_spec, "bpmn_id", None)
+        vorher = task.parent
+        while vorher is not None and not getattr(vorher.task_spec, "bpmn_id", None):
+            vorher = vorher.parent
+        if ziel and vorher is not None and (paar := (vorher.task_spec.bpmn_id, ziel)) not in paare:
+            paare.append(paar)
+    return paare
 
 
 def parsen(xml: bytes) -> tuple:

@@ -178,10 +178,15 @@ def vergleich_daten(key: str):
 
 @bp.get("/verfahren/<key>/abdeckung")
 def abdeckung(key: str):
-    """Diagram data of the newest draft with the elements its test cases pass through marked as done."""
+    """Diagram data of the newest draft: the flow nodes and sequence flows its test cases pass marked as done."""
     entwurf = entwurf_laden(key_pruefen(key))
-    erreicht = testfaelle.abdeckung(key, entwurf.xml.encode("utf-8"))
-    return jsonify(xml=entwurf.xml, erledigt=erreicht, aktiv=[], vorfall=None)
+    ergebnis = testfaelle.abdeckung(key, entwurf.xml.encode("utf-8"))
+    hinweis = (
+        f"Abgedeckt: {len(ergebnis.elemente)} von {ergebnis.elemente_gesamt} Elementen und {len(ergebnis.fluesse)} "
+        f"von {ergebnis.fluesse_gesamt} Sequenzflüssen ({ergebnis.anteil} %)."
+    )
+    erledigt = ergebnis.elemente + ergebnis.fluesse
+    return jsonify(xml=entwurf.xml, erledigt=erledigt, aktiv=[], vorfall=None, hinweis=hinweis, **ergebnis.als_dict())
 
 
 @bp.post("/verfahren/<key>/testfaelle")

@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
@@ -87,19 +89,63 @@ def export(testfall: Testfall) -> dict:
     return {"verfahren": testfall.key, "name": testfall.name, **testfall.inhalt}
 
 
-def abdeckung(key: str, xml: bytes) -> list[str]:
-    """The elements of `xml` that the procedure's test cases pass through (their runs against this draft)."""
-    erreicht: list[str] = []
+#: BPMN flow nodes that count for coverage (local names).
+FLUSSKNOTEN = {
+    *("task", "userTask", "serviceTask", "sendTask", "receiveTask", "manualTask", "scriptTask", "businessRuleTask"),
+    *("callActivity", "subProcess", "transaction", "startEvent", "endEvent", "boundaryEvent"),
+    *("intermediateCatchEvent", "intermediateThrowEvent"),
+    *("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"),
+}
+
+
+@dataclass
+class Abdeckung:
+    """What the test cases of a procedure pass through in a model: flow nodes and sequence flows, by id."""
+
+    elemente: list[str] = field(default_factory=list)
+    fluesse: list[str] = field(default_factory=list)
+    elemente_gesamt: int = 0
+    fluesse_gesamt: int = 0
+
+    @property
+    def anteil(self) -> int:
+        """Covered elements and flows together, in whole percent."""
+        gesamt = self.elemente_gesamt + self.fluesse_gesamt
+        return round(100 * (len(self.elemente) + len(self.fluesse)) / gesamt) if gesamt else 0
+
+    def als_dict(self) -> dict:
+        """JSON for the diagram: ids to mark, counts and the percentage."""
+        return {
+            "elemente": self.elemente,
+            "fluesse": self.fluesse,
+            "elemente_gesamt": self.elemente_gesamt,
+            "fluesse_gesamt": self.fluesse_gesamt,
+            "anteil": self.anteil,
+        }
+
+
+def abdeckung(key: str, xml: bytes) -> Abdeckung:
+    """The flow nodes and sequence flows of `xml` that the procedure's test cases pass (their runs on this model)."""
+    ergebnis = Abdeckung()
+    fluesse: dict[tuple[str, str], list[str]] = {}
+    for element in etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True)).iter():
+        name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if name in FLUSSKNOTEN:
+            ergebnis.elemente_gesamt += 1
+        elif name == "sequenceFlow":
+            fluesse.setdefault((element.get("sourceRef"), element.get("targetRef")), []).append(element.get("id"))
+            ergebnis.fluesse_gesamt += 1
     faelle = testfaelle(key)
     try:
         modell = parsen(xml) if faelle else None
     except ModellUngueltig:
-        return []
+        return ergebnis
     for testfall in faelle:
-        inhalt = testfall.inhalt
-        pfad = ausfuehren(modell, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
-        erreicht += [element for element in pfad if element not in erreicht]
-    return erreicht
+        lauf = ausfuehren(modell, testfall.inhalt.get("startdaten") or {}, testfall.inhalt.get("schritte") or [])
+        ergebnis.elemente += [e for e in lauf.pfad if e not in ergebnis.elemente]
+        for paar in lauf.uebergaenge:
+            ergebnis.fluesse += [f for f in fluesse.get(paar, []) if f not in ergebnis.fluesse]
+    return ergebnis
 
 
 def dateien_neben(datei: Path, key: str) -> tuple[list[tuple[str, dict]], list[Fehler]]:
