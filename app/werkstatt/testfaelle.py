@@ -35,6 +35,15 @@ def inhalt_aus_lauf(startdaten: dict, schritte: list[dict], ergebnis: Ergebnis) 
     }
 
 
+def _schritt_gueltig(schritt) -> bool:
+    """A step is a task input (`element`, `daten`), a timer that fires (`timer`) or time passing (`zeit`)."""
+    if not isinstance(schritt, dict):
+        return False
+    if "timer" in schritt or "zeit" in schritt:
+        return isinstance(schritt.get("timer", schritt.get("zeit")), str)
+    return isinstance(schritt.get("element"), str) and isinstance(schritt.get("daten", {}), dict)
+
+
 def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
     """`(name, inhalt)` of an exported test-case file for this procedure; ValueError with a German message."""
     if len(daten) > MAX_TESTFALL_BYTES:
@@ -52,14 +61,15 @@ def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
     gueltig = (
         isinstance(startdaten, dict)
         and isinstance(schritte, list)
-        and all(isinstance(s, dict) and isinstance(s.get("element"), str) for s in schritte)
-        and all(isinstance(s.get("daten", {}), dict) for s in schritte)
+        and all(_schritt_gueltig(s) for s in schritte)
         and isinstance(erwartet, dict)
         and isinstance(erwartet.get("pfad", []), list)
     )
     name = dokument.get("name")
     if not gueltig or not isinstance(name, str) or not name.strip():
-        raise ValueError("Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten), erwartet.")
+        raise ValueError(
+            "Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten, timer oder zeit), erwartet."
+        )
     return name, {"startdaten": startdaten, "schritte": schritte, "erwartet": erwartet}
 
 
