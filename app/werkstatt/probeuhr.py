@@ -23,6 +23,8 @@ BEWEGLICH = (DurationTimerEventDefinition, TimeDateEventDefinition)
 def dauer(text: str, ab: datetime) -> timedelta:
     """An ISO 8601 duration (`P14D`, `PT2H`) from `ab` (months and years by the calendar); ValueError otherwise."""
     try:
+        if len(text) < 3 or not text.upper().startswith("P"):  # the library reads "" and "P" as no time at all
+            raise ValueError
         return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), ab)
     except Exception:  # noqa: BLE001 — SpiffWorkflow raises a bare Exception for a bad duration
         raise ValueError(f"„{text}“ ist keine ISO-8601-Dauer (z. B. P14D oder PT2H).") from None

@@ -58,9 +58,10 @@ def probelauf_seite(key: str):
     kontext = {"key": key, "entwurf": entwurf, "startdaten": {}, "schritte": [], "eingabe": None, "fehler": None}
     if request.method == "GET":
         return render_template("werkstatt/probelauf.html", **kontext, ergebnis=None)
+    aktion = request.form.get("_aktion")
     try:
         startdaten = _json_feld("_startdaten", {}, dict)
-        schritte = _json_feld("_schritte", [], list) if request.form.get("_aktion") == "schritt" else []
+        schritte = _json_feld("_schritte", [], list) if aktion in ("schritt", "timer", "zeit") else []
         if not all(isinstance(s, dict) for s in schritte):
             raise ValueError("Die bisherigen Schritte sind ungültig; bitte starten Sie neu.")
         kontext.update(startdaten=startdaten, schritte=schritte)
@@ -70,6 +71,15 @@ def probelauf_seite(key: str):
             ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, neu)
             if ergebnis.feldfehler:
                 kontext["eingabe"] = eingabe
+                ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, schritte)
+            else:
+                kontext["schritte"] = neu
+        elif aktion in ("timer", "zeit"):
+            schritt = {"timer": request.form.get("_element", "")} if aktion == "timer" else {}
+            neu = [*schritte, schritt or {"zeit": request.form.get("_zeit", "").strip()}]
+            ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, neu)
+            if ergebnis.fehler and ergebnis.fehler["meldung"].startswith(f"Schritt {len(neu)}:"):
+                kontext["fehler"] = ergebnis.fehler["meldung"]  # the step is not kept
                 ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, schritte)
             else:
                 kontext["schritte"] = neu

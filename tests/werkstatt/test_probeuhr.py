@@ -1,5 +1,6 @@
 """Timers in test runs and dry runs: fired by the test case or by time passing, on the run's own clock."""
 
+import json
 from datetime import timedelta
 
 import time_machine
@@ -125,3 +126,21 @@ def test_dry_run_reports_a_timer_the_recorded_case_never_saw(app, uhr, client, d
         "Timer „frist_bearbeitung“ würde auslösen, was im Vorgang nicht geschah: 2 Tage 0 Std. nach dem Start, "
         "vor Schritt 2." in text
     )
+
+
+def test_test_run_page_fires_a_timer_and_moves_the_clock(app, uhr, client, dora, verfahren):
+    """The panel lists the waiting timer with a button; firing it and a bad duration are handled as steps."""
+    client.post("/werkstatt/verfahren/allgemeines_verfahren/entwurf", json={"xml": ALLGEMEIN.decode()})
+    basis = {"_startdaten": "{}", "_schritte": json.dumps([ANNEHMEN])}
+    seite = client.post("/werkstatt/verfahren/allgemeines_verfahren/probelauf", data={**basis, "_aktion": "zeit"})
+    assert "keine ISO-8601-Dauer" in seite.get_data(as_text=True)  # an empty duration is refused, the run stays
+    seite = client.post(
+        "/werkstatt/verfahren/allgemeines_verfahren/probelauf", data={**basis, "_aktion": "zeit", "_zeit": "P1D"}
+    ).get_data(as_text=True)
+    assert "Timer „frist_bearbeitung“ auslösen" in seite
+    gefeuert = client.post(
+        "/werkstatt/verfahren/allgemeines_verfahren/probelauf",
+        data={**basis, "_aktion": "timer", "_element": "frist_bearbeitung"},
+    ).get_data(as_text=True)
+    assert "<code>erinnern</code>" in gefeuert and "Timer „frist_bearbeitung“ ausgelöst" in gefeuert
+    assert "&#34;timer&#34;: &#34;frist_bearbeitung&#34;" in gefeuert or '"timer": "frist_bearbeitung"' in gefeuert
