@@ -74,3 +74,19 @@ def test_unreadable_test_case_file_is_named(app, runner, tmp_path):
         ergebnis.output
     )
     assert neueste_version("hundesteuer") is None
+
+
+def test_shipped_test_case_guards_the_shipped_procedure(app, runner, tmp_path):
+    """processes/ ships a test case for the Hundesteuer: a flipped Listenhund condition no longer passes it."""
+    ordner = _ordner(tmp_path)
+    shutil.copy(PROCESSES / "hundesteuer.listenhund.test.json", ordner)
+    assert runner.invoke(args=["processes", "deploy", str(ordner)]).exit_code == 0
+    datei = ordner / "hundesteuer.bpmn"
+    xml = datei.read_text(encoding="utf-8").replace(">listenhund</bpmn:conditionExpression>", ">not listenhund<")
+    datei.write_text(xml.replace(">not listenhund<", ">not listenhund</bpmn:conditionExpression>"), encoding="utf-8")
+    ergebnis = runner.invoke(args=["processes", "deploy", str(ordner)])
+    assert ergebnis.exit_code == 1
+    assert "Testfall „Listenhund bis zum Bescheid“: Schritt 3: Die Aufgabe „wesenstest_pruefen“ ist nicht offen." in (
+        ergebnis.output
+    )
+    assert neueste_version("hundesteuer").version == 1

@@ -213,3 +213,17 @@ def test_task_inside_a_subprocess_that_is_gone_is_refused_and_timers_keep_their_
     assert offene_ids(vorgang) == ["innen"]
     erledige(_person("sabine"), vorgang, "innen")
     assert _instanz(vorgang).zustand_art == "beendet"
+
+
+def test_passed_element_missing_in_the_target_refuses_the_instance(app, amt):
+    """The instance already passed „pruefen“, which version 2 removed: its history could not be loaded there."""
+    deploy_xml(modell("pruefen", "bescheiden"), "umzug.bpmn")
+    db.session.commit()
+    vorgang = neuer_vorgang(amt, verfahren_key="umzug")
+    erledige(_person("sabine"), vorgang, "pruefen")
+    deploy_xml(modell("bescheiden"), "umzug.bpmn")
+    db.session.commit()
+    instanz = _instanz(vorgang)
+    vorschau = migration.vorschau("umzug", 1, 2, [instanz.id], {}, _person("anton"))[0]
+    assert vorschau.schritte[0].ziel == "bescheiden"
+    assert vorschau.alle_gruende() == ["Bereits durchlaufene Elemente fehlen in Version 2: „pruefen“."]
