@@ -121,7 +121,8 @@ def _ebene(task, ziel: registry.GeladenesModell):
 
 
 def _plan(workflow, ziel: registry.GeladenesModell, nummer: int, zuordnung: dict[str, str]):
-    """`(schritte, gruende, ueberschreiben)`: each open step with its target, refusals, and task → target spec."""
+    """`(schritte, gruende, plan)`: each open step with its target, the instance's refusals, and for `_umziehen` the
+    open tasks' target specs with SpiffWorkflow's diffs of the process and its subprocesses."""
     schritte, gruende, ueberschreiben = [], [], {}
     for task in workflow.get_tasks(state=OFFEN):
         quelle = task.task_spec
