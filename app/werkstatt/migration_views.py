@@ -4,7 +4,7 @@ running instances, see how their open tasks map, confirm. Only Verfahrensdesign 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from app.werkstatt import migration, verfahren
+from app.werkstatt import entwuerfe, migration, verfahren
 from app.werkstatt.ansicht import key_pruefen
 
 bp = Blueprint("migration", __name__)
@@ -33,8 +33,10 @@ def migration_seite(key: str):
     if not migration.darf_migrieren(current_user):
         abort(403)
     nummern = [z.version.version for z in verfahren.versionen(key)]
-    if not nummern:
+    if not nummern and entwuerfe.neuester_entwurf(key) is None:
         abort(404)
+    if not nummern:  # a procedure with a draft only: nothing runs yet
+        return render_template("werkstatt/migration.html", key=key, nummern=[])
     werte = request.values
     von = werte.get("von", type=int) or (nummern[1] if len(nummern) > 1 else nummern[0])
     nach = werte.get("nach", type=int) or nummern[0]

@@ -227,3 +227,12 @@ def test_passed_element_missing_in_the_target_refuses_the_instance(app, amt):
     vorschau = migration.vorschau("umzug", 1, 2, [instanz.id], {}, _person("anton"))[0]
     assert vorschau.schritte[0].ziel == "bescheiden"
     assert vorschau.alle_gruende() == ["Bereits durchlaufene Elemente fehlen in Version 2: „pruefen“."]
+
+
+def test_page_of_a_procedure_without_versions_says_so(app, amt, client, auth):
+    """A drafted, never deployed procedure has a migration page without anything to choose; unknown keys are 404."""
+    auth.login("dora")
+    client.post("/werkstatt/neu", data={"key": "skizze", "name": "Skizze"})
+    seite = client.get("/werkstatt/verfahren/skizze/migration")
+    assert seite.status_code == 200 and "noch nicht bereitgestellt" in seite.get_data(as_text=True)
+    assert client.get("/werkstatt/verfahren/gibtsnicht/migration").status_code == 404

@@ -144,3 +144,36 @@ def test_test_run_page_fires_a_timer_and_moves_the_clock(app, uhr, client, dora,
     ).get_data(as_text=True)
     assert "<code>erinnern</code>" in gefeuert and "Timer „frist_bearbeitung“ ausgelöst" in gefeuert
     assert "&#34;timer&#34;: &#34;frist_bearbeitung&#34;" in gefeuert or '"timer": "frist_bearbeitung"' in gefeuert
+
+
+ZWISCHEN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">'
+    b'<bpmn:process id="warten" isExecutable="true"><bpmn:startEvent id="start"/>'
+    b'<bpmn:intermediateCatchEvent id="drei_tage"><bpmn:timerEventDefinition>'
+    b"<bpmn:timeDuration>'P3D'</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    b'<bpmn:userTask id="pruefen" camunda:candidateGroups="sachbearbeitung"/>'
+    b'<bpmn:boundaryEvent id="abbruch" attachedToRef="pruefen"><bpmn:timerEventDefinition>'
+    b"<bpmn:timeDuration>'PT12H'</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    b'<bpmn:endEvent id="ende"/><bpmn:endEvent id="abgebrochen"/>'
+    b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="drei_tage"/>'
+    b'<bpmn:sequenceFlow id="f2" sourceRef="drei_tage" targetRef="pruefen"/>'
+    b'<bpmn:sequenceFlow id="f3" sourceRef="pruefen" targetRef="ende"/>'
+    b'<bpmn:sequenceFlow id="f4" sourceRef="abbruch" targetRef="abgebrochen"/>'
+    b"</bpmn:process></bpmn:definitions>"
+)
+
+
+def test_intermediate_timer_and_interrupting_boundary_timer(app, uhr):
+    """An intermediate timer waits until the clock passes 3 days; an interrupting 12-hour timer then cancels the
+    task when half a day more passes, both fired in one step in order."""
+    wartet = probelauf.ausfuehren(ZWISCHEN, {}, [])
+    assert wartet.offen == [] and [t["element"] for t in wartet.wartende_timer] == ["drei_tage"]
+    offen = probelauf.ausfuehren(ZWISCHEN, {}, [{"zeit": "P3D"}])
+    assert [o.element for o in offen.offen] == ["pruefen"]
+    abgebrochen = probelauf.ausfuehren(ZWISCHEN, {}, [{"zeit": "P3DT12H"}])
+    assert [t["element"] for t in abgebrochen.timer] == ["drei_tage", "abbruch"]
+    assert abgebrochen.beendet and abgebrochen.pfad[-2:] == ["abbruch", "abgebrochen"]
+    zu_spaet = probelauf.ausfuehren(ZWISCHEN, {}, [{"zeit": "P3DT12H"}, {"element": "pruefen", "daten": {}}])
+    assert zu_spaet.fehler["meldung"] == "Schritt 2: Die Aufgabe „pruefen“ ist nicht offen."
