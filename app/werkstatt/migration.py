@@ -233,7 +233,7 @@ def _zeilen_nachziehen(lauf, ziel_modell) -> None:
         zeile.kandidatengruppen = rollen_abbilden(task.internal_data.get("gruppen") or info["kandidatengruppen"])
 
 
-def _eine(instanz_id: int, ziel: ProzessModellVersion, zuordnung: dict, benutzer: Benutzer) -> Vorschau:
+def _eine(instanz_id: int, von: int, ziel: ProzessModellVersion, zuordnung: dict, benutzer: Benutzer) -> Vorschau:
     """Migrate one instance in a savepoint: all of it or nothing (a refusal or failure leaves it as it was)."""
     instanz, vorgang = db.session.execute(
         select(ProzessInstanz, Vorgang)
@@ -242,8 +242,10 @@ def _eine(instanz_id: int, ziel: ProzessModellVersion, zuordnung: dict, benutzer
         .with_for_update(of=ProzessInstanz)
         .execution_options(populate_existing=True)
     ).one()
+    if instanz.zustand_art != AKTIV or instanz.modell_version.version != von:  # changed since it was chosen
+        return Vorschau(instanz.id, vorgang.nummer, gruende=[f"Läuft nicht mehr in Version {von}."])
     ergebnis = _pruefen(instanz, vorgang, ziel, zuordnung)
-    if not ergebnis.moeglich or instanz.zustand_art != AKTIV:
+    if not ergebnis.moeglich:
         return ergebnis
     alt = instanz.modell_version.version
     try:
@@ -273,7 +275,7 @@ def _eine(instanz_id: int, ziel: ProzessModellVersion, zuordnung: dict, benutzer
 def migrieren(key: str, von: int, nach: int, instanz_ids: list[int], zuordnung: dict, benutzer: Benutzer):
     """Migrate the chosen instances from version `von` to `nach`; those that cannot map stay. Audit log; commits."""
     ziel, gewaehlt = _auswahl(key, von, nach, instanz_ids, benutzer)
-    ergebnisse = [_eine(instanz.id, ziel, zuordnung, benutzer) for instanz, _vorgang in gewaehlt]
+    ergebnisse = [_eine(instanz.id, von, ziel, zuordnung, benutzer) for instanz, _vorgang in gewaehlt]
     migriert = [e.nummer for e in ergebnisse if e.migriert]
     abgelehnt = [e.nummer for e in ergebnisse if not e.migriert]
     protokollieren(key, "migriert", benutzer, von=von, version=nach, vorgaenge=migriert, abgelehnt=abgelehnt)
