@@ -3,9 +3,10 @@
 import httpx
 
 from app.engine.dienstaufgabe import DienstFehler, dienst
-from app.engine.skripte import Kontext
+from app.engine.skripte import Kontext, frist_berechnen
 from app.extensions import db
-from app.timeutil import utcnow
+from app.postfach import verfahren as postfach
+from app.timeutil import ZEITZONE, utcnow
 from app.wiedervorlagen.models import Mailausgang
 
 
@@ -68,4 +69,18 @@ def _http(task, kontext: Kontext, parameter: dict) -> dict:
     return {"http_status": antwort.status_code, "http_antwort": inhalt}
 
 
-EINGEBAUT = ("amtsfluss.status", "amtsfluss.wiedervorlage", "amtsfluss.mail", "amtsfluss.http")
+@dienst("amtsfluss.nachricht")
+def _nachricht(task, kontext, parameter: dict) -> dict | None:
+    """Write to the applicant through the Postfach (app.postfach.verfahren): properties `betreff`, `text`, optional
+    `kanal`, `frist` (date or duration: a Nachforderung). A test run only records it."""
+    frist = frist_berechnen(parameter["frist"]).astimezone(ZEITZONE).date() if parameter.get("frist") else None
+    werte = postfach.platzhalter_werte(kontext.vorgang_info(), task.data)
+    vorgang = kontext.vorgang if isinstance(kontext, Kontext) else None
+    try:
+        nachricht = postfach.senden(vorgang, parameter, werte, frist, kontext.protokoll)
+    except postfach.PostfachFehler as fehler:
+        raise DienstFehler(str(fehler)) from None
+    return {"nachricht_id": nachricht.id} if nachricht else None
+
+
+EINGEBAUT = ("amtsfluss.status", "amtsfluss.wiedervorlage", "amtsfluss.mail", "amtsfluss.http", "amtsfluss.nachricht")
