@@ -18,6 +18,14 @@ def _pflicht(parameter: dict, name: str, dienst_name_: str) -> str:
     return wert
 
 
+def _nur_probelauf(kontext, was: str) -> bool:
+    """True in a test or dry run (no Vorgang behind the script API): the effect is recorded, not done."""
+    if isinstance(kontext, Kontext):
+        return False
+    kontext.protokoll.append(f"{was} (Probelauf: nicht ausgeführt)")
+    return True
+
+
 @dienst("amtsfluss.status")
 def _status(task, kontext: Kontext, parameter: dict) -> None:
     """Set the Vorgang's status to the property `wert`."""
@@ -37,6 +45,8 @@ def _mail(task, kontext: Kontext, parameter: dict) -> None:
     an = _pflicht(parameter, "an", "amtsfluss.mail")
     if "@" not in an:
         raise DienstFehler(f"„{an}“ ist keine E-Mail-Adresse.")
+    if _nur_probelauf(kontext, f"Mail an {an}"):
+        return
     mail = Mailausgang(
         art="verfahren",
         empfaenger=an[:254],
@@ -55,6 +65,8 @@ def _http(task, kontext: Kontext, parameter: dict) -> dict:
     methode = (parameter.get("methode") or "GET").upper()
     if methode not in ("GET", "POST"):
         raise DienstFehler(f"Methode „{methode}“ wird nicht unterstützt (GET oder POST).")
+    if _nur_probelauf(kontext, f"HTTP {methode} {url}"):
+        return None
     timeout = float(parameter.get("timeout") or 10)
     json_body = (
         {k: v for k, v in task.data.items() if isinstance(v, (str, int, float, bool))} if methode == "POST" else None

@@ -74,3 +74,15 @@ def test_unknown_service_is_a_deploy_error_and_unknown_placeholder_an_incident(a
     i = instanz(v)
     assert i.zustand_art == VORFALL and i.vorfall_element == "nachfordern" and "{{ zauber }}" in i.vorfall_text
     assert db.session.scalars(select(Nachricht)).all() == []
+
+
+def test_a_test_run_neither_queues_mail_nor_calls_http(app, amt):
+    """The built-in mail and HTTP services are recorded in a test run, not done (no outbox row, no request)."""
+    xml = (MODELLE / "dienst_mail_http.bpmn").read_bytes()
+    daten = {"url": "http://127.0.0.1:1/register", "email": "antrag@example.org"}
+    ergebnis = probelauf.ausfuehren(xml, {}, [{"element": "adresse", "daten": daten}])
+    assert ergebnis.fehler is None and not db.session.new
+    assert [z for z in ergebnis.protokoll if "Probelauf: nicht ausgeführt" in z] == [
+        "Mail an antrag@example.org (Probelauf: nicht ausgeführt)",
+        "HTTP POST http://127.0.0.1:1/register (Probelauf: nicht ausgeführt)",
+    ]
