@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
+from app.auth.models import Benutzer
 from app.database import zum_beanspruchen
 from app.extensions import db
 from app.postfach.fitconnect_api import FitConnectFehler, Zustelldienst, antwort_zustand, verschluesseln
@@ -252,3 +253,23 @@ def _zustand_pruefen(dienst: Zustelldienst, nachricht_id: int, jetzt: datetime) 
         nachricht.naechster_versuch_am = jetzt + _pruefabstand()
     db.session.commit()
     return 1 if ergebnis else 0
+
+
+def probleme(benutzer: Benutzer, limit: int = 200) -> list[Nachricht]:
+    """Replies of the user's OEs that failed, or wait for a retry after an error (for administrators)."""
+    return list(
+        db.session.scalars(
+            select(Nachricht)
+            .join(Vorgang, Vorgang.id == Nachricht.vorgang_id)
+            .where(
+                Nachricht.kanal == KANAL,
+                Vorgang.oe_id.in_(benutzer.oe_ids),
+                or_(
+                    Nachricht.status == Zustand.FEHLGESCHLAGEN,
+                    and_(Nachricht.status == Zustand.WARTEND, Nachricht.letzter_fehler != ""),
+                ),
+            )
+            .order_by(Nachricht.id.desc())
+            .limit(limit)
+        )
+    )

@@ -17,7 +17,7 @@ from app.postfach.kanaele import verfuegbare_kanaele
 from app.postfach.models import Nachricht
 from app.timeutil import utcnow
 from app.vorgaenge.anhaenge import anhang_anlegen
-from tests.factories import vorgang
+from tests.factories import benutzer, vorgang
 from tests.postfach.conftest import ANTRAGSTELLER
 from tests.postfach.fitconnect_standin import Server, Zustelldienst
 
@@ -126,15 +126,23 @@ def test_outage_is_retried_and_a_reply_is_never_submitted_twice(uhr, app, zustel
     assert sum(1 for m, p in zustelldienst.aufrufe if m == "PUT" and p.count("/") == 3) == 2  # 2nd submit: 409
 
 
-def test_wrong_credentials_fail_the_message_for_good(uhr, app, zustelldienst, fc_akte, sabine):
-    """The token endpoint refuses the client: no use retrying, the message is fehlgeschlagen with the reason."""
+def test_wrong_credentials_fail_the_message_for_good_and_administrators_see_it(
+    uhr, app, client, auth, zustelldienst, fc_akte, sabine, ordnungsamt
+):
+    """The token endpoint refuses the client: no use retrying, the message is fehlgeschlagen with the reason, listed
+    for the administrators of the OE on /admin/nachrichten."""
     app.config["FITCONNECT_CLIENT_SECRET"] = "falsch"
-    nachricht = service.schreiben(fc_akte, sabine, "fitconnect", "Frage", "Text")
+    nachricht = service.schreiben(fc_akte, sabine, "fitconnect", "Frage zum Antrag", "Text")
     db.session.commit()
     assert antworten_senden(utcnow()) == 0
     db.session.expire_all()
     nachricht = db.session.get(Nachricht, nachricht.id)
     assert nachricht.zustand == "fehlgeschlagen" and "HTTP 401" in nachricht.letzter_fehler
+    benutzer("anton", "Anton Richter", ["administration"], [ordnungsamt])
+    db.session.commit()
+    auth.login("anton")
+    seite = client.get("/admin/nachrichten").text
+    assert "Frage zum Antrag" in seite and "Token-Endpunkt antwortet HTTP 401" in seite
 
 
 def test_channel_only_where_the_application_asked_for_it_and_fit_connect_is_configured(app, fc_akte, akte):
