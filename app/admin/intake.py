@@ -239,8 +239,15 @@ def admin_quelle_ip(quelle_id: int):
     except QuellenFehler as fehler:
         flash(str(fehler), "fehler")
         return redirect(url_for("intake_admin.admin_quellen"))
+    return _gespeichert(f"Erlaubte Adressen für {quelle.name} gespeichert.")
+
+
+def _gespeichert(meldung: str, *, loeschen=None):
+    """Commit (deleting `loeschen` first), say so and go back to the sources page."""
+    if loeschen is not None:
+        db.session.delete(loeschen)
     db.session.commit()
-    flash(f"Erlaubte Adressen für {quelle.name} gespeichert.", "erfolg")
+    flash(meldung, "erfolg")
     return redirect(url_for("intake_admin.admin_quellen"))
 
 
@@ -259,9 +266,7 @@ def admin_routing_neu():
             vorhanden.oe_id = form.oe_id.data
         else:
             db.session.add(IntakeRouting(art=form.art.data, schluessel=schluessel, oe_id=form.oe_id.data))
-        db.session.commit()
-        flash("Zuordnung gespeichert.", "erfolg")
-        return redirect(url_for("intake_admin.admin_quellen"))
+        return _gespeichert("Zuordnung gespeichert.")
     return _quellen_seite(routing_form=form, status=400)
 
 
@@ -269,10 +274,7 @@ def admin_routing_neu():
 @rolle_erforderlich("systemadministration")
 def admin_routing_loeschen(routing_id: int):
     """Delete a routing row."""
-    db.session.delete(db.get_or_404(IntakeRouting, routing_id))
-    db.session.commit()
-    flash("Zuordnung gelöscht.", "erfolg")
-    return redirect(url_for("intake_admin.admin_quellen"))
+    return _gespeichert("Zuordnung gelöscht.", loeschen=db.get_or_404(IntakeRouting, routing_id))
 
 
 @bp.post("/admin/intake/mandanten")
@@ -294,9 +296,7 @@ def admin_mandant_neu():
                 intervall_sekunden=form.intervall_sekunden.data,
             )
         )
-        db.session.commit()
-        flash("Mandant gespeichert; er wird beim nächsten Scheduler-Lauf abgerufen.", "erfolg")
-        return redirect(url_for("intake_admin.admin_quellen"))
+        return _gespeichert("Mandant gespeichert; er wird beim nächsten Scheduler-Lauf abgerufen.")
     return _quellen_seite(mandant_form=form, status=400)
 
 
@@ -304,7 +304,4 @@ def admin_mandant_neu():
 @rolle_erforderlich("systemadministration")
 def admin_mandant_loeschen(mandant_id: int):
     """Stop polling a Mandant."""
-    db.session.delete(db.get_or_404(FormSolutionsMandant, mandant_id))
-    db.session.commit()
-    flash("Mandant gelöscht.", "erfolg")
-    return redirect(url_for("intake_admin.admin_quellen"))
+    return _gespeichert("Mandant gelöscht.", loeschen=db.get_or_404(FormSolutionsMandant, mandant_id))
