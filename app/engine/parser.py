@@ -20,10 +20,11 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask, StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser, CamundaStartEventParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CallActivityParser, CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField, UserTask
 
+from app.engine.aufruf import Aufrufaktivitaet, regeln_lesen
 from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe
 
 #: Camunda attributes of a user task that we keep in `task_spec.extensions` (same key names).
@@ -76,6 +77,18 @@ class DienstaufgabeParser(CamundaTaskParser):
                 extensions[name] = wert.strip()
         if self.node.get("implementation"):
             extensions["implementation"] = self.node.get("implementation").strip()
+        return extensions
+
+
+class AufrufParser(CallActivityParser):
+    """A call activity with its `camunda:in`/`camunda:out` rules as extensions `in`/`out` (only when drawn)."""
+
+    def parse_extensions(self, node=None):
+        """Camunda properties plus the mapping rules."""
+        extensions = super().parse_extensions(node)
+        for richtung in ("in", "out"):
+            if knoten := self.xpath(f"./bpmn:extensionElements/camunda:{richtung}"):
+                extensions[richtung] = regeln_lesen(knoten)
         return extensions
 
 
@@ -153,6 +166,7 @@ class AmtsflussParser(CamundaParser):
         full_tag("userTask"): (AmtsflussUserTaskParser, UserTask),
         full_tag("startEvent"): (_mit_properties(AmtsflussStartEventParser), StartEvent),
         full_tag("serviceTask"): (DienstaufgabeParser, Dienstaufgabe),
+        full_tag("callActivity"): (_mit_properties(AufrufParser), Aufrufaktivitaet),
         full_tag("sendTask"): (_mit_properties(AmtsflussSendTaskParser), SendTask),
         full_tag("receiveTask"): (_mit_properties(AmtsflussReceiveTaskParser), ReceiveTask),
     }
