@@ -1,14 +1,17 @@
 """Behaviour the model asks for beyond SpiffWorkflow 3.2, bound to the task specs' public events.
 
 Once per restored version (`registry.GeladenesModell`), every task spec whose extensions ask for it gets a handler
-on SpiffWorkflow's task-spec events (`ready_event`, `completed_event`): an interrupting start of an event
-subprocess cancels the rest of its parent scope. Specs are shared by all instances of a version; the handlers
-act only on the task and workflow they are called with.
+on SpiffWorkflow's task-spec events (`update_event`, `completed_event`): listeners and input/output mappings
+(`app.engine.listener`), and an interrupting start of an event subprocess cancels the rest of its parent scope.
+Specs are shared by all instances of a version; the handlers act only on the task and workflow they are called
+with.
 """
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.util.task import TaskState
+
+from app.engine import listener
 
 
 def anbinden(spec, subprocess_specs: dict) -> None:
@@ -18,6 +21,7 @@ def anbinden(spec, subprocess_specs: dict) -> None:
         timer_unterprozesse = set()
         for task_spec in prozess.task_specs.values():
             ext = getattr(task_spec, "extensions", None) or {}
+            listener.anbinden(task_spec)
             if ext.get("unterbrechend"):
                 task_spec.completed_event.connect(_bereich_abbrechen)
             if ext.get("ereignis_unterprozess") and _mit_timerstart(subprocess_specs.get(task_spec.spec)):

@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
 
 from app.engine.aufruf import Aufrufaktivitaet, regeln_lesen
 from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe
+from app.engine.listener import lesen as listener_lesen
 
 #: Camunda attributes of a user task that we keep in `task_spec.extensions` (same key names).
 USERTASK_ATTRIBUTE = ("assignee", "candidateGroups", "dueDate", "followUpDate")
@@ -139,17 +140,19 @@ class AmtsflussStartEventParser(CamundaStartEventParser):
 
 
 def _mit_properties(parser_class: type) -> type:
-    """A subclass of `parser_class` that also reads `camunda:properties` into the extensions.
+    """A subclass of `parser_class` that also reads `camunda:properties`, listeners and `camunda:inputOutput`
+    into the extensions.
 
     SpiffWorkflow's Camunda event and gateway parsers ignore them, but a `status` property on an event is how
     a procedure says „Angenommen“ or „Abgeschlossen“.
     """
 
     def parse_extensions(self, node=None):
-        """Extensions of the base parser plus the element's own camunda:property values."""
+        """Extensions of the base parser plus the element's own camunda:property values and listeners."""
         extensions = dict(parser_class.parse_extensions(self, node) or {})
         for prop in self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property"):
             extensions[prop.get("name")] = prop.get("value")
+        extensions.update(listener_lesen(self.node))
         if self.node.get("triggeredByEvent") == "true":
             extensions["ereignis_unterprozess"] = True
         return extensions
@@ -163,9 +166,9 @@ class AmtsflussParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
-        full_tag("userTask"): (AmtsflussUserTaskParser, UserTask),
+        full_tag("userTask"): (_mit_properties(AmtsflussUserTaskParser), UserTask),
         full_tag("startEvent"): (_mit_properties(AmtsflussStartEventParser), StartEvent),
-        full_tag("serviceTask"): (DienstaufgabeParser, Dienstaufgabe),
+        full_tag("serviceTask"): (_mit_properties(DienstaufgabeParser), Dienstaufgabe),
         full_tag("callActivity"): (_mit_properties(AufrufParser), Aufrufaktivitaet),
         full_tag("sendTask"): (_mit_properties(AmtsflussSendTaskParser), SendTask),
         full_tag("receiveTask"): (_mit_properties(AmtsflussReceiveTaskParser), ReceiveTask),

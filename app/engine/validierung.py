@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from app.auth.models import ROLLEN
 from app.engine.cron import cron_als_zyklus, ist_cron
 from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
-from app.engine.erweiterungen import abbildungen_pruefen
+from app.engine.erweiterungen import abbildungen_pruefen, ein_ausgaben_pruefen, listener_pruefen
 from app.engine.juel import JuelFehler, ist_iso_literal, ist_juel, python_ausdruck
 from app.engine.rollen import rolle_fuer
 from app.engine.skriptpruefung import skript_pruefen
@@ -153,17 +153,8 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             fehler.append(_fehler(datei, skript, "Skripte aus Dateien (camunda:resource) werden nicht unterstützt."))
         elif (meldung := skript_pruefen(code or "", "exec")) is not None:
             fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
-    for skript in x(".//camunda:script", namespaces=NS):  # listeners and input/output mappings
-        sprache = skript.get("scriptFormat") or ""
-        fehler.append(
-            _fehler(
-                datei,
-                skript,
-                f"camunda:script ({sprache}) in Listenern und Ein-/Ausgaben wird "
-                "nicht ausgeführt; nutzen Sie eine Skriptaufgabe in Python.",
-            )
-        )
-    fehler.extend(_fehler(datei, knoten, meldung) for knoten, meldung in abbildungen_pruefen(prozess))
+    for pruefung in (abbildungen_pruefen, listener_pruefen, ein_ausgaben_pruefen):
+        fehler.extend(_fehler(datei, knoten, meldung) for knoten, meldung in pruefung(prozess))
     for aufgabe in x(".//bpmn:serviceTask", namespaces=NS):
         if (meldung := _dienst_pruefen(aufgabe)) is not None:
             fehler.append(_fehler(datei, aufgabe, meldung))
