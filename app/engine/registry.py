@@ -72,8 +72,13 @@ _CACHE_LOCK = threading.Lock()
 
 
 def modell_parsen(xml: bytes, datei: str):
-    """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig."""
-    return _parsen(xml, datei)[:4]
+    """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig.
+
+    The specs come with listeners, mappings and interrupting event subprocesses bound (dry runs behave as live).
+    """
+    key, name, spec, subprocess_specs, _warnungen = _parsen(xml, datei)
+    anbinden(spec, subprocess_specs)
+    return key, name, spec, subprocess_specs
 
 
 def _parsen(xml: bytes, datei: str):
