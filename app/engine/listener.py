@@ -122,10 +122,9 @@ def _listener(task, art: str, event: str) -> list[dict]:
 
 
 def _erreicht(workflow, task) -> None:
-    """The element is reached (first update of its task): take, inputs, start, create."""
+    """The element is reached (first update of its task that gets through): take, inputs, start, create."""
     if task.internal_data.get(ERREICHT):
         return
-    task.internal_data[ERREICHT] = True
     quelle = getattr(task.parent.task_spec, "bpmn_id", None) if task.parent is not None else None
     for eintrag in _listener(task, "execution", "take"):
         if eintrag.get("quelle") == quelle:
@@ -139,6 +138,7 @@ def _erreicht(workflow, task) -> None:
         task.internal_data[LOKAL] = lokal
     for eintrag in _listener(task, "execution", "start") + _listener(task, "task", "create"):
         _ausfuehren(task, eintrag)
+    task.internal_data[ERREICHT] = True  # only after success: a retry of an incident runs them again
 
 
 def _beendet(workflow, task) -> None:
