@@ -90,23 +90,42 @@ def _json_daten(text: str | None) -> dict:
     return daten
 
 
+def _schluessel(paare: tuple[str, ...]) -> dict:
+    """`--schluessel NAME=WERT` options as correlation keys; a WERT that is JSON (42, true) is taken as such."""
+    schluessel = {}
+    for paar in paare:
+        name, gleich, text = paar.partition("=")
+        if not gleich or not name.strip().isidentifier():
+            raise click.ClickException(f"--schluessel „{paar}“: erwartet NAME=WERT, z. B. akte=AZ-1.")
+        try:
+            schluessel[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            schluessel[name.strip()] = text
+    return schluessel
+
+
 @processes.command("nachricht")
 @click.argument("name")
-@click.argument("vorgangsnummer")
+@click.argument("vorgangsnummer", required=False)
 @click.option("--daten", help="Nachrichtendaten als JSON-Objekt.")
-def nachricht(name: str, vorgangsnummer: str, daten: str | None) -> None:
-    """Stellt dem Verfahren eines Vorgangs die Nachricht NAME zu."""
-    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == vorgangsnummer)).first()
-    if vorgang is None:
+@click.option("--schluessel", "paare", multiple=True, help="Korrelationsschlüssel NAME=WERT (Prozessvariable).")
+@click.option("--alle", is_flag=True, help="An alle passenden Verfahren (sonst muss genau eines passen).")
+def nachricht(name: str, vorgangsnummer: str | None, daten: str | None, paare: tuple[str, ...], alle: bool) -> None:
+    """Stellt die Nachricht NAME zu: dem Verfahren eines Vorgangs und/oder denen mit passenden Schlüsseln."""
+    if (
+        vorgangsnummer is not None
+        and db.session.scalars(select(Vorgang.id).filter_by(nummer=vorgangsnummer)).first() is None
+    ):
         raise click.ClickException(f"Einen Vorgang „{vorgangsnummer}“ gibt es nicht.")
     try:
-        zugestellt = runner.nachricht(vorgang, name, _json_daten(daten))
-    except ValueError as error:
+        anzahl = runner.nachricht_senden(
+            name, _json_daten(daten), vorgangsnummer=vorgangsnummer, schluessel=_schluessel(paare), alle=alle
+        )
+    except (ValueError, runner.KeinEmpfaenger, runner.MehrereEmpfaenger) as error:
+        db.session.rollback()
         raise click.ClickException(str(error)) from None
-    if not zugestellt:
-        raise click.ClickException(f"Das Verfahren von Vorgang {vorgangsnummer} wartet nicht auf „{name}“.")
     db.session.commit()
-    click.echo(f"Nachricht „{name}“ an {vorgangsnummer} zugestellt.")
+    click.echo(f"Nachricht „{name}“ an {anzahl} Verfahren zugestellt.")
 
 
 @processes.command("signal")

@@ -52,6 +52,11 @@ def ist_extern(ext: dict) -> bool:
     return (ext.get("type") or "").strip() == EXTERN
 
 
+def handler_fuer(name: str) -> Handler | None:
+    """The handler registered under `name` (service tasks and listeners call the same ones)."""
+    return _HANDLER.get(name)
+
+
 def bekannte_dienste() -> list[str]:
     """The names of the registered handlers (for validation messages)."""
     return sorted(_HANDLER)
@@ -66,15 +71,16 @@ class Dienstaufgabe(ServiceTask):
         if ist_extern(ext):
             return None
         name = dienst_name(ext)
-        handler = _HANDLER.get(name or "")
+        handler = handler_fuer(name or "")
         if handler is None:
             raise DienstFehler(f"Für die Dienstaufgabe ist kein Dienst „{name or ''}“ registriert.")
         engine = task.workflow.script_engine
         parameter = {}
         for schluessel, wert in ext.items():
-            if schluessel not in DIENST_ATTRIBUTE and schluessel != "implementation":
+            # properties are text; listeners and mappings (lists, dicts) are not parameters
+            if isinstance(wert, str) and schluessel not in DIENST_ATTRIBUTE and schluessel != "implementation":
                 # `${…}` in a property is evaluated against the task data (JUEL subset, see app.engine.juel)
-                parameter[schluessel] = engine.evaluate(task, wert) if "${" in (wert or "") else wert
+                parameter[schluessel] = engine.evaluate(task, wert) if "${" in wert else wert
         ergebnis = handler(task, engine.environment.kontext, parameter)
         if ergebnis:
             ziel = ext.get("resultVariable")

@@ -1,5 +1,5 @@
 """Signals: broadcast to every active instance that waits for one (catch events, boundary events, event
-subprocesses). Messages to one Vorgang are `runner.nachricht`."""
+subprocesses). Messages are correlated by `runner.nachricht_senden`."""
 
 from functools import partial
 
@@ -7,25 +7,15 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from sqlalchemy import select
 
-from app.engine import registry
-from app.engine.models import AKTIV, ProzessInstanz, ProzessModellVersion
-from app.engine.runner import lauf_committen, weiterlaufen
+from app.engine.ausfuehrung import weiterlaufen
+from app.engine.korrelation import versionen_die_fangen
+from app.engine.models import AKTIV, ProzessInstanz
+from app.engine.runner import lauf_committen
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.speicher import laden
 from app.extensions import db
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
-
-
-def _faengt_signal(modell: registry.GeladenesModell, name: str) -> bool:
-    """True when an element of the version (process or subprocess) catches the signal `name`."""
-    for spec in [modell.spec, *modell.subprocess_specs.values()]:
-        for task_spec in spec.task_specs.values():
-            ed = getattr(task_spec, "event_definition", None)
-            for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
-                if isinstance(kandidat, SignalEventDefinition) and kandidat.name == name:
-                    return True
-    return False
 
 
 def _fangen(workflow, ereignis: BpmnEvent, anzahl: list[int]) -> None:
@@ -42,9 +32,7 @@ def signal_senden(name: str, daten: dict | None = None) -> int:
     daten = daten or {}
     if not ist_speicherbar(daten):
         raise ValueError("Die Signaldaten enthalten Werte, die nicht gespeichert werden können.")
-    versionen = [
-        v.id for v in db.session.scalars(select(ProzessModellVersion)) if _faengt_signal(registry.modell(v), name)
-    ]
+    versionen = versionen_die_fangen(SignalEventDefinition, name)
     if not versionen:
         return 0
     ids = db.session.scalars(

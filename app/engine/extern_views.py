@@ -111,18 +111,31 @@ def _darf(client, name: str) -> None:
 @bp.post("/message")
 @oeffentlich
 def nachricht():
-    """Deliver a message `messageName` to the Vorgang `businessKey` (its number) with `processVariables`."""
+    """Correlate `messageName` like Camunda 7: to the Vorgang `businessKey` (its number) and/or the instances whose
+    variables equal `correlationKeys` ({name: {value}}), with `processVariables`; `all` for every match."""
     client = _client()
     daten = _koerper()
-    name, nummer = daten.get("messageName"), daten.get("businessKey")
-    if not isinstance(name, str) or not name or not isinstance(nummer, str) or not nummer:
-        raise ExternFehler(400, "messageName und businessKey (Vorgangsnummer) sind Pflicht.")
+    name, nummer, schluessel = daten.get("messageName"), daten.get("businessKey"), daten.get("correlationKeys")
+    if not isinstance(name, str) or not name or (nummer is not None and (not isinstance(nummer, str) or not nummer)):
+        raise ExternFehler(400, "messageName ist Pflicht; businessKey (Vorgangsnummer) ist, wenn angegeben, ein Text.")
+    if schluessel is not None and not isinstance(schluessel, dict):
+        raise ExternFehler(400, 'correlationKeys muss ein Objekt sein: {"name": {"value": …}}.')
     _darf(client, name)
-    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == nummer)).first()
-    if vorgang is None:
+    alle = daten.get("all", False) is True
+    if nummer is not None and db.session.scalars(select(Vorgang.id).where(Vorgang.nummer == nummer)).first() is None:
         raise ExternFehler(404, f"Einen Vorgang „{nummer}“ gibt es nicht.")
-    if not runner.nachricht(vorgang, name, extern.variablen_lesen(daten.get("processVariables"))):
-        raise ExternFehler(404, f"Das Verfahren von Vorgang {nummer} wartet nicht auf „{name}“.")
+    try:
+        runner.nachricht_senden(
+            name,
+            extern.variablen_lesen(daten.get("processVariables")),
+            vorgangsnummer=nummer,
+            schluessel=extern.variablen_lesen(schluessel) if schluessel else None,
+            alle=alle,
+        )
+    except runner.KeinEmpfaenger as error:
+        raise ExternFehler(404, str(error)) from None
+    except runner.MehrereEmpfaenger as error:
+        raise ExternFehler(409, str(error)) from None
     db.session.commit()
     return "", 204
 

@@ -7,15 +7,26 @@ which the serializer keeps.
 """
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
-from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+    ReceiveTaskParser,
+    SendTaskParser,
+)
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask, StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser, CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CallActivityParser, CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField, UserTask
 
+from app.engine.aufruf import Aufrufaktivitaet, regeln_lesen
 from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe, dienst_name, ist_extern
+from app.engine.listener import lesen as listener_lesen
 
 #: Camunda attributes of a user task that we keep in `task_spec.extensions` (same key names).
 USERTASK_ATTRIBUTE = ("assignee", "candidateGroups", "dueDate", "followUpDate")
@@ -70,6 +81,18 @@ class DienstaufgabeParser(CamundaTaskParser):
         return {**super().parse_extensions(node), **_implementierung(self.node)}
 
 
+class AufrufParser(CallActivityParser):
+    """A call activity with its `camunda:in`/`camunda:out` rules as extensions `in`/`out` (only when drawn)."""
+
+    def parse_extensions(self, node=None):
+        """Camunda properties plus the mapping rules."""
+        extensions = super().parse_extensions(node)
+        for richtung in ("in", "out"):
+            if knoten := self.xpath(f"./bpmn:extensionElements/camunda:{richtung}"):
+                extensions[richtung] = regeln_lesen(knoten)
+        return extensions
+
+
 class AmtsflussSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
     """Send task with Camunda's message event definition (the one our serializer configuration knows); with an
     implementation (Camunda 7: camunda:class, delegateExpression, external) it runs like a service task."""
@@ -94,18 +117,52 @@ class AmtsflussReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser
         return ReceiveTaskParser.create_task(self)
 
 
+def _im_ereignis_unterprozess(node) -> bool:
+    """True for a start event of an event subprocess (`subProcess triggeredByEvent="true"`)."""
+    eltern = node.getparent()
+    return eltern is not None and eltern.get("triggeredByEvent") == "true"
+
+
+class AmtsflussStartEventParser(CamundaStartEventParser):
+    """Start events; in an event subprocess also error and escalation starts, and whether it interrupts.
+
+    SpiffWorkflow 3.2 reads an error start as a none start (the event subprocess would run at once) and ignores
+    `isInterrupting`; `unterbrechend` in the extensions lets `app.engine.anbindung` cancel the parent scope.
+    """
+
+    def create_task(self):
+        """As Camunda's parser; error and escalation definitions only inside event subprocesses."""
+        if not _im_ereignis_unterprozess(self.node):
+            return super().create_task()
+        pfade = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH]
+        task = self._create_task(self.get_event_definition([*pfade, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]))
+        self.spec.start.connect(task)
+        return task
+
+    def parse_extensions(self, node=None):
+        """Camunda extensions plus `unterbrechend` for an interrupting start of an event subprocess."""
+        extensions = dict(super().parse_extensions(node) or {})
+        if _im_ereignis_unterprozess(self.node) and self.node.get("isInterrupting", "true") != "false":
+            extensions["unterbrechend"] = True
+        return extensions
+
+
 def _mit_properties(parser_class: type) -> type:
-    """A subclass of `parser_class` that also reads `camunda:properties` into the extensions.
+    """A subclass of `parser_class` that also reads `camunda:properties`, listeners and `camunda:inputOutput`
+    into the extensions.
 
     SpiffWorkflow's Camunda event and gateway parsers ignore them, but a `status` property on an event is how
     a procedure says „Angenommen“ or „Abgeschlossen“.
     """
 
     def parse_extensions(self, node=None):
-        """Extensions of the base parser plus the element's own camunda:property values."""
+        """Extensions of the base parser plus the element's own camunda:property values and listeners."""
         extensions = dict(parser_class.parse_extensions(self, node) or {})
         for prop in self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property"):
             extensions[prop.get("name")] = prop.get("value")
+        extensions.update(listener_lesen(self.node))
+        if self.node.get("triggeredByEvent") == "true":
+            extensions["ereignis_unterprozess"] = True
         return extensions
 
     return type(f"Amtsfluss{parser_class.__name__}", (parser_class,), {"parse_extensions": parse_extensions})
@@ -117,8 +174,10 @@ class AmtsflussParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
         **{tag: (_mit_properties(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
-        full_tag("userTask"): (AmtsflussUserTaskParser, UserTask),
-        full_tag("serviceTask"): (DienstaufgabeParser, Dienstaufgabe),
+        full_tag("userTask"): (_mit_properties(AmtsflussUserTaskParser), UserTask),
+        full_tag("startEvent"): (_mit_properties(AmtsflussStartEventParser), StartEvent),
+        full_tag("serviceTask"): (_mit_properties(DienstaufgabeParser), Dienstaufgabe),
+        full_tag("callActivity"): (_mit_properties(AufrufParser), Aufrufaktivitaet),
         full_tag("sendTask"): (_mit_properties(AmtsflussSendTaskParser), SendTask),
         full_tag("receiveTask"): (_mit_properties(AmtsflussReceiveTaskParser), ReceiveTask),
     }

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine import dienste  # noqa: F401 — registers the built-in service handlers before any model runs
+from app.engine.anbindung import anbinden
 from app.engine.dmn import dmn_uebersetzen, entscheidungen
 from app.engine.models import ProzessModellVersion
 from app.engine.parser import AmtsflussParser
@@ -50,6 +51,10 @@ class GeladenesModell:
     #: Per element id: derived data the runner needs often (form fields…), filled lazily.
     abgeleitet: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        """Bind listeners, mappings and interrupting event subprocesses to the freshly restored spec objects."""
+        anbinden(self.spec, self.subprocess_specs)
+
 
 @dataclass
 class DeployErgebnis:
@@ -68,8 +73,13 @@ _CACHE_LOCK = threading.Lock()
 
 
 def modell_parsen(xml: bytes, datei: str):
-    """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig."""
-    return _parsen(xml, datei)[:4]
+    """Validate and parse one BPMN file; returns `(key, name, spec, subprocess_specs)` or raises ModellUngueltig.
+
+    The specs come with listeners, mappings and interrupting event subprocesses bound (dry runs behave as live).
+    """
+    key, name, spec, subprocess_specs, _warnungen = _parsen(xml, datei)
+    anbinden(spec, subprocess_specs)
+    return key, name, spec, subprocess_specs
 
 
 def _parsen(xml: bytes, datei: str):
@@ -307,7 +317,8 @@ def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -
             continue  # another process deployed the same key at the same moment; look again
         _version_cache_leeren()
         with _CACHE_LOCK:
-            _CACHE.setdefault(sha, GeladenesModell(sha, key, spec, subprocess_specs))
+            if sha not in _CACHE:
+                _CACHE[sha] = GeladenesModell(sha, key, spec, subprocess_specs)
         log.info("Prozessmodell %s Version %s deployt (%s)", key, nummer, datei)
         return DeployErgebnis(datei, key, nummer, neu=True, warnungen=warnungen)
     raise RuntimeError(f"Prozessmodell {key} konnte nicht deployt werden (zu viele gleichzeitige Versuche)")
@@ -378,5 +389,7 @@ def modell(version: ProzessModellVersion | VersionInfo) -> GeladenesModell:
             spec_dict = version.spec
         spec, subs = spec_aus_dict(spec_dict)
         with _CACHE_LOCK:
-            geladen = _CACHE.setdefault(version.sha256, GeladenesModell(version.sha256, version.key, spec, subs))
+            if version.sha256 not in _CACHE:
+                _CACHE[version.sha256] = GeladenesModell(version.sha256, version.key, spec, subs)
+            geladen = _CACHE[version.sha256]
     return geladen

@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.diff import diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -21,26 +20,21 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Benutzer
 from app.engine import registry
-from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info, offene_usertasks
+from app.engine.aufgaben import darf_aufgabe_bearbeiten, element_info
+from app.engine.ausfuehrung import empfangen, weiterlaufen
 from app.engine.dienstaufgabe import DienstFehler, extern_offen
 from app.engine.formular import anzeigen, pruefen
-from app.engine.juel import ist_juel
+from app.engine.korrelation import empfaenger
 from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ExterneAufgabe, ProzessAufgabe, ProzessInstanz
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
-from app.engine.skripte import Kontext, frist_berechnen, script_engine
+from app.engine.skripte import Kontext, script_engine
 from app.engine.speicher import Lauf, laden, speichern
-from app.engine.vorfaelle import festgefahren, neu_anstossen, vorfall_loeschen, vorfall_setzen
+from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
-from app.vorgaenge.service import status_setzen
-from app.vorgaenge.status import Status, UngueltigerStatuswechsel
-from app.wiedervorlagen.service import wiedervorlage_anlegen
-
-#: internal_data key marking that the "reached" effects (status, Wiedervorlage, due date) were applied.
-ERREICHT = "amtsfluss_erreicht"
 
 KONFLIKT_TEXT = "Der Vorgang wurde gerade von jemand anderem bearbeitet. Bitte laden Sie die Seite neu."
 
@@ -64,76 +58,6 @@ class FormularFehler(Exception):
         """Keep the per-field messages."""
         self.fehler = fehler
         super().__init__("; ".join(f"{k}: {v}" for k, v in fehler.items()))
-
-
-# --------------------------------------------------------------------------------------------------- running
-
-
-def _titel(task) -> str:
-    """The element's name, or its id."""
-    return task.task_spec.bpmn_name or task.task_spec.name
-
-
-def _status_anwenden(lauf: Lauf, task) -> None:
-    """Apply a `status` property of an element that was reached (once per task)."""
-    ziel = (getattr(task.task_spec, "extensions", None) or {}).get("status")
-    if task.internal_data.get(ERREICHT) or (not ziel and not task.task_spec.manual):
-        return  # the marker only where it matters: it is stored with every task of the state
-    task.internal_data[ERREICHT] = True
-    if not ziel or lauf.vorgang.status == ziel:
-        return
-    try:
-        status_setzen(lauf.vorgang, Status(ziel), lauf.benutzer, notiz=f"Verfahrensschritt „{_titel(task)}“")
-    except UngueltigerStatuswechsel as error:
-        # A caseworker may have changed the status by hand; the procedure goes on and the Historie says why.
-        protokolliere(lauf.vorgang, "Status nicht geändert", lauf.benutzer, notiz=f"{error} ({_titel(task)})")
-
-
-def _usertask_erreicht(lauf: Lauf, task) -> None:
-    """Effects of reaching a user task: status, due date, Wiedervorlage from camunda:followUpDate."""
-    if task.internal_data.get(ERREICHT):
-        return
-    ext = getattr(task.task_spec, "extensions", None) or {}
-    engine = lauf.workflow.script_engine
-    if ist_juel(ext.get("candidateGroups")):
-        wert = engine.evaluate(task, ext["candidateGroups"])
-        werte = wert if isinstance(wert, (list, tuple)) else str(wert or "").split(",")
-        task.internal_data["gruppen"] = [str(g).strip().lower() for g in werte if str(g).strip()]
-    if ist_juel(ext.get("assignee")):
-        task.internal_data["zugewiesen"] = str(engine.evaluate(task, ext["assignee"]) or "").strip()[:80] or None
-    if ext.get("dueDate"):
-        task.internal_data["faellig"] = frist_berechnen(engine.evaluate(task, ext["dueDate"]), utcnow()).isoformat()
-    if ext.get("followUpDate"):
-        frist = frist_berechnen(engine.evaluate(task, ext["followUpDate"]), utcnow())
-        betreff, von = f"Wiedervorlage: {_titel(task)}", lauf.benutzer
-        wiedervorlage_anlegen(
-            lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von, schritt=str(task.id)
-        )
-    _status_anwenden(lauf, task)
-
-
-def weiterlaufen(lauf: Lauf, timer: bool = False, aktion=None) -> None:
-    """Run `aktion` (completing a task, catching a message), then the engine to the next wait state.
-
-    Any exception from the model (script, condition, timer expression) becomes an incident; the Vorgang is kept.
-    """
-    wf = lauf.workflow
-    try:
-        if aktion is not None:
-            aktion()
-        if timer:
-            wf.refresh_timers()
-        wf.do_engine_steps(did_complete_task=lambda t: _status_anwenden(lauf, t))
-        lauf.offen = {}
-        for task in offene_usertasks(wf):
-            _usertask_erreicht(lauf, task)
-            lauf.offen[str(task.id)] = task
-        if (fest := festgefahren(wf, lauf.offen)) is not None:
-            raise fest
-    except (StaleDataError, OperationalError):
-        raise  # a database race is a conflict for the caller, not an incident of the procedure
-    except Exception as error:  # noqa: BLE001 — scripts and expressions can raise anything
-        vorfall_setzen(lauf, error)
 
 
 def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
@@ -260,26 +184,46 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
     Returns False when no instance waits for a message of that name. The data land in the task data under the
     event's `camunda:resultVariable`, or `nachricht`. Flushes; the caller commits.
     """
+    try:
+        return nachricht_senden(name, daten, vorgangsnummer=vorgang.nummer) == 1
+    except KeinEmpfaenger:
+        return False
+
+
+class KeinEmpfaenger(LookupError):
+    """No instance waits for the message (with these keys)."""
+
+
+class MehrereEmpfaenger(Exception):
+    """Several instances wait for a message meant for exactly one."""
+
+
+def nachricht_senden(
+    name: str, daten: dict, *, vorgangsnummer: str | None = None, schluessel: dict | None = None, alle: bool = False
+) -> int:
+    """Correlate a message like Camunda 7: to the instances waiting for `name`, of the Vorgang `vorgangsnummer`
+    (business key) and/or whose process variables equal `schluessel`; returns how many received it.
+
+    `alle=False` (Camunda's `correlate`) wants exactly one receiver: none → KeinEmpfaenger, several →
+    MehrereEmpfaenger, and nothing is delivered. `alle=True` (`correlateAll`) delivers to every match, none →
+    KeinEmpfaenger. Flushes; the caller commits (or rolls back after an exception).
+    """
     if not ist_speicherbar(daten):
         raise ValueError("Die Nachrichtendaten enthalten Werte, die nicht gespeichert werden können.")
-    instanz = db.session.scalars(
-        select(ProzessInstanz)
-        .where(ProzessInstanz.vorgang_id == vorgang.id)
-        .with_for_update(of=ProzessInstanz)
-        .execution_options(populate_existing=True)
-    ).first()
-    if instanz is None or instanz.zustand_art != AKTIV:
-        return False
-    lauf = laden(instanz, vorgang, None)
-    definition = _nachricht_definition(lauf.workflow, name)
-    if definition is None:
-        return False
-    payload = {"payload": daten, "result_var": getattr(definition, "result_var", None) or "nachricht"}
-    protokolliere(vorgang, "Nachricht eingegangen", nachher={"nachricht": name})
-    weiterlaufen(lauf, aktion=lambda: lauf.workflow.catch(BpmnEvent(definition, payload=payload)))
-    speichern(lauf)
-    db.session.flush()
-    return True
+    treffer = empfaenger(name, vorgangsnummer=vorgangsnummer, schluessel=schluessel)
+    wo = "".join([f" (Vorgang {vorgangsnummer})"] * bool(vorgangsnummer)) + "".join(
+        f" ({k} = {v!r})" for k, v in (schluessel or {}).items()
+    )
+    if not treffer:
+        raise KeinEmpfaenger(f"Kein Verfahren wartet auf die Nachricht „{name}“{wo}.")
+    if len(treffer) > 1 and not alle:
+        raise MehrereEmpfaenger(
+            f"{len(treffer)} Verfahren warten auf die Nachricht „{name}“{wo}; genauer korrelieren "
+            "(Vorgangsnummer oder weitere Schlüssel) oder an alle senden."
+        )
+    for lauf, definition in treffer:
+        empfangen(lauf, definition, daten)
+    return len(treffer)
 
 
 def _extern_laden(task_id: str):
@@ -314,19 +258,6 @@ def extern_fehlschlag(task_id: str, text: str, versuche: int | None, warten_ms: 
         fehler.task = task
         vorfall_setzen(lauf, fehler)
     lauf_committen(lauf)
-
-
-def _nachricht_definition(wf: BpmnWorkflow, name: str):
-    """The message event definition named `name` that a waiting task or an event subprocess start catches."""
-    specs = [t.task_spec for t in list(wf.event_manager.tasks.values())]
-    for sp_name in wf.spec.start.trigger_specs:
-        specs.extend(wf.subprocess_specs[sp_name].bpmn_start_events)
-    for spec in specs:
-        ed = getattr(spec, "event_definition", None)
-        for kandidat in [ed, *getattr(ed, "event_definitions", [])]:
-            if isinstance(kandidat, MessageEventDefinition) and kandidat.name == name:
-                return kandidat
-    return None
 
 
 def timer_ausfuehren(instanz: ProzessInstanz, vorgang: Vorgang | None = None) -> None:

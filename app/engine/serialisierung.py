@@ -12,10 +12,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, SubWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 
+from app.engine.aufruf import Aufrufaktivitaet
 from app.engine.dienstaufgabe import Dienstaufgabe
 
 
@@ -42,7 +43,12 @@ class ZustandConverter(BpmnWorkflowConverter):
 
 def _registry(workflow_converter=BpmnWorkflowConverter):
     """The Camunda configuration (with `workflow_converter`) and `date` support for task data."""
-    config = {**CAMUNDA_CONFIG, BpmnWorkflow: workflow_converter, Dienstaufgabe: BpmnTaskSpecConverter}
+    config = {
+        **CAMUNDA_CONFIG,
+        BpmnWorkflow: workflow_converter,
+        Dienstaufgabe: BpmnTaskSpecConverter,
+        Aufrufaktivitaet: SubWorkflowConverter,
+    }
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     return registry

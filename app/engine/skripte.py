@@ -22,7 +22,7 @@ from app.auth.models import Benutzer
 from app.engine.cron import cron_als_zyklus, ist_cron
 from app.engine.juel import JuelFehler, python_ausdruck
 from app.engine.serialisierung import ist_speicherbar
-from app.engine.validierung import skript_pruefen
+from app.engine.skriptpruefung import skript_pruefen
 from app.timeutil import ZEITZONE, heute, utcnow
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang

@@ -17,8 +17,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from app.auth.models import ROLLEN
 from app.engine.cron import cron_als_zyklus, ist_cron
 from app.engine.dienstaufgabe import bekannte_dienste, dienst_name
+from app.engine.erweiterungen import abbildungen_pruefen, ein_ausgaben_pruefen, listener_pruefen
 from app.engine.juel import JuelFehler, ist_iso_literal, ist_juel, python_ausdruck
 from app.engine.rollen import rolle_fuer
+from app.engine.skriptpruefung import skript_pruefen
 from app.timeutil import utcnow
 from app.vorgaenge.status import Status
 
@@ -28,15 +30,6 @@ NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
 FELDTYPEN = ("string", "textarea", "long", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
-#: Attribute names a script may not touch: they lead from any object to modules, frames and `os`.
-VERBOTENE_ATTRIBUTE = re.compile(r"^(_|gi_|cr_|ag_|f_|tb_|co_|func_|im_)|^(mro|format_map)$")
-#: Names of the script API and its helpers; task data may not use them.
-HINWEIS_DOLLAR = (
-    "„${…}“ ist ein Camunda/JUEL-Ausdruck; Skripte sind Python. Schreiben Sie nur den Ausdruck, "
-    "z. B. statt ${genehmigt} einfach genehmigt, statt ${betrag > 1000} einfach betrag > 1000."
-)
-
-
 _FREMDE_SPRACHE = (
     "Skripte müssen in Python geschrieben sein (scriptFormat=„{sprache}“); JavaScript, Groovy und andere "
     "Sprachen werden nicht ausgeführt. Schreiben Sie das Skript in Python (siehe docs/bpmn.md, Skripte)."
@@ -80,37 +73,6 @@ def _schema() -> BpmnValidator:
 def _lokal(tag) -> str:
     """`{ns}userTask` → `userTask`."""
     return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def skript_pruefen(code: str, modus: str = "exec") -> str | None:
-    """Check a script or expression: valid Python, no `${`, no imports, no dunder or frame attributes.
-
-    Returns a German error message or None. The runner applies the same check before running a script.
-    """
-    if code is None or not code.strip():
-        return "Der Ausdruck ist leer."
-    if modus == "eval":
-        try:
-            code = python_ausdruck(code)
-        except JuelFehler as error:
-            return f"JUEL-Ausdruck nicht übersetzbar: {error}"
-    elif "${" in code or "#{" in code:
-        return HINWEIS_DOLLAR
-    try:
-        baum = ast.parse(code.strip() if modus == "eval" else code, mode=modus)
-    except SyntaxError as error:
-        zeile = f" (Zeile {error.lineno})" if error.lineno else ""
-        return f"Kein gültiger Python-Ausdruck{zeile}: {error.msg}."
-    for knoten in ast.walk(baum):
-        if isinstance(knoten, (ast.Import, ast.ImportFrom)):
-            return "Skripte dürfen nichts importieren; nutzen Sie die Skript-API (siehe docs/bpmn.md)."
-        if isinstance(knoten, ast.Attribute) and VERBOTENE_ATTRIBUTE.search(knoten.attr):
-            return f"Der Zugriff auf das Attribut „{knoten.attr}“ ist in Skripten nicht erlaubt."
-        if isinstance(knoten, ast.Name) and knoten.id.startswith("__"):
-            return f"Der Name „{knoten.id}“ ist in Skripten nicht erlaubt."
-        if isinstance(knoten, (ast.Global, ast.Nonlocal)):
-            return "global/nonlocal ist in Skripten nicht erlaubt."
-    return None
 
 
 def datei_pruefen(xml: bytes, datei: str) -> tuple[list[Fehler], etree._Element | None]:
@@ -191,16 +153,8 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
             fehler.append(_fehler(datei, skript, "Skripte aus Dateien (camunda:resource) werden nicht unterstützt."))
         elif (meldung := skript_pruefen(code or "", "exec")) is not None:
             fehler.append(_fehler(datei, skript, f"Skript: {meldung}"))
-    for skript in x(".//camunda:script", namespaces=NS):  # listeners and input/output mappings
-        sprache = skript.get("scriptFormat") or ""
-        fehler.append(
-            _fehler(
-                datei,
-                skript,
-                f"camunda:script ({sprache}) in Listenern und Ein-/Ausgaben wird "
-                "nicht ausgeführt; nutzen Sie eine Skriptaufgabe in Python.",
-            )
-        )
+    for pruefung in (abbildungen_pruefen, listener_pruefen, ein_ausgaben_pruefen):
+        fehler.extend(_fehler(datei, knoten, meldung) for knoten, meldung in pruefung(prozess))
     mit_dienst = (
         "@camunda:class or @camunda:delegateExpression or @camunda:type or @implementation[not(starts-with(., '##'))]"
     )

@@ -4,29 +4,35 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.auth.berechtigungen import ist_systemadministration, verwaltbare_oe_ids
 from app.auth.models import ROLLEN
 from app.engine import rollen, runner
 from app.engine.models import VORFALL, ProzessInstanz, ProzessModellVersion, RollenZuordnung
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.vorgaenge.models import Vorgang
-from app.vorgaenge.service import sichtbare_vorgaenge
 
 bp = Blueprint("engine", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-@rolle_erforderlich("administration")
+@rolle_erforderlich("administration", "systemadministration")
 def nur_administration():
     """Every page of this blueprint is for administrators only."""
 
 
+def _nur_verwaltbare(abfrage):
+    """Restrict a query joined with Vorgang to what the user administers (as the Eingänge in app.admin.intake):
+    system administration sees every instance, an OE's administration those of Vorgänge in its OEs."""
+    if ist_systemadministration(current_user):
+        return abfrage
+    return abfrage.where(Vorgang.oe_id.in_(verwaltbare_oe_ids(current_user)))
+
+
 def _instanz_oder_404(instanz_id: int) -> ProzessInstanz:
-    """An instance whose Vorgang the administrator may see."""
-    sichtbar = sichtbare_vorgaenge(current_user).with_only_columns(Vorgang.id)
-    instanz = db.session.scalars(
-        select(ProzessInstanz).where(ProzessInstanz.id == instanz_id, ProzessInstanz.vorgang_id.in_(sichtbar))
-    ).first()
+    """An instance whose Vorgang the administrator administers, else 404 (existence is not revealed)."""
+    abfrage = select(ProzessInstanz).join(Vorgang, Vorgang.id == ProzessInstanz.vorgang_id)
+    instanz = db.session.scalars(_nur_verwaltbare(abfrage.where(ProzessInstanz.id == instanz_id))).first()
     if instanz is None:
         abort(404)
     return instanz
@@ -34,15 +40,15 @@ def _instanz_oder_404(instanz_id: int) -> ProzessInstanz:
 
 @bp.get("/vorfaelle")
 def admin_vorfaelle():
-    """Instances with an incident, oldest first, with the Vorgang, element and message."""
-    sichtbar = sichtbare_vorgaenge(current_user).subquery()
-    zeilen = db.session.execute(
-        select(ProzessInstanz, sichtbar.c.nummer, ProzessModellVersion.name, ProzessModellVersion.version)
-        .join(sichtbar, sichtbar.c.id == ProzessInstanz.vorgang_id)
+    """Instances with an incident in the administrator's OEs, oldest first, with the Vorgang, element and message."""
+    abfrage = (
+        select(ProzessInstanz, Vorgang.nummer, ProzessModellVersion.name, ProzessModellVersion.version)
+        .join(Vorgang, Vorgang.id == ProzessInstanz.vorgang_id)
         .join(ProzessModellVersion, ProzessModellVersion.id == ProzessInstanz.modell_version_id)
         .where(ProzessInstanz.zustand_art == VORFALL)
         .order_by(ProzessInstanz.vorfall_seit)
-    ).all()
+    )
+    zeilen = db.session.execute(_nur_verwaltbare(abfrage)).all()
     return render_template("engine/vorfaelle.html", zeilen=zeilen)
 
 

@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Benutzer
+from app.engine import runner
+from app.engine.models import VORFALL, ProzessInstanz
+from app.engine.registry import deploy_xml
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.vorgaenge.models import Kommentar
+from app.vorgaenge.models import Kommentar, Vorgang
 from app.wiedervorlagen.models import Wiedervorlage
 from tests import factories
+from tests.engine.conftest import BEISPIELE
 
 ROLLEN = ("sachbearbeitung", "leitung", "verfahrensdesign", "administration", "systemadministration")
 
@@ -130,6 +134,38 @@ def oe_anlegen(client, welt):
     return db.session.scalars(select(Organisationseinheit).where(Organisationseinheit.kennung == "197010")).first()
 
 
+def _vorfall(nummer: str) -> int:
+    """Start the test procedure for the Vorgang `nummer` and turn its instance into an incident; its id."""
+    deploy_xml((BEISPIELE / "rechnen_v1.bpmn").read_bytes(), "rechnen_v1.bpmn")
+    vorgang = db.session.scalars(select(Vorgang).where(Vorgang.nummer == nummer)).one()
+    instanz = runner.start(vorgang, "rechnen")
+    instanz.zustand_art, instanz.vorfall_element, instanz.vorfall_text = VORFALL, "teilen", f"Probe {nummer}"
+    db.session.commit()
+    return instanz.id
+
+
+def vorfall_eigener_oe_sehen(client, welt):
+    """The incident of a Vorgang of OE A is listed on /admin/vorfaelle."""
+    _vorfall(welt["vorgang_a"])
+    antwort = client.get("/admin/vorfaelle")
+    return antwort.status_code == 200 and f"Probe {welt['vorgang_a']}" in antwort.get_data(as_text=True)
+
+
+def vorfall_fremder_oe_sehen(client, welt):
+    """The incident of a Vorgang of OE B is listed on /admin/vorfaelle."""
+    _vorfall(welt["vorgang_b"])
+    antwort = client.get("/admin/vorfaelle")
+    return antwort.status_code == 200 and f"Probe {welt['vorgang_b']}" in antwort.get_data(as_text=True)
+
+
+def vorfall_fremder_oe_abbrechen(client, welt):
+    """Cancel the procedure of an incident of OE B."""
+    instanz_id = _vorfall(welt["vorgang_b"])
+    client.post(f"/admin/vorfaelle/{instanz_id}/abbrechen", data={"grund": "Probe"})
+    db.session.expire_all()
+    return db.session.get(ProzessInstanz, instanz_id).zustand_art == "abgebrochen"
+
+
 #: action → the roles allowed to do it (every other role is refused). Mirrors docs/berechtigungen.md.
 MATRIX = {
     vorgang_lesen: {"sachbearbeitung", "leitung", "verfahrensdesign", "administration", "systemadministration"},
@@ -143,6 +179,9 @@ MATRIX = {
     sich_selbst_fremder_oe_zuordnen: {"systemadministration"},
     fremde_oe_bearbeiten: {"systemadministration"},
     oe_anlegen: {"systemadministration"},
+    vorfall_eigener_oe_sehen: {"administration", "systemadministration"},
+    vorfall_fremder_oe_sehen: {"systemadministration"},
+    vorfall_fremder_oe_abbrechen: {"systemadministration"},
 }
 
 

@@ -3,7 +3,8 @@
 import pytest
 
 from app.engine.registry import modell_parsen
-from app.engine.validierung import HINWEIS_DOLLAR, ModellUngueltig, datei_pruefen
+from app.engine.skriptpruefung import HINWEIS_DOLLAR
+from app.engine.validierung import ModellUngueltig, datei_pruefen
 
 KOPF = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -24,7 +24,8 @@ def test_signal_und_nachricht_per_api(client, amt, modell):
     assert client.post("/api/extern/message", json=daten, headers=kopf).status_code == 204
     assert instanz(a).zustand_art == BEENDET and instanz(b).zustand_art == AKTIV
     assert client.post("/api/extern/message", json=daten, headers=kopf).status_code == 404
-    assert client.post("/api/extern/message", json={"messageName": "x"}, headers=kopf).status_code == 400
+    assert client.post("/api/extern/message", json={"messageName": "x"}, headers=kopf).status_code == 404
+    assert client.post("/api/extern/message", json={"businessKey": a.nummer}, headers=kopf).status_code == 400
     assert client.post("/api/extern/signal", json={"name": "x"}).status_code == 401
 
 
