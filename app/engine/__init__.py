@@ -7,12 +7,14 @@ from flask import Flask
 from sqlalchemy import inspect, select
 
 from app.config import ROOT
+from app.engine import rollen, routing
 from app.engine.cli import processes
 from app.engine.models import VORFALL, ProzessInstanz
 from app.engine.registry import deploy_pfad
 from app.engine.runner import bei_verwerfen
 from app.extensions import db
 from app.signale import vorgang_verworfen
+from app.vorgaenge import beschriftungsdateien
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)
+            einstellungen_beim_start()
 
 
 def deploy_beim_start(app: Flask) -> None:
@@ -41,6 +44,25 @@ def deploy_beim_start(app: Flask) -> None:
     except Exception:  # noqa: BLE001 — a broken deployment must not keep the app from serving
         db.session.rollback()
         log.exception("Deployment der Prozessmodelle beim Start fehlgeschlagen")
+    finally:
+        db.session.remove()
+
+
+def einstellungen_beim_start() -> None:
+    """Take routing, role mapping and label files over from their files where the database has none yet.
+
+    Once taken over (here or by a change in the workbench) the database rules: a restart never undoes a browser
+    edit. Never stops the app.
+    """
+    try:
+        if not inspect(db.engine).has_table("einstellung_stand"):
+            return  # not migrated yet
+        for store in (routing, rollen, beschriftungsdateien):
+            store.uebernehmen("Start")
+        db.session.commit()
+    except Exception:  # noqa: BLE001 — broken settings files must not keep the app from serving
+        db.session.rollback()
+        log.exception("Übernahme von Routing, Rollen oder Beschriftungen beim Start fehlgeschlagen")
     finally:
         db.session.remove()
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Benutzer
+from app.engine.models import RollenZuordnung, VerfahrensRouting
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.vorgaenge.models import Kommentar
+from app.vorgaenge.models import FormularBeschriftung, Kommentar
 from app.wiedervorlagen.models import Wiedervorlage
 from tests import factories
 
@@ -130,6 +131,34 @@ def oe_anlegen(client, welt):
     return db.session.scalars(select(Organisationseinheit).where(Organisationseinheit.kennung == "197010")).first()
 
 
+def routing_aendern(client, welt):
+    """Route a form id to a procedure (installation-wide)."""
+    client.post("/werkstatt/routing", data={"art": "formular", "schluessel": "probe-formular", "verfahren": "x"})
+    db.session.expire_all()
+    return db.session.scalars(select(VerfahrensRouting).where(VerfahrensRouting.schluessel == "probe-formular")).first()
+
+
+def rollenzuordnung_aendern(client, welt):
+    """Map a candidate group to a role (installation-wide)."""
+    client.post("/werkstatt/rollen", data={"gruppe": "probegruppe", "rolle": "leitung"})
+    db.session.expire_all()
+    return db.session.scalars(select(RollenZuordnung).where(RollenZuordnung.gruppe == "probegruppe")).first()
+
+
+def beschriftungen_anlegen(client, welt):
+    """Store the labels of a form (installation-wide)."""
+    client.post("/werkstatt/beschriftungen", data={"formular": "probeformular", "felder": "a = A"})
+    db.session.expire_all()
+    return db.session.scalars(
+        select(FormularBeschriftung).where(FormularBeschriftung.formular == "probeformular")
+    ).first()
+
+
+def verfahrensversionen_oeffnen(client, welt):
+    """Open the list of deployed procedure versions of the installation (/admin/verfahren)."""
+    return client.get("/admin/verfahren").status_code == 200
+
+
 #: action → the roles allowed to do it (every other role is refused). Mirrors docs/berechtigungen.md.
 MATRIX = {
     vorgang_lesen: {"sachbearbeitung", "leitung", "verfahrensdesign", "administration", "systemadministration"},
@@ -143,6 +172,10 @@ MATRIX = {
     sich_selbst_fremder_oe_zuordnen: {"systemadministration"},
     fremde_oe_bearbeiten: {"systemadministration"},
     oe_anlegen: {"systemadministration"},
+    routing_aendern: {"verfahrensdesign", "systemadministration"},
+    rollenzuordnung_aendern: {"verfahrensdesign", "systemadministration"},
+    beschriftungen_anlegen: {"verfahrensdesign", "systemadministration"},
+    verfahrensversionen_oeffnen: {"systemadministration"},
 }
 
 
