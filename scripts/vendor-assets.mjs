@@ -4,8 +4,10 @@
 //    bpmnlint rules compiled in (bpmnlint's own compile-config, as its bundler plugins do) and the CSS it needs;
 // 3. its decision table editor (scripts/werkstatt-dmn.mjs, dmn-js) and the CSS it needs.
 // bpmn-js-token-simulation and dmn-js get `min-dom` through scripts/werkstatt-min-dom.mjs (their HTML strings'
-// style attributes become CSSOM styles, so the pages need no inline styles in their CSP).
-import { cpSync, mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+// style attributes become CSSOM styles), and CodeMirror's style-mod (in dmn-js's FEEL editor) writes its rules
+// into a constructed stylesheet (adoptedStyleSheets, CSSOM) instead of a <style> element, so the pages need no
+// inline styles in their CSP.
+import { cpSync, mkdirSync, existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +57,14 @@ const ohneInlineStile = {
     const pakete = /[\\/]node_modules[\\/](bpmn-js-token-simulation|dmn-js[^\\/]*)[\\/]/;
     build.onResolve({ filter: /^min-dom$/ }, (args) =>
       pakete.test(args.importer) ? { path: join(root, 'scripts', 'werkstatt-min-dom.mjs') } : undefined);
+    build.onLoad({ filter: /[\\/]style-mod[\\/]src[\\/]style-mod\.js$/ }, (args) => {
+      const quelle = readFileSync(args.path, 'utf8');
+      const bedingung = '!root.head && root.adoptedStyleSheets && win.CSSStyleSheet';
+      if (!quelle.includes(bedingung)) {
+        throw new Error('style-mod hat sich geändert: adoptedStyleSheets-Weiche in scripts/vendor-assets.mjs anpassen');
+      }
+      return { contents: quelle.replace(bedingung, 'root.adoptedStyleSheets && win.CSSStyleSheet'), loader: 'js' };
+    });
   },
 };
 const gemeinsam = {

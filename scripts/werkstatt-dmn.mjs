@@ -5,7 +5,7 @@
 import DmnModeler from 'dmn-js/lib/Modeler';
 
 function erzeugen(container) {
-  return new DmnModeler({ container, common: { keyboard: { bindTo: container } } });
+  return new DmnModeler({ container });
 }
 
 window.AmtsflussDmn = { erzeugen };
