@@ -193,8 +193,12 @@ def routing_pruefen(bekannte_keys: set[str], pfad: Path | None = None) -> list[s
     pfad = pfad or routing_datei()
     if not pfad.exists():
         return []
+    text = pfad.read_text(encoding="utf-8")
     try:
-        daten = toml_lesen(pfad.read_text(encoding="utf-8"))
+        tomllib.loads(text)
+        daten = toml_lesen(text)
+    except tomllib.TOMLDecodeError as error:
+        return [f"{pfad}: kein gültiges TOML: {error}"]
     except RoutingUngueltig as error:
         return [f"{pfad}: {error}"]
     fehler = []
