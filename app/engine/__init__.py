@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from app.config import ROOT
 from app.engine import rollen, routing
@@ -60,6 +61,9 @@ def einstellungen_beim_start() -> None:
         for store in (routing, rollen, beschriftungsdateien):
             store.uebernehmen("Start")
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another worker starting at the same moment took them over
+        log.info("Routing, Rollen und Beschriftungen hat ein anderer Prozess übernommen")
     except Exception:  # noqa: BLE001 — broken settings files must not keep the app from serving
         db.session.rollback()
         log.exception("Übernahme von Routing, Rollen oder Beschriftungen beim Start fehlgeschlagen")

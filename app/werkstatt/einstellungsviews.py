@@ -7,10 +7,13 @@ list offers add, change, delete, import of the file format and its export, and t
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import ROLLEN as PRODUKTROLLEN
 from app.einstellungen import BESCHRIFTUNGEN, ROLLEN, ROUTING
 from app.engine import rollen, routing
+from app.extensions import db
 from app.security import rolle_erforderlich
 from app.vorgaenge import beschriftungsdateien
 from app.werkstatt import einstellungen, verfahren
@@ -18,6 +21,7 @@ from app.werkstatt.einstellungen import EinstellungAbgelehnt
 
 bp = Blueprint("einstellungen", __name__)
 
+GLEICHZEITIG = "Jemand hat dieselbe Einstellung gleichzeitig geändert; bitte laden Sie die Seite neu."
 #: Who may change installation-wide settings of procedures.
 EINSTELLUNG_ROLLEN = ("verfahrensdesign", "systemadministration")
 MAX_DATEI_BYTES = 200_000
@@ -35,6 +39,9 @@ def _ergebnis(aufruf, erfolg: str) -> None:
         aufruf()
     except EinstellungAbgelehnt as fehler:
         flash(f"Nicht gespeichert: {fehler}", "fehler")
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        flash(f"Nicht gespeichert: {GLEICHZEITIG}", "fehler")
     else:
         flash(erfolg, "erfolg")
 
@@ -181,6 +188,10 @@ def _beschriftung_speichern(formular: str, zurueck: str):
         einstellungen.beschriftung_setzen(formular, felder, current_user)
     except EinstellungAbgelehnt as fehler:
         flash(f"Nicht gespeichert: {fehler}", "fehler")
+        return redirect(zurueck)
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        flash(f"Nicht gespeichert: {GLEICHZEITIG}", "fehler")
         return redirect(zurueck)
     flash(f"Die Beschriftungen von „{formular}“ sind gespeichert.", "erfolg")
     return redirect(url_for(".beschriftung_seite", formular=formular))
