@@ -5,13 +5,13 @@ no serious or critical violation on the list and the editor page, and the CSP re
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app.config import ROOT
 from app.engine.registry import neueste_version
 from app.extensions import db
 from tests import factories
+from tests.e2e.hilfen import anmelden, axe_pruefen
 
 pytestmark = pytest.mark.browser
 
@@ -32,28 +32,17 @@ def designer(live_app_modul):
         db.session.commit()
 
 
-def _axe(page, name: str) -> None:
-    """Fail on serious or critical accessibility violations."""
-    ergebnis = Axe().run(page)
-    schwer = [v for v in ergebnis.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert schwer == [], f"{name}: " + "; ".join(f"{v['id']}: {v['help']}" for v in schwer)
-
-
 def test_designer_edits_a_rule_and_deploys_the_table(live_app_modul, server_modul, designer, page):
     """Rule „Erster Hund“ 90 → 96 in the table, save, deploy: version 2 by dora with the new output."""
     page.add_init_script(CSP_MELDEN)
-    page.goto(server_modul.url + "/anmelden")
-    page.locator("input[name=login]").fill("dora")
-    page.locator("input[name=password]").fill(factories.PASSWORT)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/$|.*/\?.*"))
+    anmelden(page, server_modul, "dora")
     page.goto(server_modul.url + "/werkstatt/")
     page.get_by_role("link", name="Entscheidungstabellen").click()
-    _axe(page, "Entscheidungstabellen")
+    axe_pruefen(page, "Entscheidungstabellen")
     page.get_by_role("link", name="hundesteuer_satz").click()
     page.wait_for_selector("#dmn.geladen")
     expect(page.locator("#dmn-pruefung-stand")).to_have_text(re.compile("Keine Fehler"))
-    _axe(page, "DMN-Editor")
+    axe_pruefen(page, "DMN-Editor")
 
     zelle = page.locator("td[data-element-id='r3_o']")
     expect(zelle).to_have_text("90")

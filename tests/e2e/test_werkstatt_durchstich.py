@@ -8,7 +8,6 @@ import re
 import urllib.request
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from adapters.ozgcloud import ozgcloud_json_bauen
@@ -19,6 +18,7 @@ from app.intake.simulation import multipart_bauen
 from app.intake.zugang import quelle_anlegen
 from app.vorgaenge.models import Vorgang
 from tests import factories
+from tests.e2e.hilfen import anmelden, axe_pruefen
 
 pytestmark = pytest.mark.browser
 
@@ -37,22 +37,6 @@ def welt(live_app):
         _quelle, token = quelle_anlegen("amt24", "ozgcloud")
         db.session.commit()
         return token
-
-
-def _axe(page, name: str, ohne: list | None = None) -> None:
-    """Fail on serious or critical accessibility violations (optionally excluding selectors)."""
-    kontext = {"exclude": [[s] for s in ohne]} if ohne else None
-    ergebnis = Axe().run(page, context=kontext)
-    schwer = [v for v in ergebnis.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert schwer == [], f"{name}: " + "; ".join(f"{v['id']}: {v['help']}" for v in schwer)
-
-
-def _anmelden(page, server, login: str) -> None:
-    page.goto(server.url + "/anmelden")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill(factories.PASSWORT)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/$|.*/\?.*"))
 
 
 def _antrag_senden(server, token: str) -> dict:
@@ -77,7 +61,7 @@ def test_designer_builds_routes_deploys_and_a_caseworker_completes_an_applicatio
     live_app, server, welt, page, browser
 ):
     """Build → route in the browser → deploy → intake → inbox → task completed, procedure finished."""
-    _anmelden(page, server, "dora")
+    anmelden(page, server, "dora")
     page.goto(server.url + "/werkstatt/")
     page.get_by_role("link", name="Neues Verfahren").click()
     page.get_by_label("Name").fill("Sondernutzung")
@@ -95,7 +79,7 @@ def test_designer_builds_routes_deploys_and_a_caseworker_completes_an_applicatio
     # route the form id to the new procedure, in the browser
     page.goto(server.url + "/werkstatt/")
     page.get_by_role("link", name="Routing der Anträge").click()
-    _axe(page, "Routing")
+    axe_pruefen(page, "Routing")
     page.get_by_label("Art").select_option("formular")
     page.get_by_label("Formular-ID oder LeiKa-ID").fill("sondernutzung-antrag")
     page.get_by_label("Verfahren (Prozess-ID)").fill("sondernutzung")
@@ -103,13 +87,13 @@ def test_designer_builds_routes_deploys_and_a_caseworker_completes_an_applicatio
     expect(page.locator("body")).to_contain_text("Die Zuordnung gilt für Anträge, die ab jetzt eingehen.")
     expect(page.locator("table")).to_contain_text("sondernutzung-antrag")
     expect(page.locator(".historie")).to_contain_text("dora: Zuordnung angelegt „Formular-ID sondernutzung-antrag“")
-    _axe(page, "Routing mit Eintrag")
+    axe_pruefen(page, "Routing mit Eintrag")
     for link, name in (("Rollenzuordnung", "Rollenzuordnung"), ("Beschriftungen der Formulare", "Beschriftungen")):
         page.goto(server.url + "/werkstatt/")
         page.get_by_role("link", name=link).click()
-        _axe(page, name)
+        axe_pruefen(page, name)
     page.get_by_role("link", name="hundesteuer-anmeldung", exact=True).click()
-    _axe(page, "Beschriftungen eines Formulars")
+    axe_pruefen(page, "Beschriftungen eines Formulars")
 
     # deploy the saved draft
     page.goto(server.url + "/werkstatt/verfahren/sondernutzung")
@@ -129,7 +113,7 @@ def test_designer_builds_routes_deploys_and_a_caseworker_completes_an_applicatio
     kontext = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
     sachbearbeitung = kontext.new_page()
     try:
-        _anmelden(sachbearbeitung, server, "sabine")
+        anmelden(sachbearbeitung, server, "sabine")
         sachbearbeitung.goto(server.url + "/aufgaben")
         sachbearbeitung.get_by_role("link", name=re.compile("Für meine Rollen offen")).click()
         expect(sachbearbeitung.locator("main")).to_contain_text(nummer)

@@ -1,14 +1,13 @@
 """Token simulation in the workbench's modeler, in a real Chromium: switch it on, start a token at the start
 event, watch it pass the first user task, all without a CSP violation (its inline colours become CSSOM styles)."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from app.config import ROOT
 from app.extensions import db
 from tests import factories
+from tests.e2e.hilfen import anmelden
 
 pytestmark = pytest.mark.browser
 
@@ -26,17 +25,9 @@ def designer(live_app_modul):
         db.session.commit()
 
 
-def _anmelden(page, server) -> None:
-    page.goto(server.url + "/anmelden")
-    page.locator("input[name=login]").fill("dora")
-    page.locator("input[name=password]").fill(factories.PASSWORT)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/$|.*/\?.*"))
-
-
 def test_token_moves_through_the_diagram_without_csp_violation(server_modul, designer, page):
     """Toggle → play on the start event → the token leaves it, the user task is logged and counted."""
-    _anmelden(page, server_modul)
+    anmelden(page, server_modul, "dora")
     page.goto(server_modul.url + "/werkstatt/verfahren/hundesteuer/modeler?version=1")
     page.wait_for_selector("#werkstatt.geladen")
     page.locator(".bts-toggle-mode").click()

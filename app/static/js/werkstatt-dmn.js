@@ -10,21 +10,7 @@
 
   function melden(text) { $('dmn-status').textContent = text; }
 
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
-
-  function senden(url, body, typ) {
-    return fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': typ, 'X-CSRFToken': csrf(), Accept: 'application/json' },
-      body: body
-    }).then(function (antwort) {
-      return antwort.json().then(function (daten) { return { ok: antwort.ok, daten: daten }; });
-    });
-  }
+  function senden(url, body, typ) { return window.AmtsflussSenden.senden(url, body, typ); }
 
   function fehlerAnzeigen(fehler) {
     var liste = $('dmn-pruefung');
@@ -44,7 +30,7 @@
     var zeitgeber = null;
     var nummer = 0;
 
-    function aktiverStack() {
+    function aktiverBus() {
       var ansicht = editor.getActiveViewer();
       return ansicht ? ansicht.get('eventBus') : null;
     }
@@ -80,17 +66,12 @@
 
     function herunterladen() {
       editor.saveXML({ format: true }).then(function (ergebnis) {
-        var link = document.createElement('a');
-        link.href = URL.createObjectURL(new Blob([ergebnis.xml], { type: 'application/xml' }));
-        link.download = wurzel.getAttribute('data-entscheidung') + '.dmn';
-        document.body.appendChild(link);
-        link.click();
-        link.remove();
+        window.AmtsflussSenden.herunterladen(ergebnis.xml, wurzel.getAttribute('data-entscheidung') + '.dmn');
       });
     }
 
     editor.on('views.changed', function () {
-      var bus = aktiverStack();
+      var bus = aktiverBus();
       if (bus && !bus.amtsflussBeobachtet) {
         bus.amtsflussBeobachtet = true;
         bus.on('elements.changed', geaendert);
