@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_login import current_user
 
 from app.werkstatt import entscheidungen
+from app.werkstatt.ansicht import datei_antwort
 from app.werkstatt.entwuerfe import MAX_BPMN_BYTES, DeployAbgelehnt, NichtAngenommen
 
 bp = Blueprint("dmn", __name__, url_prefix="/entscheidungen")
@@ -31,7 +32,9 @@ def editor(entscheidung: str):
     entscheidung = _id_pruefen(entscheidung)
     if entscheidungen.xml_fuer(entscheidung) is None:
         abort(404)
-    return render_template("werkstatt/dmn.html", entscheidung=entscheidung)
+    return render_template(
+        "werkstatt/dmn.html", entscheidung=entscheidung, versionen=entscheidungen.versionen(entscheidung)
+    )
 
 
 @bp.get("/<entscheidung>/xml")
@@ -41,6 +44,15 @@ def xml(entscheidung: str):
     if text is None:
         abort(404)
     return Response(text, mimetype="application/xml")
+
+
+@bp.get("/<entscheidung>/versionen/<int:nummer>.dmn")
+def version_herunterladen(entscheidung: str, nummer: int):
+    """Download a deployed version as it was deployed."""
+    text = entscheidungen.version_xml(_id_pruefen(entscheidung), nummer)
+    if text is None:
+        abort(404)
+    return datei_antwort(text, f"{entscheidung}-v{nummer}.dmn")
 
 
 @bp.post("/pruefen")

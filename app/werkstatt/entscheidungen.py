@@ -39,6 +39,21 @@ def uebersicht() -> list[dict]:
     return sorted(ergebnis.values(), key=lambda z: z["id"])
 
 
+def versionen(entscheidung: str) -> list[ProzessModellVersion]:
+    """The deployed versions of a decision, newest first."""
+    abfrage = select(ProzessModellVersion).where(ProzessModellVersion.key == DMN_PRAEFIX + entscheidung)
+    return list(db.session.scalars(abfrage.order_by(ProzessModellVersion.version.desc())))
+
+
+def version_xml(entscheidung: str, nummer: int) -> str | None:
+    """The DMN document of one deployed version."""
+    return db.session.scalar(
+        select(ProzessModellVersion.xml).where(
+            ProzessModellVersion.key == DMN_PRAEFIX + entscheidung, ProzessModellVersion.version == nummer
+        )
+    )
+
+
 def neuester_entwurf(entscheidung: str) -> Entwurf | None:
     """The newest draft of a decision (with XML)."""
     abfrage = select(Entwurf).options(undefer(Entwurf.xml)).where(Entwurf.key == DMN_PRAEFIX + entscheidung)

@@ -34,6 +34,10 @@ def test_tabelle_oeffnen_pruefen_speichern_deployen(dora, verfahren, client):
     assert "hundesteuer_satz Version 2" in fertig.get_data(as_text=True)
     version = neueste_version("dmn:hundesteuer_satz")
     assert version.version == 2 and version.deployed_von == "dora"
+    assert "Version 2" in client.get("/werkstatt/entscheidungen/hundesteuer_satz").get_data(as_text=True)
+    alt = client.get("/werkstatt/entscheidungen/hundesteuer_satz/versionen/1.dmn")
+    assert alt.get_data(as_text=True) == DMN and "attachment" in alt.headers["Content-Disposition"]
+    assert client.get("/werkstatt/entscheidungen/hundesteuer_satz/versionen/9.dmn").status_code == 404
 
     client.post("/werkstatt/entscheidungen/hundesteuer_satz/entwurf", json={"xml": falsch})
     abgelehnt = client.post("/werkstatt/entscheidungen/hundesteuer_satz/deployen", follow_redirects=True)
