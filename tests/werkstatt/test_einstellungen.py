@@ -138,3 +138,31 @@ def test_nur_verfahrensdesign_und_systemadministration(amt, client, auth):
     assert client.get("/werkstatt/routing").status_code == 200
     client.post("/werkstatt/routing", data={"art": "formular", "schluessel": "x", "verfahren": "hundesteuer"})
     assert verfahren_fuer("x", []) == "hundesteuer"
+
+
+def test_falsche_eingaben_geben_keinen_500(dora, client):
+    """Odd posts get a German message (redirect with flash) or a 4xx, never a 500."""
+    posts = [
+        ("/werkstatt/routing", {"art": "xyz", "schluessel": "a", "verfahren": "b"}),
+        ("/werkstatt/routing", {"art": "standard", "verfahren": ""}),
+        ("/werkstatt/routing", {"art": "formular", "schluessel": "x" * 300, "verfahren": "b"}),
+        ("/werkstatt/routing/loeschen", {"art": "standard", "schluessel": "*"}),
+        ("/werkstatt/routing/loeschen", {"art": "leika", "schluessel": "gibt-es-nicht"}),
+        ("/werkstatt/rollen", {}),
+        ("/werkstatt/rollen/loeschen", {"gruppe": "*"}),
+        ("/werkstatt/rollen/loeschen", {"gruppe": "gibt-es-nicht"}),
+        ("/werkstatt/beschriftungen", {"formular": "", "felder": ""}),
+        ("/werkstatt/beschriftungen/gibt-es-nicht/loeschen", {}),
+        ("/werkstatt/beschriftungen/import", {}),
+        ("/werkstatt/routing/import", {"datei": (io.BytesIO(b"\xff\xfe"), "r.toml")}),
+        ("/werkstatt/rollen/import", {"datei": (io.BytesIO(b"gruppen = 3"), "r.toml")}),
+        ("/werkstatt/beschriftungen/import", {"datei": (io.BytesIO(b"felder = 3"), "../x.toml")}),
+        ("/werkstatt/beschriftungen/import", {"datei": (io.BytesIO(b"[felder]\na = 1"), "..\\x.toml")}),
+        ("/werkstatt/entscheidungen/gibt_es_nicht/deployen", {}),
+    ]
+    for pfad, daten in posts:
+        antwort = client.post(pfad, data=daten, follow_redirects=True)
+        assert antwort.status_code < 500, (pfad, daten)
+    assert client.post("/werkstatt/entscheidungen/x/entwurf", data="kein json").status_code == 400
+    assert client.post("/werkstatt/entscheidungen/x/entwurf", json={"xml": "<a"}).status_code == 422
+    assert client.get("/werkstatt/beschriftungen/gibt-es-nicht.toml").status_code == 404
