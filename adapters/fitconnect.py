@@ -50,6 +50,30 @@ def _postfach(antwortkanal: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
+#: Members of a public RSA JWK kept from ``replyChannel.fitConnect.encryptionPublicKey`` (never private parts).
+_JWK_OEFFENTLICH = ("kty", "kid", "alg", "use", "key_ops", "n", "e", "x5c")
+
+
+def rueckkanal_fitconnect(antwortkanal: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The FIT-Connect reply channel (metadata 1.2.0: ``replyChannel.fitConnect``) as {process_standards,
+    encryption_public_key}: the public RSA key the online service wants replies encrypted with. None without one."""
+    kanal = _objekt(antwortkanal.get("fitConnect"), "replyChannel.fitConnect")
+    if not kanal:
+        return None
+    schluessel = _objekt(kanal.get("encryptionPublicKey"), "replyChannel.fitConnect.encryptionPublicKey")
+    if schluessel.get("kty") != "RSA" or not all(isinstance(schluessel.get(k), str) for k in ("n", "e")):
+        raise AdapterFehler(
+            "replyChannel.fitConnect.encryptionPublicKey ist kein öffentlicher RSA-Schlüssel", "typ_ungueltig"
+        )
+    standards = kanal.get("processStandards") or []
+    if not isinstance(standards, list) or not all(isinstance(s, str) for s in standards):
+        raise AdapterFehler("replyChannel.fitConnect.processStandards muss eine Liste von Texten sein", "typ_ungueltig")
+    return {
+        "process_standards": standards,
+        "encryption_public_key": {k: schluessel[k] for k in _JWK_OEFFENTLICH if k in schluessel},
+    }
+
+
 def kopf_aus_metadaten(
     metadaten: bytes | Mapping[str, Any],
     *,
@@ -72,7 +96,8 @@ def kopf_aus_metadaten(
         raise AdapterFehler("Transaktions-ID fehlt (submissionId oder senderReference)", "transaktions_id_fehlt")
     kennung = dienst.get("identifier") if isinstance(dienst.get("identifier"), str) else None
     leika = _LEIKA.match(kennung or "")
-    adresse, typ = _postfach(_objekt(dokument.get("replyChannel"), "replyChannel"))
+    antwortkanal = _objekt(dokument.get("replyChannel"), "replyChannel")
+    adresse, typ = _postfach(antwortkanal)
     sender = _objekt(referenz.get("x-sender"), "x-sender")
     anhaenge = _deklarierte_anhaenge(dokument)
     return Kopf(
@@ -89,6 +114,8 @@ def kopf_aus_metadaten(
             k: v
             for k, v in {
                 "case_id": case_id,
+                "destination_id": destination_id,
+                "reply_channel": rueckkanal_fitconnect(antwortkanal),
                 "sender_reference": referenz.get("senderReference"),
                 "application_date": referenz.get("applicationDate"),
                 "sender": {"name": sender.get("name"), "address": sender.get("address")} if sender else None,

@@ -32,6 +32,7 @@ from app.engine.timers import timer_tick
 from app.extensions import db
 from app.intake.formsolutions import abrufen
 from app.intake.verarbeitung import ausstehende_verarbeiten
+from app.postfach.fitconnect import antworten_senden
 from app.postfach.imap import abrufen as imap_abrufen
 from app.timeutil import utcnow
 from app.wiedervorlagen.erinnerung import digest_erstellen, faellige_erinnern
@@ -62,6 +63,7 @@ HANDLER: tuple[Handler, ...] = (
     Handler("wiedervorlagen-digest", digest_erstellen),
     Handler("mailausgang", mails_senden),
     Handler("postfach-imap", imap_abrufen),
+    Handler("postfach-fitconnect", antworten_senden),
 )
 
 

@@ -29,3 +29,5 @@ vorgang_zugewiesen = _signale.signal("vorgang-zugewiesen")
 aufgabe_bereit = _signale.signal("aufgabe-bereit")
 #: The applicant sent a message on a Vorgang (sender: the Vorgang).
 nachricht_eingegangen = _signale.signal("nachricht-eingegangen")
+#: A Bescheid needs the procedure's variables of a Vorgang (sender: the Vorgang); receivers return a dict of them.
+verfahrensdaten_erbeten = _signale.signal("verfahrensdaten-erbeten")

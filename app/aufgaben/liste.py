@@ -97,3 +97,10 @@ def seite_laden(benutzer: Benutzer, teil: str, sortierung: str, seite: int, groe
         .offset((seite - 1) * groesse)
     )
     return Seite([(a, v) for a, v in db.session.execute(query)], seite, seiten, anzahl)
+
+
+def offen_fuer_rollen(benutzer: Benutzer, hoechstens: int = 100) -> int:
+    """How many tasks are open for the user's roles (the menu badge), counted up to `hoechstens` so the count
+    stays cheap on a large inbox."""
+    erste = _abfrage(benutzer, "offen", ProzessAufgabe.task_id).limit(hoechstens).subquery()
+    return db.session.scalar(select(func.count()).select_from(erste)) or 0

@@ -21,6 +21,18 @@ bp = Blueprint("aufgaben", __name__)
 # Globals (not a context processor): imported macros see globals, but not the render context.
 bp.add_app_template_global(aufgabenformular, "aufgabe_form")
 
+#: The menu badge counts open tasks for my roles up to this many ("99+" beyond).
+BADGE_HOECHSTENS = 100
+
+
+@bp.app_context_processor
+def menue_zaehler() -> dict:
+    """Context processor: the Aufgaben badge, the in-app notice of tasks waiting for one of my roles."""
+    if not current_user.is_authenticated:
+        return {}
+    anzahl = aufgabenliste.offen_fuer_rollen(current_user, BADGE_HOECHSTENS)
+    return {"aufgaben_offen": f"{BADGE_HOECHSTENS - 1}+" if anzahl >= BADGE_HOECHSTENS else anzahl}
+
 
 @bp.get("/aufgaben")
 def liste():

@@ -1,12 +1,14 @@
-"""Who hears about what: a case assigned to me, a task waiting for my role, a deletion to confirm, an applicant's
-reply. Each becomes an in-app Benachrichtigung (the header counts the unread ones) and, where the user chose so,
-an e-mail through the outbox (sent by the scheduler with retries). Receivers run in the sender's transaction.
+"""Who hears about what: a case assigned to me, a task waiting for me or my role, a deletion to confirm, an
+applicant's reply. Each becomes an in-app Benachrichtigung (the header counts the unread ones) and, where the user
+chose so, an e-mail through the outbox (sent by the scheduler with retries). A task for a role is the exception:
+in the app the Aufgaben menu counts what is open for one's roles, so only e-mails are written per person.
+Receivers run in the sender's transaction.
 """
 
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app.auth.models import Benutzer
+from app.auth.models import Benutzer, benutzer_oe
 from app.benachrichtigungen.models import BenachrichtigungEinstellung
 from app.extensions import db
 from app.timeutil import utcnow
@@ -42,8 +44,11 @@ def mail_arten_setzen(benutzer: Benutzer, arten: set[str]) -> None:
     db.session.add_all(BenachrichtigungEinstellung(benutzer_id=benutzer.id, art=a) for a in sorted(arten & set(ARTEN)))
 
 
-def benachrichtigen(empfaenger: list[Benutzer], art: str, vorgang: Vorgang, titel: str, text: str = "") -> int:
-    """Notify each (active, distinct) recipient in the app and, if chosen, by e-mail; returns how many."""
+def benachrichtigen(
+    empfaenger: list[Benutzer], art: str, vorgang: Vorgang, titel: str, text: str = "", *, in_app: bool = True
+) -> int:
+    """Notify each (active, distinct) recipient in the app (unless `in_app` is false) and, if chosen, by e-mail;
+    returns how many."""
     empfaenger = list({b.id: b for b in empfaenger if b is not None and b.aktiv}.values())
     if not empfaenger:
         return 0
@@ -63,11 +68,17 @@ def benachrichtigen(empfaenger: list[Benutzer], art: str, vorgang: Vorgang, tite
     jetzt = utcnow()
     basis = (current_app.config.get("BASE_URL") or "").rstrip("/")
     for b in empfaenger:
-        db.session.add(
-            Benachrichtigung(
-                empfaenger_id=b.id, vorgang_id=vorgang.id, titel=titel[:300], text=text, link=link, erstellt_am=jetzt
+        if in_app:
+            db.session.add(
+                Benachrichtigung(
+                    empfaenger_id=b.id,
+                    vorgang_id=vorgang.id,
+                    titel=titel[:300],
+                    text=text,
+                    link=link,
+                    erstellt_am=jetzt,
+                )
             )
-        )
         if b.id in per_mail and b.email:
             db.session.add(
                 Mailausgang(
@@ -102,17 +113,35 @@ def bei_zuweisung(vorgang: Vorgang, nachher: Benutzer | None = None, benutzer: B
 
 
 def bei_neuer_aufgabe(vorgang: Vorgang, aufgabe=None, benutzer: Benutzer | None = None, **_) -> None:
-    """A procedure step is ready: its assignee, else the Bearbeiter if their role fits, else everyone of the OE
-    with a candidate role — never the person whose action led to it."""
+    """A procedure step is ready: its assignee, else the Bearbeiter if their role fits, are notified. A step for a
+    role is counted in the Aufgaben menu instead; of the OE's people with the role, those who chose it get an
+    e-mail (one query). Never the person whose action led to it."""
     gruppen = list(aufgabe.kandidatengruppen or [])
-    if aufgabe.zugewiesen_an:
-        empfaenger = list(db.session.scalars(select(Benutzer).where(Benutzer.login == aufgabe.zugewiesen_an)))
-    elif vorgang.bearbeiter is not None and vorgang.bearbeiter.hat_rolle(*gruppen) and "sachbearbeitung" in gruppen:
-        empfaenger = [vorgang.bearbeiter]
-    else:
-        empfaenger = [b for b in bearbeitende([vorgang.oe_id]) if b.hat_rolle(*gruppen)]
-    empfaenger = [b for b in empfaenger if benutzer is None or b.id != benutzer.id]
-    benachrichtigen(empfaenger, "aufgabe", vorgang, f"Aufgabe wartet: {aufgabe.titel}", vorgang.formular_name)
+    titel = f"Aufgabe wartet: {aufgabe.titel}"
+    with db.session.no_autoflush:  # nothing pending changes who is told; the caller's flush writes it once
+        if aufgabe.zugewiesen_an:
+            empfaenger = list(db.session.scalars(select(Benutzer).where(Benutzer.login == aufgabe.zugewiesen_an)))
+        elif (b := vorgang.bearbeiter) is not None and b.hat_rolle(*gruppen) and "sachbearbeitung" in gruppen:
+            empfaenger = [b]
+        else:
+            per_mail = [b for b in _wollen_mail("aufgabe", vorgang.oe_id) if b.hat_rolle(*gruppen)]
+            per_mail = [b for b in per_mail if benutzer is None or b.id != benutzer.id]
+            benachrichtigen(per_mail, "aufgabe", vorgang, titel, vorgang.formular_name, in_app=False)
+            return
+        empfaenger = [b for b in empfaenger if benutzer is None or b.id != benutzer.id]
+        benachrichtigen(empfaenger, "aufgabe", vorgang, titel, vorgang.formular_name)
+
+
+def _wollen_mail(art: str, oe_id: int) -> list[Benutzer]:
+    """Active people of the OE who chose e-mails of this kind."""
+    return list(
+        db.session.scalars(
+            select(Benutzer)
+            .join(BenachrichtigungEinstellung, BenachrichtigungEinstellung.benutzer_id == Benutzer.id)
+            .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
+            .where(BenachrichtigungEinstellung.art == art, benutzer_oe.c.oe_id == oe_id, Benutzer.aktiv.is_(True))
+        )
+    )
 
 
 def bei_statuswechsel(vorgang: Vorgang, nachher: Status | None = None, benutzer: Benutzer | None = None, **_) -> None:

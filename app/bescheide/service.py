@@ -11,6 +11,7 @@ from app.bescheide import fristen, vorlagen
 from app.bescheide.models import ARTEN, Bescheid, BescheidStatus, BescheidVorlage, Textbaustein
 from app.extensions import db
 from app.postfach import brief
+from app.signale import verfahrensdaten_erbeten
 from app.timeutil import heute, utcnow
 from app.vorgaenge import aktionen
 from app.vorgaenge.anhaenge import anhang_anlegen
@@ -93,7 +94,7 @@ def _pruefen(vorgang: Vorgang, benutzer: Benutzer) -> None:
 def entwurf_anlegen(vorgang: Vorgang, vorlage: BescheidVorlage, benutzer: Benutzer) -> Bescheid:
     """A draft from a template, its placeholders filled from the Vorgang."""
     _pruefen(vorgang, benutzer)
-    text = vorlagen.fuellen(vorlage.html, vorlagen.werte(vorgang, textbausteine()))
+    text = _fuellen(vorlage.html, vorgang)
     bescheid = Bescheid(
         vorgang_id=vorgang.id,
         vorgang=vorgang,
@@ -150,9 +151,22 @@ def freigeben(bescheid: Bescheid, benutzer: Benutzer) -> None:
     protokolliere(bescheid.vorgang, "Bescheid freigegeben", benutzer, None, {"titel": bescheid.titel})
 
 
+def _fuellen(text: str, vorgang: Vorgang, datum: date | None = None) -> str:
+    """The text with its placeholders filled for the Vorgang; the procedure's variables are asked for (signal
+    `verfahrensdaten_erbeten`, answered by the engine) only when the text uses them."""
+    verfahren = {}
+    if vorlagen.braucht_verfahren(text):
+        for _empfaenger, antwort in verfahrensdaten_erbeten.send(vorgang):
+            verfahren.update(antwort or {})
+    try:
+        return vorlagen.fuellen(text, vorlagen.werte(vorgang, textbausteine(), datum, verfahren))
+    except vorlagen.VorlagenFehler as fehler:
+        raise BescheidFehler(str(fehler)) from None
+
+
 def pdf(bescheid: Bescheid, *, entwurf: bool, datum: date | None = None) -> bytes:
     """The Bescheid as PDF/A letter (a draft carries the ENTWURF mark)."""
-    text = vorlagen.fuellen(bescheid.html, vorlagen.werte(bescheid.vorgang, textbausteine(), datum))
+    text = _fuellen(bescheid.html, bescheid.vorgang, datum)
     return brief.pdf(
         brief.brief_html(bescheid.vorgang, bescheid.titel, text, datum=datum, entwurf=entwurf), bescheid.titel
     )

@@ -138,7 +138,10 @@ def vorschau(nummer: str, bescheid_id: int):
     bescheid = _bescheid(vorgang, bescheid_id)
     if bescheid.ist_final:
         return redirect(url_for("vorgaenge.anhang", nummer=nummer, anhang_id=bescheid.anhang_id, ansicht=1))
-    return _pdf(service.pdf(bescheid, entwurf=True), f"Entwurf {vorgang.nummer}.pdf")
+    try:
+        return _pdf(service.pdf(bescheid, entwurf=True), f"Entwurf {vorgang.nummer}.pdf")
+    except service.BescheidFehler as fehler:
+        return _seite(vorgang, bescheid, fehler=str(fehler), status=422)
 
 
 @bp.post("/vorgang/<nummer>/bescheide/<int:bescheid_id>/vorlegen", defaults={"aktion": "vorlegen"})
@@ -250,7 +253,11 @@ def vorlage_vorschau(vorlage_id: int):
     vorlage_ = db.session.get(BescheidVorlage, vorlage_id) or abort(404)
     vorgang = vorgang_oder_404(current_user, (request.args.get("vorgang") or "").strip().upper())
     probe = Bescheid(vorgang=vorgang, art=vorlage_.art, titel=f"{vorlage_.art_titel} (Vorschau)", html=vorlage_.html)
-    return _pdf(service.pdf(probe, entwurf=True), f"Vorschau {vorgang.nummer}.pdf")
+    try:
+        return _pdf(service.pdf(probe, entwurf=True), f"Vorschau {vorgang.nummer}.pdf")
+    except service.BescheidFehler as fehler:
+        flash(str(fehler), "fehler")
+        return redirect(url_for("bescheide.vorlage", vorlage_id=vorlage_.id))
 
 
 @bp.route("/bescheide/textbausteine/neu", methods=["GET", "POST"], defaults={"baustein_id": None})

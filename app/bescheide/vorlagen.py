@@ -7,6 +7,7 @@ Bescheid never renders half. Values are escaped; a Textbaustein is plain text an
 
 import html as htmllib
 import re
+from datetime import date, datetime
 
 from lxml import etree
 from markupsafe import Markup, escape
@@ -32,7 +33,20 @@ FESTE_PLATZHALTER = {
     "datum": "Datum des Bescheids",
 }
 #: Placeholder prefixes with a free second part: a form field by name, a Textbaustein by key.
-PRAEFIXE = {"formular": "Feld der Antragsdaten, z. B. {{ formular.baumart }}", "textbaustein": "Textbaustein"}
+PRAEFIXE = {
+    "formular": "Feld der Antragsdaten, z. B. {{ formular.baumart }}",
+    "textbaustein": "Textbaustein",
+    "verfahren": "Variable des Verfahrens, z. B. {{ verfahren.jahressteuer }}",
+    "gebuehr": "Betrag in Euro aus einer Variablen des Verfahrens (etwa dem Ergebnis einer Entscheidungstabelle), "
+    "z. B. {{ gebuehr.jahressteuer }}",
+}
+#: Prefixes whose value comes from the procedure: a missing value is an error, never an empty spot in a Bescheid.
+AUS_DEM_VERFAHREN = ("verfahren", "gebuehr")
+
+
+class VorlagenFehler(ValueError):
+    """A placeholder cannot be filled for this Vorgang (the text names it and why)."""
+
 
 #: Elements a template may contain (the letter layout is the application's, not the template's).
 ELEMENTE = frozenset({
@@ -49,7 +63,7 @@ def pruefen(text: str, textbausteine: set[str]) -> list[str]:
     fehler = []
     for name in PLATZHALTER.findall(text):
         praefix, _, rest = name.partition(".")
-        if name in FESTE_PLATZHALTER or (praefix == "formular" and rest):
+        if name in FESTE_PLATZHALTER or (praefix in ("formular", *AUS_DEM_VERFAHREN) and rest):
             continue
         if praefix == "textbaustein" and rest in textbausteine:
             continue
@@ -99,8 +113,15 @@ def _meldung(error: Exception) -> str:
     return str(error).split(" (line")[0].split(", line")[0]
 
 
-def werte(vorgang: Vorgang, textbausteine: dict[str, str], datum_des_bescheids=None) -> dict[str, Markup]:
-    """Every placeholder's value for this Vorgang, escaped HTML."""
+def braucht_verfahren(text: str) -> bool:
+    """True when the text uses a placeholder filled from the procedure's variables."""
+    return any(name.partition(".")[0] in AUS_DEM_VERFAHREN for name in PLATZHALTER.findall(text or ""))
+
+
+def werte(
+    vorgang: Vorgang, textbausteine: dict[str, str], datum_des_bescheids=None, verfahren: dict | None = None
+) -> dict[str, Markup]:
+    """Every placeholder's value for this Vorgang, escaped HTML; `verfahren` are the procedure's variables."""
     a = vorgang.antragsteller or {}
     strasse = " ".join(t for t in (a.get("strasse"), a.get("hausnummer")) if t)
     ort = " ".join(t for t in (a.get("plz"), a.get("ort")) if t)
@@ -120,7 +141,27 @@ def werte(vorgang: Vorgang, textbausteine: dict[str, str], datum_des_bescheids=N
         werte_.setdefault(f"formular.{name}", escape(wert))
     for schluessel, text in textbausteine.items():
         werte_[f"textbaustein.{schluessel}"] = absaetze(text)
+    for name, wert in (verfahren or {}).items():
+        werte_[f"verfahren.{name}"] = escape(_als_text(wert))
+        if isinstance(wert, int | float) and not isinstance(wert, bool):
+            werte_[f"gebuehr.{name}"] = escape(euro(wert))
     return werte_
+
+
+def euro(betrag: float) -> str:
+    """An amount in German notation: `1.234,50 €`."""
+    return f"{betrag:,.2f} €".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _als_text(wert) -> str:
+    """A procedure variable as text: dates German, booleans ja/nein, decimals with comma."""
+    if isinstance(wert, bool):
+        return "ja" if wert else "nein"
+    if isinstance(wert, date | datetime):
+        return datum(wert)
+    if isinstance(wert, float):
+        return f"{wert:.2f}".replace(".", ",")
+    return str(wert)
 
 
 def absaetze(text: str) -> Markup:
@@ -141,5 +182,17 @@ def _formularfelder(baum: list, praefix: str = ""):
 
 
 def fuellen(text: str, werte_: dict[str, Markup]) -> str:
-    """Replace every placeholder; a form field the application does not have becomes empty."""
+    """Replace every placeholder; a form field the application does not have becomes empty, a value from the
+    procedure that is missing (or no amount for `gebuehr.…`) raises VorlagenFehler listing each."""
+    fehlend = []
+    for name in dict.fromkeys(PLATZHALTER.findall(text)):
+        praefix, _, variable = name.partition(".")
+        if praefix in AUS_DEM_VERFAHREN and name not in werte_:
+            grund = "ist kein Betrag" if f"verfahren.{variable}" in werte_ else "liegt (noch) nicht vor"
+            fehlend.append(f"„{{{{ {name} }}}}“: Die Variable „{variable}“ des Verfahrens {grund}.")
+    if fehlend:
+        raise VorlagenFehler(
+            "Der Bescheid kann für diesen Vorgang nicht erstellt werden: " + " ".join(fehlend) + " Wird der Wert "
+            "von einer Entscheidungstabelle berechnet, muss das Verfahren diesen Schritt erst erreicht haben."
+        )
     return PLATZHALTER.sub(lambda t: str(werte_.get(t.group(1), "")), text)

@@ -13,17 +13,20 @@ from app.engine.cli import processes
 from app.engine.models import VORFALL, ProzessInstanz
 from app.engine.registry import deploy_pfad
 from app.engine.runner import bei_verwerfen
+from app.engine.variablen import prozessvariablen
 from app.extensions import db
-from app.signale import vorgang_verworfen
+from app.signale import verfahrensdaten_erbeten, vorgang_verworfen
 from app.vorgaenge import beschriftungsdateien
 
 log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """CLI `processes deploy`, cancelling the procedure of a verworfener Vorgang, deploying `processes/` on start."""
+    """CLI `processes deploy`, cancelling the procedure of a verworfener Vorgang, process variables for Bescheide,
+    deploying `processes/` on start."""
     app.cli.add_command(processes)
     vorgang_verworfen.connect(bei_verwerfen)
+    verfahrensdaten_erbeten.connect(prozessvariablen)
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)

@@ -18,6 +18,7 @@ from app.engine.rollen import datei_pruefen as rollen_datei_pruefen
 from app.engine.routing import routing_pruefen
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
+from app.werkstatt.testfaelle import vor_deploy
 
 
 @click.group("processes")
@@ -29,8 +30,10 @@ def processes() -> None:
 @click.argument("pfad", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--von", default="CLI", help="Wer deployt (erscheint in der Versionsliste).")
 def deploy(pfad: Path | None, von: str) -> None:
-    """Prüft und deployt BPMN-Dateien (Standard: processes/). Ungültige Modelle: alle Fehler, Exit-Code 1."""
-    ergebnisse, fehler = deploy_pfad(pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes", von=von)
+    """Prüft und deployt BPMN-Dateien (Standard: processes/) nach allen Testfällen des Verfahrens (gespeicherte und
+    <key>.<name>.test.json daneben). Ungültige Modelle, fehlschlagende Testfälle: alle Fehler, Exit-Code 1."""
+    ordner = pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes"
+    ergebnisse, fehler = deploy_pfad(ordner, von=von, vorher=vor_deploy)
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"
         click.echo(f"{e.key}: Version {e.version} ({zustand}) – {e.datei}")

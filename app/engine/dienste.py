@@ -3,9 +3,10 @@
 import httpx
 
 from app.engine.dienstaufgabe import DienstFehler, dienst
-from app.engine.skripte import Kontext
+from app.engine.skripte import Kontext, frist_berechnen
 from app.extensions import db
-from app.timeutil import utcnow
+from app.postfach import verfahren as postfach
+from app.timeutil import ZEITZONE, utcnow
 from app.wiedervorlagen.models import Mailausgang
 
 
@@ -15,6 +16,14 @@ def _pflicht(parameter: dict, name: str, dienst_name_: str) -> str:
     if not wert:
         raise DienstFehler(f"Der Dienst „{dienst_name_}“ braucht die Eigenschaft (camunda:property) „{name}“.")
     return wert
+
+
+def _nur_probelauf(kontext, was: str) -> bool:
+    """True in a test or dry run (no Vorgang behind the script API): the effect is recorded, not done."""
+    if isinstance(kontext, Kontext):
+        return False
+    kontext.protokoll.append(f"{was} (Probelauf: nicht ausgeführt)")
+    return True
 
 
 @dienst("amtsfluss.status")
@@ -36,6 +45,8 @@ def _mail(task, kontext: Kontext, parameter: dict) -> None:
     an = _pflicht(parameter, "an", "amtsfluss.mail")
     if "@" not in an:
         raise DienstFehler(f"„{an}“ ist keine E-Mail-Adresse.")
+    if _nur_probelauf(kontext, f"Mail an {an}"):
+        return
     mail = Mailausgang(
         art="verfahren",
         empfaenger=an[:254],
@@ -54,6 +65,8 @@ def _http(task, kontext: Kontext, parameter: dict) -> dict:
     methode = (parameter.get("methode") or "GET").upper()
     if methode not in ("GET", "POST"):
         raise DienstFehler(f"Methode „{methode}“ wird nicht unterstützt (GET oder POST).")
+    if _nur_probelauf(kontext, f"HTTP {methode} {url}"):
+        return None
     timeout = float(parameter.get("timeout") or 10)
     json_body = (
         {k: v for k, v in task.data.items() if isinstance(v, (str, int, float, bool))} if methode == "POST" else None
@@ -68,4 +81,18 @@ def _http(task, kontext: Kontext, parameter: dict) -> dict:
     return {"http_status": antwort.status_code, "http_antwort": inhalt}
 
 
-EINGEBAUT = ("amtsfluss.status", "amtsfluss.wiedervorlage", "amtsfluss.mail", "amtsfluss.http")
+@dienst("amtsfluss.nachricht")
+def _nachricht(task, kontext, parameter: dict) -> dict | None:
+    """Write to the applicant through the Postfach (app.postfach.verfahren): properties `betreff`, `text`, optional
+    `kanal`, `frist` (date or duration: a Nachforderung). A test run only records it."""
+    frist = frist_berechnen(parameter["frist"]).astimezone(ZEITZONE).date() if parameter.get("frist") else None
+    werte = postfach.platzhalter_werte(kontext.vorgang_info(), task.data)
+    vorgang = kontext.vorgang if isinstance(kontext, Kontext) else None
+    try:
+        nachricht = postfach.senden(vorgang, parameter, werte, frist, kontext.protokoll)
+    except postfach.PostfachFehler as fehler:
+        raise DienstFehler(str(fehler)) from None
+    return {"nachricht_id": nachricht.id} if nachricht else None
+
+
+EINGEBAUT = ("amtsfluss.status", "amtsfluss.wiedervorlage", "amtsfluss.mail", "amtsfluss.http", "amtsfluss.nachricht")

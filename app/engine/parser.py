@@ -15,7 +15,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTask
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField, UserTask
 
-from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe
+from app.engine.dienstaufgabe import DIENST_ATTRIBUTE, Dienstaufgabe, dienst_name, ist_extern
 
 #: Camunda attributes of a user task that we keep in `task_spec.extensions` (same key names).
 USERTASK_ATTRIBUTE = ("assignee", "candidateGroups", "dueDate", "followUpDate")
@@ -55,27 +55,35 @@ class AmtsflussUserTaskParser(CamundaUserTaskParser):
         return form
 
 
+def _implementierung(node) -> dict:
+    """The camunda implementation attributes (class, topic, …) and the BPMN `implementation` attribute of a task."""
+    ext = {name: (node.get(f"{{{CAMUNDA_MODEL_NS}}}{name}") or "").strip() for name in DIENST_ATTRIBUTE}
+    ext["implementation"] = (node.get("implementation") or "").strip()
+    return {name: wert for name, wert in ext.items() if wert}
+
+
 class DienstaufgabeParser(CamundaTaskParser):
     """A service task: Camunda properties plus its implementation attributes (class, topic, …) as extensions."""
 
     def parse_extensions(self, node=None):
         """Properties, the camunda implementation attributes and the BPMN `implementation` attribute."""
-        extensions = super().parse_extensions(node)
-        for name in DIENST_ATTRIBUTE:
-            wert = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}{name}")
-            if wert is not None and wert.strip():
-                extensions[name] = wert.strip()
-        if self.node.get("implementation"):
-            extensions["implementation"] = self.node.get("implementation").strip()
-        return extensions
+        return {**super().parse_extensions(node), **_implementierung(self.node)}
 
 
 class AmtsflussSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
-    """Send task with Camunda's message event definition (the one our serializer configuration knows)."""
+    """Send task with Camunda's message event definition (the one our serializer configuration knows); with an
+    implementation (Camunda 7: camunda:class, delegateExpression, external) it runs like a service task."""
 
     def create_task(self):
-        """As SendTaskParser, with Camunda message parsing."""
+        """A Dienstaufgabe when the send task names an implementation, else as SendTaskParser."""
+        ext = _implementierung(self.node)
+        if dienst_name(ext) or ist_extern(ext):
+            return Dienstaufgabe(self.spec, self.bpmn_id, **self.bpmn_attributes)
         return SendTaskParser.create_task(self)
+
+    def parse_extensions(self, node=None):
+        """The base extensions plus the implementation attributes."""
+        return {**(super().parse_extensions(node) or {}), **_implementierung(self.node)}
 
 
 class AmtsflussReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser):

@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -332,11 +333,15 @@ def bpmn_dateien(pfad: Path) -> list[Path]:
     return sorted(dateien, key=lambda p: (not p.name.lower().endswith(".dmn"), p.name))
 
 
-def deploy_pfad(pfad: Path, von: str = "System", nur_neue: bool = False) -> tuple[list[DeployErgebnis], list[Fehler]]:
+def deploy_pfad(
+    pfad: Path, von: str = "System", nur_neue: bool = False, vorher: Callable[[bytes, Path], list[Fehler]] | None = None
+) -> tuple[list[DeployErgebnis], list[Fehler]]:
     """Deploy every BPMN file under `pfad`; valid files are deployed, all errors of invalid ones collected.
 
     Commits after each file, so one invalid file never blocks the others and never becomes active itself.
     `nur_neue` skips files of procedures the database already has (start-up: the database is the source of truth).
+    `vorher(xml, datei)` runs before each BPMN file is deployed (the CLI: the workbench's test cases); errors it
+    returns stop that file only.
     """
     ergebnisse: list[DeployErgebnis] = []
     fehler: list[Fehler] = []
@@ -351,6 +356,8 @@ def deploy_pfad(pfad: Path, von: str = "System", nur_neue: bool = False) -> tupl
             elif nur_neue and (key := _key_aus_xml(xml)) is not None and neueste_version(key) is not None:
                 continue
             else:
+                if vorher is not None and (abgelehnt := vorher(xml, datei)):
+                    raise ModellUngueltig(abgelehnt)
                 ergebnisse.append(deploy_xml(xml, str(datei), von))
             db.session.commit()
         except ModellUngueltig as error:

@@ -205,18 +205,24 @@ def abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> Non
         raise
 
 
+def _gesperrt_laden(zeilenart, task_id: str):
+    """A task row (user or external task) with its Vorgang and its instance, the instance locked until commit
+    (PostgreSQL) and all loaded fresh; None when the row is gone."""
+    return db.session.execute(
+        select(zeilenart, Vorgang, ProzessInstanz)
+        .join(Vorgang, Vorgang.id == zeilenart.vorgang_id)
+        .join(ProzessInstanz, ProzessInstanz.id == zeilenart.instanz_id)
+        .where(zeilenart.task_id == str(task_id))
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def _abschliessen(task_id: str, daten: dict[str, str], benutzer: Benutzer) -> None:
     """The body of `abschliessen`."""
     # One query for the task row, its Vorgang and its instance, locked until commit (PostgreSQL) and loaded fresh;
     # a completion that won meanwhile shows up below as a task that is no longer READY, or at the version check.
-    gefunden = db.session.execute(
-        select(ProzessAufgabe, Vorgang, ProzessInstanz)
-        .join(Vorgang, Vorgang.id == ProzessAufgabe.vorgang_id)
-        .join(ProzessInstanz, ProzessInstanz.id == ProzessAufgabe.instanz_id)
-        .where(ProzessAufgabe.task_id == str(task_id))
-        .with_for_update(of=ProzessInstanz)
-        .execution_options(populate_existing=True)
-    ).first()
+    gefunden = _gesperrt_laden(ProzessAufgabe, task_id)
     if gefunden is None:
         raise Konflikt("Die Aufgabe ist nicht mehr offen.")
     zeile, vorgang, instanz = gefunden
@@ -278,14 +284,7 @@ def nachricht(vorgang: Vorgang, name: str, daten: dict) -> bool:
 
 def _extern_laden(task_id: str):
     """The row, Vorgang and locked instance of an external task, and the STARTED task in the loaded workflow."""
-    gefunden = db.session.execute(
-        select(ExterneAufgabe, Vorgang, ProzessInstanz)
-        .join(Vorgang, Vorgang.id == ExterneAufgabe.vorgang_id)
-        .join(ProzessInstanz, ProzessInstanz.id == ExterneAufgabe.instanz_id)
-        .where(ExterneAufgabe.task_id == str(task_id))
-        .with_for_update(of=ProzessInstanz)
-        .execution_options(populate_existing=True)
-    ).first()
+    gefunden = _gesperrt_laden(ExterneAufgabe, task_id)
     if gefunden is None or gefunden[2].zustand_art != AKTIV:
         raise Konflikt("Die externe Aufgabe ist nicht mehr offen.")
     zeile, vorgang, instanz = gefunden

@@ -201,7 +201,10 @@ def _prozess_pruefen(prozess, datei: str, ids: set[str]) -> list[Fehler]:
                 "nicht ausgeführt; nutzen Sie eine Skriptaufgabe in Python.",
             )
         )
-    for aufgabe in x(".//bpmn:serviceTask", namespaces=NS):
+    mit_dienst = (
+        "@camunda:class or @camunda:delegateExpression or @camunda:type or @implementation[not(starts-with(., '##'))]"
+    )
+    for aufgabe in x(f".//bpmn:serviceTask | .//bpmn:sendTask[{mit_dienst}]", namespaces=NS):
         if (meldung := _dienst_pruefen(aufgabe)) is not None:
             fehler.append(_fehler(datei, aufgabe, meldung))
     lanes = {}

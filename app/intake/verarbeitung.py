@@ -169,6 +169,13 @@ def _antragsteller_daten(antrag: Antrag) -> dict:
     }
     if any(konto.values()):
         daten["konto"] = konto
+    extra = kopf.extra or {}
+    if extra.get("case_id") and extra.get("reply_channel"):  # FIT-Connect: what a reply to this case needs
+        daten["fitconnect"] = {
+            "case_id": extra["case_id"],
+            "destination_id": extra.get("destination_id"),
+            **extra["reply_channel"],
+        }
     return daten
 
 

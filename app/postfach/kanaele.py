@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.postfach.fitconnect import FitConnectKanal
 from app.postfach.models import Nachricht, Zustand
 from app.timeutil import utcnow
 from app.vorgaenge.models import Vorgang
@@ -56,7 +57,7 @@ class EmailKanal:
         )
         mail = Mailausgang(
             art="nachricht",
-            schluessel=f"nachricht-{nachricht.id}",
+            schluessel=f"nachricht-{nachricht.korrelation}",
             empfaenger=nachricht.empfaenger,
             betreff=betreff[:300],
             text=text,
@@ -89,7 +90,7 @@ class BriefKanal:
 
 
 #: Every channel by name, in the order they are offered.
-KANAELE: dict[str, Kanal] = {k.name: k for k in (EmailKanal(), BriefKanal())}
+KANAELE: dict[str, Kanal] = {k.name: k for k in (FitConnectKanal(), EmailKanal(), BriefKanal())}
 
 
 def verfuegbare_kanaele(vorgang: Vorgang) -> list[tuple[Kanal, str]]:

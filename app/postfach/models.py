@@ -68,6 +68,11 @@ class Nachricht(db.Model):
     letzter_fehler: Mapped[str] = mapped_column(Text, default="")
     #: Files of an incoming message that has no Vorgang yet: [{dateiname, mime_typ, groesse, sha256}].
     dateien: Mapped[list] = mapped_column(JSON, default=list)
+    #: Outbox of channels that send themselves (FIT-Connect): attempts, next attempt or status check (a lease
+    #: while one process works on it), the channel's id of the sent message (the FIT-Connect replyId).
+    versuche: Mapped[int] = mapped_column(default=0, server_default="0")
+    naechster_versuch_am: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    versand_id: Mapped[str | None] = mapped_column(String(100))
 
     vorgang: Mapped[Vorgang | None] = relationship()
     benutzer: Mapped[Benutzer | None] = relationship()

@@ -117,8 +117,7 @@ def schreiben(
         )
     nachricht.anhaenge = anhaenge
     db.session.add(nachricht)
-    db.session.flush()
-    kanal.einreihen(nachricht)
+    kanal.einreihen(nachricht)  # before the flush: the outbox row is then written before the message, no UPDATE
     if frist is not None:
         wv = wiedervorlage_anlegen(
             vorgang, f"Nachforderung: {betreff}"[:300], frist, "Antwort des Antragstellers erwartet.", None, benutzer

@@ -7,7 +7,7 @@ from sqlalchemy import event, select
 
 from app.engine import runner
 from app.extensions import db
-from app.postfach import service
+from app.postfach import fitconnect, service
 from app.postfach.forms import NachrichtForm
 from app.postfach.kanaele import verfuegbare_kanaele
 from app.postfach.models import Nachricht
@@ -114,8 +114,10 @@ def versandt(nummer: str, nachricht_id: int):
 @bp.get("/admin/nachrichten")
 @rolle_erforderlich("administration")
 def admin_nicht_zugeordnet():
-    """Replies without a Vorgang, or to a Vorgang that is closed."""
-    return render_template("postfach/admin.html", nachrichten=service.nicht_zugeordnet())
+    """Replies without a Vorgang, or to a Vorgang that is closed; FIT-Connect replies that could not be delivered."""
+    return render_template(
+        "postfach/admin.html", nachrichten=service.nicht_zugeordnet(), fitconnect=fitconnect.probleme(current_user)
+    )
 
 
 @bp.get("/admin/nachrichten/<int:nachricht_id>/datei/<int:index>")

@@ -20,7 +20,7 @@ from app.engine.validierung import BPMN_NS, Fehler, ModellUngueltig, datei_pruef
 from app.extensions import db
 from app.timeutil import utcnow
 from app.werkstatt.models import Entwurf, Testfall, WerkstattEreignis
-from app.werkstatt.probelauf import parsen, testfall_pruefen
+from app.werkstatt.probelauf import parsen, testfaelle_pruefen
 
 #: Largest BPMN document accepted (config `WERKSTATT_MAX_BPMN_BYTES`).
 MAX_BPMN_BYTES = 2_000_000
@@ -205,8 +205,8 @@ def deployen(entwurf: Entwurf, benutzer: Benutzer) -> DeployErgebnis:
         modell = parsen(xml)
     except ModellUngueltig as error:
         raise DeployAbgelehnt([*meldungen, *(_text(f) for f in error.fehler)]) from None
-    for testfall in db.session.scalars(select(Testfall).where(Testfall.key == entwurf.key).order_by(Testfall.name)):
-        meldungen += [f"Testfall „{testfall.name}“: {m}" for m in testfall_pruefen(modell, testfall.inhalt)]
+    faelle = db.session.scalars(select(Testfall).where(Testfall.key == entwurf.key).order_by(Testfall.name))
+    meldungen += testfaelle_pruefen(modell, [(t.name, t.inhalt) for t in faelle])
     if meldungen:
         raise DeployAbgelehnt(meldungen)
     ergebnis = deploy_xml(xml, f"{entwurf.key}.bpmn", von=benutzer.login)

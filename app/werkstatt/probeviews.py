@@ -58,9 +58,10 @@ def probelauf_seite(key: str):
     kontext = {"key": key, "entwurf": entwurf, "startdaten": {}, "schritte": [], "eingabe": None, "fehler": None}
     if request.method == "GET":
         return render_template("werkstatt/probelauf.html", **kontext, ergebnis=None)
+    aktion = request.form.get("_aktion")
     try:
         startdaten = _json_feld("_startdaten", {}, dict)
-        schritte = _json_feld("_schritte", [], list) if request.form.get("_aktion") == "schritt" else []
+        schritte = _json_feld("_schritte", [], list) if aktion in ("schritt", "timer", "zeit") else []
         if not all(isinstance(s, dict) for s in schritte):
             raise ValueError("Die bisherigen Schritte sind ungültig; bitte starten Sie neu.")
         kontext.update(startdaten=startdaten, schritte=schritte)
@@ -70,6 +71,15 @@ def probelauf_seite(key: str):
             ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, neu)
             if ergebnis.feldfehler:
                 kontext["eingabe"] = eingabe
+                ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, schritte)
+            else:
+                kontext["schritte"] = neu
+        elif aktion in ("timer", "zeit"):
+            schritt = {"timer": request.form.get("_element", "")} if aktion == "timer" else {}
+            neu = [*schritte, schritt or {"zeit": request.form.get("_zeit", "").strip()}]
+            ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, neu)
+            if ergebnis.fehler and ergebnis.fehler["meldung"].startswith(f"Schritt {len(neu)}:"):
+                kontext["fehler"] = ergebnis.fehler["meldung"]  # the step is not kept
                 ergebnis = probelauf.ausfuehren(xml_bytes, startdaten, schritte)
             else:
                 kontext["schritte"] = neu
@@ -178,10 +188,15 @@ def vergleich_daten(key: str):
 
 @bp.get("/verfahren/<key>/abdeckung")
 def abdeckung(key: str):
-    """Diagram data of the newest draft with the elements its test cases pass through marked as done."""
+    """Diagram data of the newest draft: the flow nodes and sequence flows its test cases pass marked as done."""
     entwurf = entwurf_laden(key_pruefen(key))
-    erreicht = testfaelle.abdeckung(key, entwurf.xml.encode("utf-8"))
-    return jsonify(xml=entwurf.xml, erledigt=erreicht, aktiv=[], vorfall=None)
+    ergebnis = testfaelle.abdeckung(key, entwurf.xml.encode("utf-8"))
+    hinweis = (
+        f"Abgedeckt: {len(ergebnis.elemente)} von {ergebnis.elemente_gesamt} Elementen und {len(ergebnis.fluesse)} "
+        f"von {ergebnis.fluesse_gesamt} Sequenzflüssen ({ergebnis.anteil} %)."
+    )
+    erledigt = ergebnis.elemente + ergebnis.fluesse
+    return jsonify(xml=entwurf.xml, erledigt=erledigt, aktiv=[], vorfall=None, hinweis=hinweis, **ergebnis.als_dict())
 
 
 @bp.post("/verfahren/<key>/testfaelle")

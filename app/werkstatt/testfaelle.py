@@ -1,15 +1,20 @@
 """Test cases kept with a procedure: saved from a test run, exported and imported as JSON, run before every deploy."""
 
+import hashlib
 import json
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
-from app.engine.validierung import ModellUngueltig
+from app.engine.registry import modell_parsen, neueste_version
+from app.engine.validierung import Fehler, ModellUngueltig
 from app.extensions import db
 from app.werkstatt.entwuerfe import protokollieren
 from app.werkstatt.models import Testfall
-from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen
+from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen, testfaelle_pruefen
 
 
 def testfaelle(key: str) -> list[Testfall]:
@@ -30,6 +35,15 @@ def inhalt_aus_lauf(startdaten: dict, schritte: list[dict], ergebnis: Ergebnis) 
     }
 
 
+def _schritt_gueltig(schritt) -> bool:
+    """A step is a task input (`element`, `daten`), a timer that fires (`timer`) or time passing (`zeit`)."""
+    if not isinstance(schritt, dict):
+        return False
+    if "timer" in schritt or "zeit" in schritt:
+        return isinstance(schritt.get("timer", schritt.get("zeit")), str)
+    return isinstance(schritt.get("element"), str) and isinstance(schritt.get("daten", {}), dict)
+
+
 def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
     """`(name, inhalt)` of an exported test-case file for this procedure; ValueError with a German message."""
     if len(daten) > MAX_TESTFALL_BYTES:
@@ -47,14 +61,15 @@ def inhalt_aus_json(key: str, daten: bytes) -> tuple[str, dict]:
     gueltig = (
         isinstance(startdaten, dict)
         and isinstance(schritte, list)
-        and all(isinstance(s, dict) and isinstance(s.get("element"), str) for s in schritte)
-        and all(isinstance(s.get("daten", {}), dict) for s in schritte)
+        and all(_schritt_gueltig(s) for s in schritte)
         and isinstance(erwartet, dict)
         and isinstance(erwartet.get("pfad", []), list)
     )
     name = dokument.get("name")
     if not gueltig or not isinstance(name, str) or not name.strip():
-        raise ValueError("Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten), erwartet.")
+        raise ValueError(
+            "Erwartet: name, startdaten (Objekt), schritte (Liste mit element und daten, timer oder zeit), erwartet."
+        )
     return name, {"startdaten": startdaten, "schritte": schritte, "erwartet": erwartet}
 
 
@@ -84,16 +99,87 @@ def export(testfall: Testfall) -> dict:
     return {"verfahren": testfall.key, "name": testfall.name, **testfall.inhalt}
 
 
-def abdeckung(key: str, xml: bytes) -> list[str]:
-    """The elements of `xml` that the procedure's test cases pass through (their runs against this draft)."""
-    erreicht: list[str] = []
+#: BPMN flow nodes that count for coverage (local names).
+FLUSSKNOTEN = {
+    *("task", "userTask", "serviceTask", "sendTask", "receiveTask", "manualTask", "scriptTask", "businessRuleTask"),
+    *("callActivity", "subProcess", "transaction", "startEvent", "endEvent", "boundaryEvent"),
+    *("intermediateCatchEvent", "intermediateThrowEvent"),
+    *("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"),
+}
+
+
+@dataclass
+class Abdeckung:
+    """What the test cases of a procedure pass through in a model: flow nodes and sequence flows, by id."""
+
+    elemente: list[str] = field(default_factory=list)
+    fluesse: list[str] = field(default_factory=list)
+    elemente_gesamt: int = 0
+    fluesse_gesamt: int = 0
+
+    @property
+    def anteil(self) -> int:
+        """Covered elements and flows together, in whole percent."""
+        gesamt = self.elemente_gesamt + self.fluesse_gesamt
+        return round(100 * (len(self.elemente) + len(self.fluesse)) / gesamt) if gesamt else 0
+
+    def als_dict(self) -> dict:
+        """JSON for the diagram: ids to mark, counts and the percentage."""
+        return {
+            "elemente": self.elemente,
+            "fluesse": self.fluesse,
+            "elemente_gesamt": self.elemente_gesamt,
+            "fluesse_gesamt": self.fluesse_gesamt,
+            "anteil": self.anteil,
+        }
+
+
+def abdeckung(key: str, xml: bytes) -> Abdeckung:
+    """The flow nodes and sequence flows of `xml` that the procedure's test cases pass (their runs on this model)."""
+    ergebnis = Abdeckung()
+    fluesse: dict[tuple[str, str], list[str]] = {}
+    for element in etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True)).iter():
+        name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if name in FLUSSKNOTEN:
+            ergebnis.elemente_gesamt += 1
+        elif name == "sequenceFlow":
+            fluesse.setdefault((element.get("sourceRef"), element.get("targetRef")), []).append(element.get("id"))
+            ergebnis.fluesse_gesamt += 1
     faelle = testfaelle(key)
     try:
         modell = parsen(xml) if faelle else None
     except ModellUngueltig:
-        return []
+        return ergebnis
     for testfall in faelle:
-        inhalt = testfall.inhalt
-        pfad = ausfuehren(modell, inhalt.get("startdaten") or {}, inhalt.get("schritte") or []).pfad
-        erreicht += [element for element in pfad if element not in erreicht]
-    return erreicht
+        lauf = ausfuehren(modell, testfall.inhalt.get("startdaten") or {}, testfall.inhalt.get("schritte") or [])
+        ergebnis.elemente += [e for e in lauf.pfad if e not in ergebnis.elemente]
+        for paar in lauf.uebergaenge:
+            ergebnis.fluesse += [f for f in fluesse.get(paar, []) if f not in ergebnis.fluesse]
+    return ergebnis
+
+
+def dateien_neben(datei: Path, key: str) -> tuple[list[tuple[str, dict]], list[Fehler]]:
+    """The test-case files `<key>.<name>.test.json` beside a `.bpmn` file: `(name, inhalt)` each, and file errors."""
+    faelle, fehler = [], []
+    for pfad in sorted(Path(datei).parent.glob(f"{key}.*.test.json")):
+        try:
+            faelle.append(inhalt_aus_json(key, pfad.read_bytes()))
+        except (ValueError, OSError) as error:
+            fehler.append(Fehler(str(pfad), f"Testfall-Datei nicht lesbar: {error}"))
+    return faelle, fehler
+
+
+def vor_deploy(xml: bytes, datei: Path) -> list[Fehler]:
+    """The check `processes deploy` runs per BPMN file: all test cases of its procedure, as the browser deploy does.
+
+    The procedure's test cases in the database plus the files beside the `.bpmn` (a file replaces a saved test
+    case of the same name). An unchanged file is deployed as nothing, so it is not checked. Raises ModellUngueltig.
+    """
+    key, _name, spec, subprocess_specs = modell_parsen(xml, str(datei))
+    aktuell = neueste_version(key)
+    if aktuell is not None and aktuell.sha256 == hashlib.sha256(xml).hexdigest():
+        return []
+    aus_dateien, fehler = dateien_neben(datei, key)
+    faelle = {t.name: t.inhalt for t in testfaelle(key)} | dict(aus_dateien)
+    meldungen = testfaelle_pruefen((spec, subprocess_specs), sorted(faelle.items()))
+    return fehler + [Fehler(str(datei), meldung) for meldung in meldungen]

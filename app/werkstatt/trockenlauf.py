@@ -2,8 +2,9 @@
 
 For each finished instance the recorded state gives the completed elements in order and, per user task, the
 submitted form values; the draft runs in memory (app.werkstatt.probelauf) with the Vorgang's form data and these
-inputs. Reported per case: another path, a task that no longer exists or is not open, a form value the draft
-refuses (e.g. a new required field), a script error. Nothing is written.
+inputs, each at its recorded time on the run's clock. Reported per case: another path, a task that no longer exists or
+is not open, a form value the draft refuses (e.g. a new required field), a script error, a timer that would fire
+earlier or later. Nothing is written.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from app.engine.skripte import flach
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 from app.werkstatt.probelauf import ausfuehren, parsen
+from app.werkstatt.probeuhr import BEWEGLICH, Probeuhr
 
 #: How many recorded cases a dry run replays at most.
 MAX_FAELLE = 100
@@ -47,7 +49,8 @@ def _als_text(wert) -> str:
 
 
 def aufzeichnung(instanz: ProzessInstanz) -> tuple[list[str], list[dict]]:
-    """The completed elements of an instance in order, and its user-task inputs as test-run steps."""
+    """The completed elements of an instance in order, and its user-task inputs and fired timers as test-run steps,
+    each with its time (`nach`: seconds after the start)."""
     modell = registry.modell(instanz.modell_version)
     workflow = zustand_laden(instanz.zustand, modell.spec, modell.subprocess_specs)
     erledigt = [
@@ -55,12 +58,48 @@ def aufzeichnung(instanz: ProzessInstanz) -> tuple[list[str], list[dict]]:
     ]
     erledigt.sort(key=lambda t: t.last_state_change)
     schritte = []
+    beginn = erledigt[0].last_state_change if erledigt else 0
     for task in erledigt:
+        nach = round(task.last_state_change - beginn)
         if isinstance(task.task_spec, UserTask):
             felder = [f for f in felder_aus_spec(task.task_spec) if not f.readonly and f.id in task.data]
             daten = {f.id: _als_text(task.data[f.id]) for f in felder}
-            schritte.append({"element": task.task_spec.bpmn_id, "daten": daten})
+            schritte.append({"element": task.task_spec.bpmn_id, "daten": daten, "nach": nach})
+        elif isinstance(getattr(task.task_spec, "event_definition", None), BEWEGLICH):
+            # its due time, not when the scheduler's tick got to it
+            faellig = Probeuhr.faellig(task)
+            nach = (faellig.timestamp() - beginn) if faellig is not None else nach
+            schritte.append({"timer": task.task_spec.bpmn_id, "nach": round(nach)})
+    schritte.sort(key=lambda schritt: schritt["nach"])
     return [t.task_spec.bpmn_id for t in erledigt], schritte
+
+
+def _spanne(sekunden: float) -> str:
+    """A span of time in days and hours, for people."""
+    tage, rest = divmod(round(sekunden), 86400)
+    return f"{tage} Tage {rest // 3600} Std." if tage else f"{rest // 3600} Std. {rest % 3600 // 60} Min."
+
+
+def _timer_abweichungen(timer: list[dict]) -> list[str]:
+    """Timers of the draft that fire before the recorded case's next step, or only after the recorded time."""
+    abweichungen = []
+    for t in timer:
+        if not t["angefordert"]:
+            abweichungen.append(
+                f"Timer „{t['element']}“ würde auslösen, was im Vorgang nicht geschah: {_spanne(t['nach'])} nach dem "
+                f"Start, vor Schritt {t['schritt']}."
+            )
+        elif t["vorzeitig"] > 1:
+            abweichungen.append(
+                f"Timer „{t['element']}“ würde früher auslösen: {_spanne(t['vorzeitig'])} vor dem aufgezeichneten "
+                f"Zeitpunkt (Schritt {t['schritt']})."
+            )
+        elif t["verspaetung"] > 1:
+            abweichungen.append(
+                f"Timer „{t['element']}“ würde später auslösen: {_spanne(t['verspaetung'])} nach dem "
+                f"aufgezeichneten Zeitpunkt (Schritt {t['schritt']})."
+            )
+    return abweichungen
 
 
 def _vergleichen(alt: list[str], neu: list[str]) -> str | None:
@@ -87,6 +126,7 @@ def fall_pruefen(xml: bytes | tuple, instanz: ProzessInstanz, vorgang: Vorgang, 
         fall.abweichungen.append(meldung)
     for feld, meldung in ergebnis.feldfehler.items():
         fall.abweichungen.append(f"Feld „{feld}“: {meldung}")
+    fall.abweichungen += _timer_abweichungen(ergebnis.timer)
     if not ergebnis.fehler and (abweichung := _vergleichen(pfad_alt, ergebnis.pfad)):
         fall.abweichungen.append(abweichung)
     if not ergebnis.fehler and not ergebnis.beendet:

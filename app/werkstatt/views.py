@@ -1,7 +1,8 @@
 """Pages of the designer's workbench (/werkstatt): overview, procedure, modeler, drafts, check, approve, deploy.
 
 Only Verfahrensdesign and Administration; every form and JSON post carries the CSRF token. The pages that try a
-draft out are in `probeviews` (a blueprint nested in this one, so the role check covers them too).
+draft out are in `probeviews`, instance migration in `migration_views` (blueprints nested in this one, so the role
+check covers them too).
 """
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -12,12 +13,14 @@ from app.werkstatt import entwuerfe, pruefung, testfaelle, verfahren
 from app.werkstatt.ansicht import datei_antwort, entwurf_laden, key_pruefen
 from app.werkstatt.dmnviews import bp as dmn_bp
 from app.werkstatt.einstellungsviews import bp as einstellungen_bp
+from app.werkstatt.migration_views import bp as migration_bp
 from app.werkstatt.probeviews import bp as probe_bp
 
 bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
 bp.register_blueprint(probe_bp)
 bp.register_blueprint(einstellungen_bp)
 bp.register_blueprint(dmn_bp)
+bp.register_blueprint(migration_bp)
 
 #: Who may use the workbench.
 ROLLEN = ("verfahrensdesign", "administration", "systemadministration")

@@ -129,3 +129,25 @@ def test_inconsistent_submission_is_refused(umbau, code):
     with pytest.raises(AdapterFehler) as fehler:
         parse_fitconnect(metadaten, daten, anhaenge)
     assert fehler.value.code == code
+
+
+def test_fit_connect_reply_channel_keeps_only_the_public_key_and_refuses_other_keys():
+    """`replyChannel.fitConnect`: process standards and the public RSA members of the key go to `extra`; a key
+    that is not RSA, or a process standard list of the wrong type, is a clear error."""
+    schluessel = {"kty": "RSA", "kid": "k", "n": "AQAB" * 10, "e": "AQAB", "d": "geheim", "p": "x"}
+    metadaten = {
+        "additionalReferenceInfo": {"senderReference": "r"},
+        "replyChannel": {"fitConnect": {"processStandards": ["urn:x"], "encryptionPublicKey": schluessel}},
+    }
+    kopf = kopf_aus_metadaten(metadaten, case_id="c", destination_id="d")
+    assert kopf.extra["case_id"] == "c" and kopf.extra["destination_id"] == "d"
+    assert kopf.extra["reply_channel"] == {
+        "process_standards": ["urn:x"],
+        "encryption_public_key": {"kty": "RSA", "kid": "k", "n": "AQAB" * 10, "e": "AQAB"},
+    }
+    metadaten["replyChannel"]["fitConnect"]["encryptionPublicKey"] = {"kty": "EC", "x": "1", "y": "2"}
+    with pytest.raises(AdapterFehler, match="kein öffentlicher RSA-Schlüssel"):
+        kopf_aus_metadaten(metadaten)
+    metadaten["replyChannel"]["fitConnect"] = {"processStandards": "urn:x", "encryptionPublicKey": schluessel}
+    with pytest.raises(AdapterFehler, match="processStandards"):
+        kopf_aus_metadaten(metadaten)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
+from app.benachrichtigungen.service import mail_arten_setzen
 from app.config import ROOT
 from app.engine.registry import deploy_pfad
 from app.extensions import db
@@ -40,12 +41,27 @@ def _titel(benutzer: Benutzer) -> list[str]:
     )
 
 
-def test_a_new_application_tells_the_caseworkers_of_the_oe_only(team, ordnungsamt):
-    """Its first task waits for Sachbearbeitung: sabine and paul hear of it; Leitung and Administration do not."""
+def test_a_new_application_is_counted_for_the_caseworkers_of_the_oe_only(team, ordnungsamt, client, auth):
+    """Its first task waits for Sachbearbeitung: sabine's and paul's Aufgaben badge counts it, no row per person;
+    Leitung and Administration see no badge."""
     vorgang_mit_verfahren(ordnungsamt)
-    assert _titel(team["sabine"]) == ["Aufgabe wartet: Antrag prüfen"]
-    assert _titel(team["paul"]) == ["Aufgabe wartet: Antrag prüfen"]
-    assert _titel(team["lea"]) == [] and _titel(team["ada"]) == []
+    assert all(_titel(b) == [] for b in team.values())
+    auth.login("paul")
+    assert re.search(r'Aufgaben\s*<span class="badge" title="für Ihre Rollen offen">1<', client.get("/").get_data(True))
+    auth.logout()
+    auth.login("lea")
+    assert 'title="für Ihre Rollen offen"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_task_for_a_role_is_mailed_to_those_who_chose_it(team, ordnungsamt):
+    """Paul wants „Aufgabe wartet“ by e-mail: he gets one mail, sabine (who did not choose it) none."""
+    mail_arten_setzen(team["paul"], {"aufgabe"})
+    db.session.commit()
+    v = vorgang_mit_verfahren(ordnungsamt)
+    mails = db.session.scalars(select(Mailausgang)).all()
+    assert [(m.empfaenger_id, m.betreff) for m in mails] == [
+        (team["paul"].id, f"Aufgabe wartet: Antrag prüfen – Vorgang {v.nummer}")
+    ]
 
 
 def test_assignment_and_next_steps_go_to_the_bearbeiter_not_to_the_one_who_acted(team, ordnungsamt):
@@ -96,8 +112,10 @@ def test_email_only_for_the_kinds_a_user_chose(team, ordnungsamt, client, auth):
 
 def test_header_counts_unread_notifications(team, ordnungsamt, client, auth):
     """The menu shows how many notifications are unread."""
-    vorgang_mit_verfahren(ordnungsamt)
-    vorgang_mit_verfahren(ordnungsamt)
+    for _ in range(2):
+        v = factories.vorgang(ordnungsamt)
+        aktionen.zuweisen(v, team["lea"], team["sabine"])
+    db.session.commit()
     auth.login()
     kopf = client.get("/").get_data(as_text=True)
     assert re.search(r'Benachrichtigungen\s*<span class="badge">2<span class="visually-hidden"> ungelesen', kopf)

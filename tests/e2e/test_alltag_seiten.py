@@ -106,7 +106,8 @@ def test_dashboard_figures_link_to_their_lists(server_modul, daten, page):
 
 
 def test_saved_view_and_notification_count_by_mouse(server_modul, daten, page):
-    """The saved view is a link in the side navigation; the menu counts unread notifications."""
+    """The saved view is a link in the side navigation; the menu counts unread notifications and the tasks open for
+    my roles."""
     page.set_viewport_size(GROESSEN["1366"])
     _anmelden(page, server_modul)
     with page.expect_navigation():
@@ -114,6 +115,8 @@ def test_saved_view_and_notification_count_by_mouse(server_modul, daten, page):
     assert "status=neu" in page.url
     zahl = page.locator(".hauptmenue a", has_text="Benachrichtigungen").locator(".badge")
     assert int(zahl.inner_text().split()[0]) >= 1
+    offen = page.locator(".hauptmenue a", has_text="Aufgaben").locator(".badge")  # five tasks for her role
+    assert offen.inner_text().split()[0] == "5"
     feld = page.get_by_label("Diese Ansicht speichern als")
     if not feld.is_visible():  # the filter section opens by itself when a filter is set
         page.get_by_text("Filter und Sortierung").click()

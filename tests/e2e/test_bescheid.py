@@ -1,6 +1,7 @@
 """The Bescheid and Postfach proof in a real browser: a Baumfällung is decided, the caseworker drafts and previews
 the Bescheid, the Leitung approves it, the caseworker issues it and sends it by e-mail (real SMTP, aiosmtpd); the
-PDF's text and PDF/A metadata are checked; the applicant's reply arrives and shows the ✉ marker until read."""
+PDF's text and PDF/A metadata are checked; the applicant's reply arrives and shows the ✉ marker until read. A
+second path sends the Bescheid to the online service over FIT-Connect (local stand-in of the delivery service)."""
 
 import email
 import email.policy
@@ -9,6 +10,7 @@ import re
 
 import pytest
 from aiosmtpd.controller import Controller
+from joserfc.jwk import RSAKey
 from pypdf import PdfReader
 
 from app.bescheide import service as bescheide
@@ -16,12 +18,14 @@ from app.engine import runner
 from app.engine.aufgaben import offene_aufgaben
 from app.extensions import db
 from app.postfach import service as postfach
+from app.postfach.fitconnect import antworten_senden
 from app.postfach.models import Nachricht
 from app.timeutil import utcnow
 from app.wiedervorlagen.versand import mails_senden
 from tests import factories
 from tests.e2e.test_hauptpfad import _axe
 from tests.postfach.conftest import ANTRAGSTELLER
+from tests.postfach.fitconnect_standin import Server, Zustelldienst
 from tests.wiedervorlagen.conftest import Postfach, freier_port
 
 pytestmark = pytest.mark.browser
@@ -37,7 +41,7 @@ def _erledigen(benutzer, vorgang, element_id, **daten):
     runner.abschliessen(aufgabe.task_id, daten, benutzer)
 
 
-def _daten(live_app) -> str:
+def _daten(live_app, antragsteller: dict | None = None) -> str:
     """OE, caseworker, team lead, the template; a Baumfällung decided by the Leitung, at its Bescheid step."""
     with live_app.app_context():
         live_app.config["POSTFACH_EINGANGSBESTAETIGUNG"] = False
@@ -52,7 +56,7 @@ def _daten(live_app) -> str:
             amt,
             formular_id="baumfaellung",
             formular_name="Baumfällung",
-            antragsteller=dict(ANTRAGSTELLER),
+            antragsteller=antragsteller or dict(ANTRAGSTELLER),
             formulardaten=[{"name": "baumart", "label": "Baumart", "wert": "Rotbuche", "typ": "string"}],
         )
         v.bearbeiter_id = sabine.id
@@ -137,4 +141,64 @@ def test_bescheid_is_approved_issued_mailed_and_the_reply_lights_the_marker(serv
     assert "Ungelesen:" in page.locator("#nachrichten").inner_text()
     page.get_by_role("button", name=re.compile("als gelesen markieren")).click()
     assert "Ungelesen:" not in page.locator("#nachrichten").inner_text()
+    assert page.konsolenfehler == []
+
+
+def _bis_zum_erlass(page, server, nummer: str, kanal: str) -> None:
+    """Draft, present, approve (Leitung), issue and send by `kanal`."""
+    _anmelden(page, server, "sabine")
+    page.goto(f"{server.url}/vorgang/{nummer}")
+    page.get_by_role("button", name="Bescheid erstellen", exact=True).click()
+    page.wait_for_url(re.compile(r".*/bescheide/\d+$"))
+    page.get_by_role("button", name="Zur Freigabe vorlegen").click()
+    bescheid_url = page.url
+    _abmelden(page)
+    _anmelden(page, server, "lena")
+    page.goto(bescheid_url)
+    page.get_by_role("button", name="Bescheid freigeben").click()
+    _abmelden(page)
+    _anmelden(page, server, "sabine")
+    page.goto(bescheid_url)
+    page.get_by_label("Versand an den Antragsteller").select_option(kanal)
+    page.get_by_role("button", name="Bescheid erlassen").click()
+    page.wait_for_url(re.compile(rf".*/vorgang/{nummer}.*"))
+
+
+def test_bescheid_goes_to_the_online_service_over_fit_connect(server, live_app, page):
+    """The application came over FIT-Connect with a reply key: the Bescheid PDF reaches the stand-in encrypted,
+    and the thread shows gesendet, then zugestellt once the online service accepted it."""
+    schluessel = RSAKey.generate_key(2048)
+    zustelldienst = Zustelldienst(schluessel.as_dict(private=True), ("amtsfluss", "geheim"))
+    zustelldienst.faelle.add("e89e107e-ed79-40e6-ad34-4e770f9df263")
+    fitconnect = {
+        "case_id": "e89e107e-ed79-40e6-ad34-4e770f9df263",
+        "destination_id": "879ee109-a690-4db8-ab32-424284184d7d",
+        "process_standards": [],
+        "encryption_public_key": schluessel.as_dict(private=False),
+    }
+    with Server(zustelldienst) as stand_in:
+        live_app.config.update(
+            FITCONNECT_TOKEN_URL=f"{stand_in.url}/token",
+            FITCONNECT_SUBMISSION_URL=stand_in.url,
+            FITCONNECT_CLIENT_ID="amtsfluss",
+            FITCONNECT_CLIENT_SECRET="geheim",
+            FITCONNECT_STATUS_SEKUNDEN=0,
+        )
+        nummer = _daten(live_app, dict(ANTRAGSTELLER, fitconnect=fitconnect))
+        _bis_zum_erlass(page, server, nummer, "fitconnect")
+        assert "Beschieden" in page.locator("h1").inner_text()
+        with live_app.app_context():
+            assert antworten_senden(utcnow()) == 1
+        [(reply_id, antwort)] = zustelldienst.antworten.items()
+        [pdf_bytes] = antwort["anhaenge"].values()
+        text = PdfReader(io.BytesIO(pdf_bytes)).pages[0].extract_text()
+        assert "Anna Schäfer" in text and "Rotbuche" in text and nummer in text
+        page.reload()
+        assert "Kanal: FIT-Connect" in page.locator("#nachrichten").inner_text()
+        assert "gesendet" in page.locator("#nachrichten .zustand").inner_text()
+        zustelldienst.annehmen(reply_id)
+        with live_app.app_context():
+            assert antworten_senden(utcnow()) == 1
+        page.reload()
+        assert "zugestellt" in page.locator("#nachrichten .zustand").inner_text()
     assert page.konsolenfehler == []

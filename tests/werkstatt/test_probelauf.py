@@ -136,7 +136,8 @@ def test_failing_test_case_blocks_deploy(app, client, dora, verfahren):
     _entwurf(client, umgeleitet)
     client.post("/werkstatt/verfahren/hundesteuer/deployen", data={})
     assert neueste_version("hundesteuer").version == 1
-    assert "Testfall „Annahme“: Pfad weicht ab" in client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    seite = client.get("/werkstatt/verfahren/hundesteuer").get_data(as_text=True)
+    assert "Testfall „Annahme“: Pfad weicht bei Element 4 ab: erwartet „angenommen“, erreicht „angenommen2“." in seite
     _entwurf(client, HUNDESTEUER.replace('name="Anmeldung prüfen"'.encode(), b'name="Anmeldung sichten"'))
     client.post("/werkstatt/verfahren/hundesteuer/deployen", data={})
     assert neueste_version("hundesteuer").version == 2
@@ -152,13 +153,19 @@ def test_diagram_data_of_a_run_and_of_test_case_coverage(app, client, dora, verf
     assert daten["erledigt"] == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen"]
     assert daten["aktiv"] == ["angaben_erfassen"] and daten["xml"].startswith("<?xml")
     assert client.get("/werkstatt/verfahren/hundesteuer/probelauf/diagramm?_schritte=%7B").status_code == 400
-    assert client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()["erledigt"] == []
+    leer = client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()
+    assert leer["erledigt"] == [] and leer["anteil"] == 0 and leer["elemente_gesamt"] > 10
     client.post(
         "/werkstatt/verfahren/hundesteuer/testfaelle",
         data={"name": "Annahme", "_startdaten": "{}", "_schritte": json.dumps([ANNEHMEN])},
     )
-    abdeckung = client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()["erledigt"]
-    assert abdeckung == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen"]
+    abdeckung = client.get("/werkstatt/verfahren/hundesteuer/abdeckung").get_json()
+    assert abdeckung["elemente"] == ["start", "anmeldung_pruefen", "gw_annehmen", "angenommen"]
+    assert abdeckung["fluesse"] == ["f_start", "f_pruefen", "f_annehmen"]
+    assert abdeckung["erledigt"] == abdeckung["elemente"] + abdeckung["fluesse"]
+    gesamt = abdeckung["elemente_gesamt"] + abdeckung["fluesse_gesamt"]
+    assert abdeckung["anteil"] == round(100 * 7 / gesamt)
+    assert abdeckung["hinweis"].startswith(f"Abgedeckt: 4 von {abdeckung['elemente_gesamt']} Elementen und 3 von")
     assert 'data-quelle="/werkstatt/verfahren/hundesteuer/abdeckung"' in client.get(
         "/werkstatt/verfahren/hundesteuer"
     ).get_data(as_text=True)

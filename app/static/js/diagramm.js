@@ -49,7 +49,8 @@
         var e = registry.get(id);
         return e && e.businessObject && e.businessObject.name ? e.businessObject.name : id;
       });
-      melden(aktive.length ? 'Aktueller Schritt: ' + aktive.join(', ') + '.' : 'Kein aktiver Schritt.');
+      // the workbench's coverage sends its own summary (covered elements and flows, percentage)
+      melden(daten.hinweis || (aktive.length ? 'Aktueller Schritt: ' + aktive.join(', ') + '.' : 'Kein aktiver Schritt.'));
     });
   }
 

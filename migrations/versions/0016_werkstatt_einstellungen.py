@@ -1,7 +1,7 @@
 """werkstatt: routing and label files in the database, the marker of settings taken over from their files
 
-Revision ID: 0015_werkstatt_einstellungen
-Revises: 0014_engine_bpmn
+Revision ID: 0016_werkstatt_einstellungen
+Revises: 0015_postfach_fitconnect
 Create Date: 2026-11-30 17:00:00
 
 """
@@ -12,8 +12,8 @@ import app.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_werkstatt_einstellungen'
-down_revision = '0014_engine_bpmn'
+revision = '0016_werkstatt_einstellungen'
+down_revision = '0015_postfach_fitconnect'
 branch_labels = None
 depends_on = None
 
