@@ -46,13 +46,13 @@ def xml(entscheidung: str):
     return Response(text, mimetype="application/xml")
 
 
-@bp.get("/<entscheidung>/versionen/<int:nummer>.dmn")
-def version_herunterladen(entscheidung: str, nummer: int):
+@bp.get("/<entscheidung>/versionen/<int:version>.dmn")
+def version_herunterladen(entscheidung: str, version: int):
     """Download a deployed version as it was deployed."""
-    text = entscheidungen.version_xml(_id_pruefen(entscheidung), nummer)
+    text = entscheidungen.version_xml(_id_pruefen(entscheidung), version)
     if text is None:
         abort(404)
-    return datei_antwort(text, f"{entscheidung}-v{nummer}.dmn")
+    return datei_antwort(text, f"{entscheidung}-v{version}.dmn")
 
 
 @bp.post("/pruefen")

@@ -45,11 +45,11 @@ def versionen(entscheidung: str) -> list[ProzessModellVersion]:
     return list(db.session.scalars(abfrage.order_by(ProzessModellVersion.version.desc())))
 
 
-def version_xml(entscheidung: str, nummer: int) -> str | None:
+def version_xml(entscheidung: str, version: int) -> str | None:
     """The DMN document of one deployed version."""
     return db.session.scalar(
         select(ProzessModellVersion.xml).where(
-            ProzessModellVersion.key == DMN_PRAEFIX + entscheidung, ProzessModellVersion.version == nummer
+            ProzessModellVersion.key == DMN_PRAEFIX + entscheidung, ProzessModellVersion.version == version
         )
     )
 
