@@ -9,6 +9,7 @@ from flask import Flask
 import app.auth.models
 import app.benachrichtigungen.models
 import app.bescheide.models
+import app.einstellungen
 import app.engine.models
 import app.intake.models
 import app.organisation.models

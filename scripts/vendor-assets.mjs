@@ -1,8 +1,13 @@
 // Front-end assets into the git-ignored app/static/vendor/ folder; run by `make assets` after `npm ci`.
 // 1. the bpmn-js viewer (UMD bundle, global `BpmnJS`) and its CSS, copied as they are;
 // 2. the designer workbench's modeler bundle (scripts/werkstatt-modeler.mjs) built with esbuild, with the
-//    bpmnlint rules compiled in (bpmnlint's own compile-config, as its bundler plugins do) and the CSS it needs.
-import { cpSync, mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+//    bpmnlint rules compiled in (bpmnlint's own compile-config, as its bundler plugins do) and the CSS it needs;
+// 3. its decision table editor (scripts/werkstatt-dmn.mjs, dmn-js) and the CSS it needs.
+// bpmn-js-token-simulation and dmn-js get `min-dom` through scripts/werkstatt-min-dom.mjs (their HTML strings'
+// style attributes become CSSOM styles), and CodeMirror's style-mod (in dmn-js's FEEL editor) writes its rules
+// into a constructed stylesheet (adoptedStyleSheets, CSSOM) instead of a <style> element, so the pages need no
+// inline styles in their CSP.
+import { cpSync, mkdirSync, existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,16 +51,41 @@ writeFileSync(lintDatei, await compileConfig(lintRegeln));
 
 const ziel = join(vendor, 'werkstatt');
 const esbuild = require('esbuild');
+const ohneInlineStile = {
+  name: 'ohne-inline-stile',
+  setup(build) {
+    const pakete = /[\\/]node_modules[\\/](bpmn-js-token-simulation|dmn-js[^\\/]*)[\\/]/;
+    build.onResolve({ filter: /^min-dom$/ }, (args) =>
+      pakete.test(args.importer) ? { path: join(root, 'scripts', 'werkstatt-min-dom.mjs') } : undefined);
+    build.onLoad({ filter: /[\\/]style-mod[\\/]src[\\/]style-mod\.js$/ }, (args) => {
+      const quelle = readFileSync(args.path, 'utf8');
+      const bedingung = '!root.head && root.adoptedStyleSheets && win.CSSStyleSheet';
+      if (!quelle.includes(bedingung)) {
+        throw new Error('style-mod hat sich geändert: adoptedStyleSheets-Weiche in scripts/vendor-assets.mjs anpassen');
+      }
+      return { contents: quelle.replace(bedingung, 'root.adoptedStyleSheets && win.CSSStyleSheet'), loader: 'js' };
+    });
+  },
+};
+const gemeinsam = {
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  loader: { '.json': 'json' },
+  nodePaths: [modules],
+  logLevel: 'warning',
+  plugins: [ohneInlineStile],
+};
 try {
   await esbuild.build({
+    ...gemeinsam,
     entryPoints: [join(root, 'scripts', 'werkstatt-modeler.mjs')],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    loader: { '.json': 'json' },
     outfile: join(ziel, 'modeler.js'),
-    nodePaths: [modules],
-    logLevel: 'warning',
+  });
+  await esbuild.build({
+    ...gemeinsam,
+    entryPoints: [join(root, 'scripts', 'werkstatt-dmn.mjs')],
+    outfile: join(ziel, 'dmn.js'),
   });
 } finally {
   rmSync(lintDatei, { force: true });
@@ -67,5 +97,7 @@ kopieren(modules, ziel, [
   { von: '@bpmn-io/properties-panel/dist/assets/properties-panel.css', nach: 'properties-panel.css' },
   { von: 'diagram-js-minimap/assets/diagram-js-minimap.css', nach: 'diagram-js-minimap.css' },
   { von: 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css', nach: 'bpmn-js-bpmnlint.css' },
+  { von: 'bpmn-js-token-simulation/assets/css/bpmn-js-token-simulation.css', nach: 'bpmn-js-token-simulation.css' },
+  { von: 'dmn-js/dist/assets', nach: 'dmn' },
 ]);
 console.log('Modeler der Verfahrenswerkstatt nach app/static/vendor/werkstatt gebaut.');

@@ -1,6 +1,6 @@
 // Entry of the designer workbench's bundle (built by scripts/vendor-assets.mjs with esbuild into
 // app/static/vendor/werkstatt/modeler.js): bpmn-js Modeler, Camunda 7 properties panel and behaviours,
-// minimap, bpmnlint and bpmn-auto-layout. Exposes one global, `AmtsflussModeler`, used by app/static/js/werkstatt.js.
+// minimap, bpmnlint, token simulation and bpmn-auto-layout. Exposes one global, `AmtsflussModeler`, used by app/static/js/werkstatt.js.
 import Modeler from 'bpmn-js/lib/Modeler';
 import {
   BpmnPropertiesPanelModule,
@@ -10,6 +10,7 @@ import {
 import CamundaBehaviors from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camunda from 'camunda-bpmn-moddle/resources/camunda.json';
 import MinimapModule from 'diagram-js-minimap';
+import TokenSimulationModule from 'bpmn-js-token-simulation';
 import LintModule from 'bpmn-js-bpmnlint';
 import lintConfig from './.bpmnlint-compiled.js';
 import { layoutProcess } from 'bpmn-auto-layout';
@@ -37,6 +38,7 @@ function erzeugen(container, panel) {
       CamundaBehaviors,
       MinimapModule,
       LintModule,
+      TokenSimulationModule,
       { translate: ['value', uebersetzen] },
     ],
     moddleExtensions: { camunda },

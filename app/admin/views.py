@@ -50,10 +50,16 @@ SEITEN = [
 ]
 
 
+#: Installation-wide pages in that list (an OE-scoped administration does not get them).
+NUR_SYSTEMADMINISTRATION = {"engine.admin_modelle", "intake_admin.admin_quellen"}
+
+
 @bp.get("/")
 def index():
     """Overview of the administration pages."""
     seiten = [seite for seite in SEITEN if seite[0] in current_app.view_functions]
+    if not ist_systemadministration(current_user):
+        seiten = [seite for seite in seiten if seite[0] not in NUR_SYSTEMADMINISTRATION]
     return render_template("admin/index.html", seiten=seiten)
 
 

@@ -5,8 +5,10 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from app.config import ROOT
+from app.engine import rollen, routing
 from app.engine.cli import processes
 from app.engine.models import VORFALL, ProzessInstanz
 from app.engine.registry import deploy_pfad
@@ -14,6 +16,7 @@ from app.engine.runner import bei_verwerfen
 from app.engine.variablen import prozessvariablen
 from app.extensions import db
 from app.signale import verfahrensdaten_erbeten, vorgang_verworfen
+from app.vorgaenge import beschriftungsdateien
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("DEPLOY_PROCESSES_ON_START"):
         with app.app_context():
             deploy_beim_start(app)
+            einstellungen_beim_start()
 
 
 def deploy_beim_start(app: Flask) -> None:
@@ -44,6 +48,28 @@ def deploy_beim_start(app: Flask) -> None:
     except Exception:  # noqa: BLE001 — a broken deployment must not keep the app from serving
         db.session.rollback()
         log.exception("Deployment der Prozessmodelle beim Start fehlgeschlagen")
+    finally:
+        db.session.remove()
+
+
+def einstellungen_beim_start() -> None:
+    """Take routing, role mapping and label files over from their files where the database has none yet.
+
+    Once taken over (here or by a change in the workbench) the database rules: a restart never undoes a browser
+    edit. Never stops the app.
+    """
+    try:
+        if not inspect(db.engine).has_table("einstellung_stand"):
+            return  # not migrated yet
+        for store in (routing, rollen, beschriftungsdateien):
+            store.uebernehmen("Start")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another worker starting at the same moment took them over
+        log.info("Routing, Rollen und Beschriftungen hat ein anderer Prozess übernommen")
+    except Exception:  # noqa: BLE001 — broken settings files must not keep the app from serving
+        db.session.rollback()
+        log.exception("Übernahme von Routing, Rollen oder Beschriftungen beim Start fehlgeschlagen")
     finally:
         db.session.remove()
 

@@ -145,3 +145,20 @@ class ExterneAufgabe(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class VerfahrensRouting(db.Model):
+    """Which procedure a form id or a LeiKa id starts (`art` formular/leika), or the fallback (`standard`, key `*`)."""
+
+    __tablename__ = "verfahren_routing"
+    __table_args__ = (UniqueConstraint("art", "schluessel", name="uq_verfahren_routing_art_schluessel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    art: Mapped[str] = mapped_column(String(20))
+    schluessel: Mapped[str] = mapped_column(String(200))
+    verfahren: Mapped[str] = mapped_column(String(200))
+    geaendert_von: Mapped[str] = mapped_column(String(200), default="System")
+    geaendert_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -161,25 +161,30 @@ def _entscheidungen_laden(parser: AmtsflussParser, root, datei: str) -> list[Feh
     return fehler
 
 
-def deploy_dmn(xml: bytes, datei: str, von: str = "System") -> list[DeployErgebnis]:
-    """Deploy a DMN file: one version per decision (key `dmn:<decision id>`), unchanged ones are skipped.
-
-    FEEL unary tests outside the supported subset make it invalid (ModellUngueltig, with line). Flushes.
-    """
+def dmn_pruefen(xml: bytes, datei: str) -> tuple[etree._Element | None, list[Fehler]]:
+    """The DMN file's root and its errors as deploying sees them: XML, supported FEEL subset, SpiffWorkflow's parse."""
     try:
         root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as error:
-        raise ModellUngueltig([Fehler(datei, f"Kein wohlgeformtes XML: {error.msg}", zeile=error.lineno)]) from None
+        return None, [Fehler(datei, f"Kein wohlgeformtes XML: {error.msg}", zeile=error.lineno)]
     tabelle, probleme = dmn_uebersetzen(root)
     fehler = [Fehler(datei, meldung, zeile=zeile) for zeile, meldung in probleme]
-    ids = entscheidungen(root)
-    if not ids:
+    if not entscheidungen(root):
         fehler.append(Fehler(datei, "Die Datei enthält keine Entscheidung (<decision>)."))
     if not fehler:
         try:
             AmtsflussParser().add_dmn_xml(tabelle, filename=datei)
         except Exception as error:  # noqa: BLE001 — SpiffWorkflow's DMN parser raises many kinds
             fehler.append(spiff_fehler(ValidationException(str(error)), datei))
+    return root, fehler
+
+
+def deploy_dmn(xml: bytes, datei: str, von: str = "System") -> list[DeployErgebnis]:
+    """Deploy a DMN file: one version per decision (key `dmn:<decision id>`), unchanged ones are skipped.
+
+    FEEL unary tests outside the supported subset make it invalid (ModellUngueltig, with line). Flushes.
+    """
+    root, fehler = dmn_pruefen(xml, datei)
     if fehler:
         raise ModellUngueltig(fehler)
     sha = hashlib.sha256(xml).hexdigest()

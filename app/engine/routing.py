@@ -1,17 +1,37 @@
-"""Which procedure a Vorgang runs: `processes/routing.toml`, edited by process designers, no code.
+"""Which procedure a Vorgang runs: form id, then each LeiKa id, then the fallback (`standard`), no code.
 
-Lookup order: form id, then each LeiKa id, then the fallback (`standard`). The file is re-read when it changes.
+Kept in the database (table `verfahren_routing`, edited in the workbench) once taken over from the shipped
+`processes/routing.toml`; until then the file counts (app.einstellungen). The file stays the import and export
+format.
 """
 
 import tomllib
 from pathlib import Path
 
 from flask import current_app, has_app_context
+from sqlalchemy import delete, select
 
 from app.config import ROOT
+from app.einstellungen import (
+    ROUTING,
+    als_uebernommen_markieren,
+    cache_leeren,
+    in_datenbank,
+    tabelle_gecacht,
+    toml_tabelle,
+    toml_text,
+)
+from app.engine.models import VerfahrensRouting
+from app.extensions import db
 
 ALLGEMEIN = "allgemeines_verfahren"
+#: art → the file's table name (and the German word for messages).
+ARTEN = {"formular": "formulare", "leika": "leika"}
 _CACHE: dict[str, tuple[float, dict]] = {}
+
+
+class RoutingUngueltig(ValueError):
+    """A routing entry or file that cannot be stored (German message)."""
 
 
 def routing_datei() -> Path:
@@ -21,7 +41,7 @@ def routing_datei() -> Path:
     return ROOT / "processes" / "routing.toml"
 
 
-def routing_laden(pfad: Path | None = None) -> dict:
+def datei_laden(pfad: Path | None = None) -> dict:
     """The parsed routing file (cached until its modification time changes)."""
     pfad = pfad or routing_datei()
     try:
@@ -31,13 +51,27 @@ def routing_laden(pfad: Path | None = None) -> dict:
     gecacht = _CACHE.get(str(pfad))
     if gecacht and gecacht[0] == stand:
         return gecacht[1]
-    with pfad.open("rb") as datei:
-        daten = tomllib.load(datei)
-    daten.setdefault("standard", ALLGEMEIN)
-    daten.setdefault("formulare", {})
-    daten.setdefault("leika", {})
+    daten = toml_lesen(pfad.read_text(encoding="utf-8"))
     _CACHE[str(pfad)] = (stand, daten)
     return daten
+
+
+def _db_laden() -> dict:
+    """The routing table as `{"standard", "formulare", "leika"}`."""
+    daten: dict = {"standard": ALLGEMEIN, "formulare": {}, "leika": {}}
+    for zeile in db.session.scalars(select(VerfahrensRouting)):
+        if zeile.art == "standard":
+            daten["standard"] = zeile.verfahren
+        else:
+            daten[ARTEN[zeile.art]][zeile.schluessel] = zeile.verfahren
+    return daten
+
+
+def routing_laden() -> dict:
+    """The routing in force: the database once it was taken over, else the file."""
+    if in_datenbank(ROUTING):
+        return tabelle_gecacht(ROUTING, _db_laden)
+    return datei_laden()
 
 
 def verfahren_fuer(formular_id: str, leika_ids: list[str]) -> str:
@@ -51,20 +85,126 @@ def verfahren_fuer(formular_id: str, leika_ids: list[str]) -> str:
     return routing["standard"]
 
 
+def toml_lesen(text: str) -> dict:
+    """A routing file's text as `{"standard", "formulare", "leika"}`; RoutingUngueltig (German) when malformed."""
+    try:
+        roh = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RoutingUngueltig(f"Kein gültiges TOML: {error}") from None
+    daten = {"standard": str(roh.get("standard") or ALLGEMEIN), "formulare": {}, "leika": {}}
+    for tabelle in ARTEN.values():
+        eintraege = roh.get(tabelle) or {}
+        if not isinstance(eintraege, dict):
+            raise RoutingUngueltig(f'[{tabelle}] muss eine Tabelle sein (Schlüssel = "Verfahren").')
+        for schluessel, verfahren in eintraege.items():
+            if not isinstance(verfahren, str):
+                raise RoutingUngueltig(f"[{tabelle}] {schluessel}: das Verfahren muss ein Text sein.")
+            daten[tabelle][str(schluessel)] = verfahren
+    return daten
+
+
+def toml_schreiben(daten: dict) -> str:
+    """The routing as the file format of `processes/routing.toml`."""
+    kopf = "# Routing der Anträge: Formular-ID, dann LeiKa-ID, sonst das Standardverfahren (aus Amtsfluss exportiert)\n"
+    teile = [kopf, f"standard = {toml_text(daten['standard'])}\n"]
+    teile += [toml_tabelle(tabelle, daten[tabelle]) for tabelle in ARTEN.values()]
+    return "\n".join(teile)
+
+
+def uebernehmen(von: str = "Start") -> bool:
+    """Take the file over into the database unless it lives there already; True when it did. Flushes."""
+    if in_datenbank(ROUTING):
+        return False
+    daten = datei_laden()
+    _zeilen_schreiben(daten, von)
+    als_uebernommen_markieren(ROUTING, von)
+    return True
+
+
+def _zeilen_schreiben(daten: dict, von: str) -> None:
+    """Replace every routing row by `daten`."""
+    db.session.execute(delete(VerfahrensRouting))
+    db.session.add(VerfahrensRouting(art="standard", schluessel="*", verfahren=daten["standard"], geaendert_von=von))
+    for art, tabelle in ARTEN.items():
+        for schluessel, verfahren in daten[tabelle].items():
+            db.session.add(VerfahrensRouting(art=art, schluessel=schluessel, verfahren=verfahren, geaendert_von=von))
+    db.session.flush()
+    cache_leeren()
+
+
+def _pruefen(art: str, schluessel: str, verfahren: str) -> None:
+    """Refuse an entry the table cannot hold."""
+    if art not in (*ARTEN, "standard"):
+        raise RoutingUngueltig("Bitte wählen Sie Formular-ID oder LeiKa-ID.")
+    if art != "standard" and not 1 <= len(schluessel) <= 200:
+        raise RoutingUngueltig("Die Formular- oder LeiKa-ID muss 1 bis 200 Zeichen lang sein.")
+    if not 1 <= len(verfahren) <= 200:
+        raise RoutingUngueltig("Bitte wählen Sie ein Verfahren.")
+
+
+def eintrag_setzen(art: str, schluessel: str, verfahren: str, von: str) -> str | None:
+    """Route a form id / LeiKa id (or the fallback) to a procedure; returns the previous procedure. Flushes."""
+    schluessel, verfahren = ("*" if art == "standard" else schluessel.strip()), verfahren.strip()
+    _pruefen(art, schluessel, verfahren)
+    uebernehmen(von)
+    zeile = db.session.scalars(
+        select(VerfahrensRouting).where(VerfahrensRouting.art == art, VerfahrensRouting.schluessel == schluessel)
+    ).first()
+    vorher = zeile.verfahren if zeile is not None else None
+    if zeile is None:
+        db.session.add(VerfahrensRouting(art=art, schluessel=schluessel, verfahren=verfahren, geaendert_von=von))
+    else:
+        zeile.verfahren, zeile.geaendert_von = verfahren, von
+    db.session.flush()
+    cache_leeren()
+    return vorher
+
+
+def eintrag_loeschen(art: str, schluessel: str, von: str) -> str | None:
+    """Remove a form id / LeiKa id entry (the fallback stays); returns its procedure, None when there was none."""
+    if art not in ARTEN:
+        raise RoutingUngueltig("Das Standardverfahren kann nur geändert, nicht gelöscht werden.")
+    uebernehmen(von)
+    zeile = db.session.scalars(
+        select(VerfahrensRouting).where(VerfahrensRouting.art == art, VerfahrensRouting.schluessel == schluessel)
+    ).first()
+    if zeile is None:
+        return None
+    db.session.delete(zeile)
+    db.session.flush()
+    cache_leeren()
+    return zeile.verfahren
+
+
+def importieren(text: str, von: str) -> dict:
+    """Replace the whole routing by a routing file's content (RoutingUngueltig when malformed). Flushes."""
+    daten = toml_lesen(text)
+    for art, tabelle in ARTEN.items():
+        for schluessel, verfahren in daten[tabelle].items():
+            _pruefen(art, schluessel, verfahren)
+    _pruefen("standard", "*", daten["standard"])
+    _zeilen_schreiben(daten, von)
+    als_uebernommen_markieren(ROUTING, von)
+    return daten
+
+
 def routing_pruefen(bekannte_keys: set[str], pfad: Path | None = None) -> list[str]:
     """Problems of the routing file: TOML syntax, targets that are not deployed procedures (German messages)."""
     pfad = pfad or routing_datei()
     if not pfad.exists():
         return []
+    text = pfad.read_text(encoding="utf-8")
     try:
-        with pfad.open("rb") as datei:
-            daten = tomllib.load(datei)
+        tomllib.loads(text)
+        daten = toml_lesen(text)
     except tomllib.TOMLDecodeError as error:
         return [f"{pfad}: kein gültiges TOML: {error}"]
+    except RoutingUngueltig as error:
+        return [f"{pfad}: {error}"]
     fehler = []
-    ziele = [("standard", daten.get("standard", ALLGEMEIN))]
-    for abschnitt in ("formulare", "leika"):
-        ziele += [(f"{abschnitt}.{k}", v) for k, v in (daten.get(abschnitt) or {}).items()]
+    ziele = [("standard", daten["standard"])]
+    for abschnitt in ARTEN.values():
+        ziele += [(f"{abschnitt}.{k}", v) for k, v in daten[abschnitt].items()]
     for wo, ziel in ziele:
         if ziel not in bekannte_keys:
             fehler.append(f"{pfad}: [{wo}] Verfahren „{ziel}“ ist nicht bereitgestellt.")

@@ -1,13 +1,15 @@
-"""Administration pages of the engine: incidents (retry, cancel), deployed procedure versions, role mapping."""
+"""Administration pages of the engine: incidents (retry, cancel) and the deployed procedure versions.
+
+The role mapping is edited in the workbench (installation-wide: Verfahrensdesign and Systemadministration).
+"""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.auth.berechtigungen import ist_systemadministration, verwaltbare_oe_ids
-from app.auth.models import ROLLEN
-from app.engine import rollen, runner
-from app.engine.models import VORFALL, ProzessInstanz, ProzessModellVersion, RollenZuordnung
+from app.auth.berechtigungen import VERWALTENDE_ROLLEN, ist_systemadministration, verwaltbare_oe_ids
+from app.engine import runner
+from app.engine.models import VORFALL, ProzessInstanz, ProzessModellVersion
 from app.extensions import db
 from app.security import rolle_erforderlich
 from app.vorgaenge.models import Vorgang
@@ -16,7 +18,7 @@ bp = Blueprint("engine", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-@rolle_erforderlich("administration", "systemadministration")
+@rolle_erforderlich(*VERWALTENDE_ROLLEN)
 def nur_administration():
     """Every page of this blueprint is for administrators only."""
 
@@ -80,7 +82,9 @@ def vorfall_abbrechen(instanz_id: int):
 
 @bp.get("/verfahren")
 def admin_modelle():
-    """Deployed procedure versions with the number of running instances."""
+    """Deployed procedure versions with the number of running instances (installation-wide: system administration)."""
+    if not ist_systemadministration(current_user):
+        abort(403)
     laufend = (
         select(ProzessInstanz.modell_version_id, func.count().label("anzahl"))
         .where(ProzessInstanz.zustand_art.in_(("aktiv", VORFALL)))
@@ -93,24 +97,3 @@ def admin_modelle():
         .order_by(ProzessModellVersion.key, ProzessModellVersion.version.desc())
     ).all()
     return render_template("engine/modelle.html", zeilen=zeilen)
-
-
-@bp.get("/rollen")
-def admin_rollen():
-    """The role mapping: database rows (editable here) and the entries of processes/rollen.toml."""
-    zeilen = db.session.scalars(select(RollenZuordnung).order_by(RollenZuordnung.gruppe)).all()
-    return render_template("engine/rollen.html", zeilen=zeilen, datei=rollen.datei_laden(), rollen=ROLLEN)
-
-
-@bp.post("/rollen")
-def admin_rolle_speichern():
-    """Map a group or lane name to a role (or change its role)."""
-    try:
-        rollen.zuordnen(request.form.get("gruppe", ""), request.form.get("rolle", ""), current_user.login)
-    except rollen.RollenFehler as error:
-        db.session.rollback()
-        flash(str(error), "fehler")
-    else:
-        db.session.commit()
-        flash("Die Zuordnung gilt für Aufgaben, die ab jetzt erreicht werden.", "erfolg")
-    return redirect(url_for("engine.admin_rollen"))

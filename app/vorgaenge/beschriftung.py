@@ -1,45 +1,27 @@
-"""Labels of form fields: the delivery's own label, else the form's label file in ``processes/formulare/``.
+"""Labels of form fields: the delivery's own label, else the form's label file (app.vorgaenge.beschriftungsdateien).
 
-A label file ``<formular-id>.toml`` (characters other than letters, digits, ``-`` and ``_`` become ``_``) has a
-``[felder]`` table mapping a field name or a ``gruppe.feld`` path to its label; ``_gemeinsam.toml`` holds labels
-shared by every form. The simulator reads the same files, so it sends labels as the real form services do.
+A label file ``<formular-id>.toml`` (characters other than letters, digits, ``-`` and ``_`` become ``_``) maps a
+field name or a ``gruppe.feld`` path to its label; ``_gemeinsam`` holds labels shared by every form. The simulator
+reads the same labels, so it sends them as the real form services do.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from functools import lru_cache
 from pathlib import Path
 
-from app.config import ROOT
-
-#: Where the shipped label files live.
-ORDNER = ROOT / "processes" / "formulare"
-_GEMEINSAM = "_gemeinsam"
-_UNERLAUBT = re.compile(r"[^A-Za-z0-9_-]")
+from app.vorgaenge.beschriftungsdateien import GEMEINSAM, datei_laden, dateiname, labels_fuer
 
 
-def dateiname(formular_id: str) -> str:
-    """The label file's stem for a form id (``32/baumfaellgenehmigung`` → ``32_baumfaellgenehmigung``)."""
-    return _UNERLAUBT.sub("_", formular_id)[:120]
+def labels_laden(formular_id: str | None, ordner: Path | None = None) -> dict[str, str]:
+    """Field name or ``gruppe.feld`` → label for one form: the shared labels, overridden by the form's own.
 
-
-@lru_cache(maxsize=256)
-def _datei_laden(ordner: Path, stamm: str) -> dict[str, str]:
-    """The ``[felder]`` table of one label file; empty when there is none (cached: the files are shipped)."""
-    pfad = ordner / f"{stamm}.toml"
-    if not pfad.is_file():
-        return {}
-    felder = tomllib.loads(pfad.read_text(encoding="utf-8")).get("felder", {})
-    return {str(k): str(v) for k, v in felder.items()}
-
-
-def labels_laden(formular_id: str | None, ordner: Path = ORDNER) -> dict[str, str]:
-    """Field name or ``gruppe.feld`` → label for one form: the shared labels, overridden by the form's own."""
-    labels = dict(_datei_laden(ordner, _GEMEINSAM))
-    if formular_id:
-        labels.update(_datei_laden(ordner, dateiname(formular_id)))
+    Without `ordner` the installation's labels (database or shipped files), with it the files of that folder.
+    """
+    staemme = [GEMEINSAM] + ([dateiname(formular_id)] if formular_id else [])
+    gefunden = labels_fuer(staemme) if ordner is None else {s: datei_laden(ordner, s) for s in staemme}
+    labels: dict[str, str] = {}
+    for stamm in staemme:
+        labels.update(gefunden[stamm])
     return labels
 
 
@@ -48,7 +30,7 @@ def label_fuer(labels: dict[str, str], pfad: str, name: str) -> str | None:
     return labels.get(pfad) or labels.get(name)
 
 
-def beschriften(felder: list[dict], formular_id: str | None, ordner: Path = ORDNER) -> list[dict]:
+def beschriften(felder: list[dict], formular_id: str | None, ordner: Path | None = None) -> list[dict]:
     """The stored form data tree with a readable ``label`` on every field (a copy; the stored data stays raw).
 
     A delivered label wins unless it is only the technical name again. A file field shows "Datei" and the file

@@ -215,3 +215,18 @@ def _suchtext_aendern(_mapper, connection, vorgang: Vorgang) -> None:
         connection.execute(
             update(VorgangSuchtext).where(VorgangSuchtext.vorgang_id == vorgang.id).values(text=suchtext(vorgang))
         )
+
+
+class FormularBeschriftung(db.Model):
+    """The labels of one form's fields (a label file `processes/formulare/<formular>.toml` taken over)."""
+
+    __tablename__ = "formular_beschriftung"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    formular: Mapped[str] = mapped_column(String(120), unique=True)  # the file stem, `_gemeinsam` for all forms
+    felder: Mapped[dict] = mapped_column(JSON, default=dict)  # field name or "gruppe.feld" → label
+    geaendert_von: Mapped[str] = mapped_column(String(200), default="System")
+    geaendert_am: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -29,7 +29,7 @@ def entwurf_laden(key: str, entwurf_id: str | int | None = None) -> Entwurf:
 
 
 def datei_antwort(text: str, name: str) -> Response:
-    """A BPMN document as a download."""
+    """A BPMN or DMN document as a download."""
     return Response(
         text,
         mimetype="application/xml",

@@ -104,4 +104,5 @@ def uebersicht() -> list[Verfahren]:
     routing = routing_je_verfahren()
     for v in verfahren.values():
         v.routing = routing.get(v.key, Routing())
-    return sorted(verfahren.values(), key=lambda v: v.name.lower())
+    # decision tables (key `dmn:<id>`) have their own page in the workbench
+    return sorted((v for v in verfahren.values() if not v.key.startswith("dmn:")), key=lambda v: v.name.lower())

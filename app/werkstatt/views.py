@@ -11,11 +11,15 @@ from flask_login import current_user
 from app.security import CONTENT_SECURITY_POLICY, rolle_erforderlich
 from app.werkstatt import entwuerfe, pruefung, testfaelle, verfahren
 from app.werkstatt.ansicht import datei_antwort, entwurf_laden, key_pruefen
+from app.werkstatt.dmnviews import bp as dmn_bp
+from app.werkstatt.einstellungsviews import bp as einstellungen_bp
 from app.werkstatt.migration_views import bp as migration_bp
 from app.werkstatt.probeviews import bp as probe_bp
 
 bp = Blueprint("werkstatt", __name__, url_prefix="/werkstatt")
 bp.register_blueprint(probe_bp)
+bp.register_blueprint(einstellungen_bp)
+bp.register_blueprint(dmn_bp)
 bp.register_blueprint(migration_bp)
 
 #: Who may use the workbench.

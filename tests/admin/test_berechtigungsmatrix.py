@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from app.auth.models import Benutzer
 from app.engine import runner
-from app.engine.models import VORFALL, ProzessInstanz
+from app.engine.models import VORFALL, ProzessInstanz, RollenZuordnung, VerfahrensRouting
 from app.engine.registry import deploy_xml
 from app.extensions import db
 from app.organisation.models import Organisationseinheit
-from app.vorgaenge.models import Kommentar, Vorgang
+from app.vorgaenge.models import FormularBeschriftung, Kommentar, Vorgang
 from app.wiedervorlagen.models import Wiedervorlage
 from tests import factories
 from tests.engine.conftest import BEISPIELE
@@ -166,6 +166,34 @@ def vorfall_fremder_oe_abbrechen(client, welt):
     return db.session.get(ProzessInstanz, instanz_id).zustand_art == "abgebrochen"
 
 
+def routing_aendern(client, welt):
+    """Route a form id to a procedure (installation-wide)."""
+    client.post("/werkstatt/routing", data={"art": "formular", "schluessel": "probe-formular", "verfahren": "x"})
+    db.session.expire_all()
+    return db.session.scalars(select(VerfahrensRouting).where(VerfahrensRouting.schluessel == "probe-formular")).first()
+
+
+def rollenzuordnung_aendern(client, welt):
+    """Map a candidate group to a role (installation-wide)."""
+    client.post("/werkstatt/rollen", data={"gruppe": "probegruppe", "rolle": "leitung"})
+    db.session.expire_all()
+    return db.session.scalars(select(RollenZuordnung).where(RollenZuordnung.gruppe == "probegruppe")).first()
+
+
+def beschriftungen_anlegen(client, welt):
+    """Store the labels of a form (installation-wide)."""
+    client.post("/werkstatt/beschriftungen", data={"formular": "probeformular", "felder": "a = A"})
+    db.session.expire_all()
+    return db.session.scalars(
+        select(FormularBeschriftung).where(FormularBeschriftung.formular == "probeformular")
+    ).first()
+
+
+def verfahrensversionen_oeffnen(client, welt):
+    """Open the list of deployed procedure versions of the installation (/admin/verfahren)."""
+    return client.get("/admin/verfahren").status_code == 200
+
+
 #: action → the roles allowed to do it (every other role is refused). Mirrors docs/berechtigungen.md.
 MATRIX = {
     vorgang_lesen: {"sachbearbeitung", "leitung", "verfahrensdesign", "administration", "systemadministration"},
@@ -182,6 +210,10 @@ MATRIX = {
     vorfall_eigener_oe_sehen: {"administration", "systemadministration"},
     vorfall_fremder_oe_sehen: {"systemadministration"},
     vorfall_fremder_oe_abbrechen: {"systemadministration"},
+    routing_aendern: {"verfahrensdesign", "systemadministration"},
+    rollenzuordnung_aendern: {"verfahrensdesign", "systemadministration"},
+    beschriftungen_anlegen: {"verfahrensdesign", "systemadministration"},
+    verfahrensversionen_oeffnen: {"systemadministration"},
 }
 
 

@@ -48,6 +48,13 @@ def test_administration_sieht_vorfall_und_bricht_ab_sachbearbeitung_nicht(app, c
     db.session.expire_all()
     assert db.session.get(ProzessInstanz, instanz.id).zustand_art == "abgebrochen"
     assert client.post(f"/admin/vorfaelle/{instanz.id}/abbrechen", data={}).status_code == 400  # no CSRF token
+    # the list of deployed versions is installation-wide: system administration only
+    assert client.get("/admin/verfahren").status_code == 403
+    benutzer("sysa", "Sybille Admin", ["systemadministration"], [amt])
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    auth.logout()
+    auth.login("sysa")
     assert "rechnen" in client.get("/admin/verfahren").get_data(as_text=True)
 
 

@@ -11,21 +11,7 @@
 
   function melden(text) { $('werkstatt-status').textContent = text; }
 
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
-
-  function senden(url, body, typ) {
-    return fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': typ, 'X-CSRFToken': csrf(), Accept: 'application/json' },
-      body: body
-    }).then(function (antwort) {
-      return antwort.json().then(function (daten) { return { ok: antwort.ok, daten: daten }; });
-    });
-  }
+  function senden(url, body, typ) { return window.AmtsflussSenden.senden(url, body, typ); }
 
   function start(wurzel) {
     var modeler = window.AmtsflussModeler.erzeugen($('werkstatt-canvas'), $('werkstatt-panel'));
@@ -138,12 +124,7 @@
 
     function herunterladen() {
       modeler.saveXML({ format: true }).then(function (ergebnis) {
-        var link = document.createElement('a');
-        link.href = URL.createObjectURL(new Blob([ergebnis.xml], { type: 'application/xml' }));
-        link.download = wurzel.getAttribute('data-key') + '.bpmn';
-        document.body.appendChild(link);
-        link.click();
-        link.remove();
+        window.AmtsflussSenden.herunterladen(ergebnis.xml, wurzel.getAttribute('data-key') + '.bpmn');
       });
     }
 

@@ -42,18 +42,23 @@ def test_rolle_per_cli(app, amt):
     assert falsch.exit_code != 0 and "keine Rolle" in falsch.output
 
 
-def test_rollen_seite_fuer_administration(client, auth, amt):
-    """Administrators see the file entries and add a mapping; a caseworker gets 403."""
+def test_rollen_seite_nur_installationsweit(client, auth, amt):
+    """The mapping is installation-wide: a designer sees the file's entries and adds one; an OE-scoped
+    administrator and a caseworker get 403."""
     benutzer("ada", "Ada Admin", ["administration"], [amt])
+    benutzer("dana", "Dana Design", ["verfahrensdesign"], [amt])
     db.session.commit()
-    auth.login("sabine")
-    assert client.get("/admin/rollen").status_code == 403
-    auth.logout()
-    auth.login("ada")
-    seite = client.get("/admin/rollen").get_data(as_text=True)
+    for login in ("sabine", "ada"):
+        auth.login(login)
+        assert client.get("/werkstatt/rollen").status_code == 403
+        assert client.post("/werkstatt/rollen", data={"gruppe": "x", "rolle": "leitung"}).status_code == 403
+        auth.logout()
+    auth.login("dana")
+    seite = client.get("/werkstatt/rollen").get_data(as_text=True)
     assert "management" in seite and "processes/rollen.toml" in seite
-    antwort = client.post("/admin/rollen", data={"gruppe": "Poststelle", "rolle": "leitung"}, follow_redirects=True)
+    antwort = client.post("/werkstatt/rollen", data={"gruppe": "Poststelle", "rolle": "leitung"}, follow_redirects=True)
     assert antwort.status_code == 200 and "poststelle" in antwort.get_data(as_text=True)
     assert rolle_fuer("Poststelle") == ("leitung", True)
-    falsch = client.post("/admin/rollen", data={"gruppe": "x", "rolle": "chef"}, follow_redirects=True)
+    falsch = client.post("/werkstatt/rollen", data={"gruppe": "x", "rolle": "chef"}, follow_redirects=True)
     assert "keine Rolle" in falsch.get_data(as_text=True)
+    assert client.get("/admin/rollen").status_code in (403, 404)
