@@ -34,6 +34,7 @@ from app.intake.formsolutions import abrufen
 from app.intake.verarbeitung import ausstehende_verarbeiten
 from app.postfach.imap import abrufen as imap_abrufen
 from app.timeutil import utcnow
+from app.vorgaenge.zaehler import verdichten
 from app.wiedervorlagen.erinnerung import digest_erstellen, faellige_erinnern
 from app.wiedervorlagen.versand import mails_senden
 
@@ -62,6 +63,7 @@ HANDLER: tuple[Handler, ...] = (
     Handler("wiedervorlagen-digest", digest_erstellen),
     Handler("mailausgang", mails_senden),
     Handler("postfach-imap", imap_abrufen),
+    Handler("vorgangszaehler", verdichten, wiederholen=True),
 )
 
 
