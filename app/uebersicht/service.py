@@ -56,8 +56,7 @@ def berechnen(benutzer: Benutzer) -> Uebersicht:
     montag = tag - timedelta(days=tag.weekday())
     u.wochen = [montag - timedelta(weeks=WOCHEN - 1 - i) for i in range(WOCHEN)]
     _eingang(u, oe_ids)
-    _offen(u, oe_ids, tag)
-    _last(u, oe_ids)
+    _offen(u, oe_ids, tag, _last(u, oe_ids))
     _dauer(u, oe_ids)
     u.wv_ueberfaellig = db.session.scalar(
         select(func.count())
@@ -89,31 +88,46 @@ def _eingang(u: Uebersicht, oe_ids: list[int]) -> None:
     u.eingang = sorted(summen.items(), key=lambda t: t[0].casefold())
 
 
-def _offen(u: Uebersicht, oe_ids: list[int], tag: date) -> None:
-    """Open Vorgänge per status and age bucket (age in days since the local day of Eingang)."""
+def _offen(u: Uebersicht, oe_ids: list[int], tag: date, gesamt: dict[str, int]) -> None:
+    """Open Vorgänge per status and age bucket (age in days since the local day of Eingang).
+
+    Only the last 90 days are read per day (a range along the index); the oldest bucket is the rest of the
+    status's total, which the workload counts give (they count the same Vorgänge).
+    """
     heute_nr = tag.toordinal()
+    *juengere, (_label, aelter_ab, _bis) = ALTER
     spalten = []
-    for _label, ab, bis in ALTER:
-        teile = [VorgangZaehler.wert <= heute_nr - ab] if ab else []
-        if bis is not None:
-            teile.append(VorgangZaehler.wert >= heute_nr - bis)
-        bedingung = teile[0] if len(teile) == 1 else teile[0] & teile[1]
+    for _label, ab, bis in juengere:
+        bedingung = VorgangZaehler.wert >= heute_nr - bis
+        if ab:
+            bedingung = bedingung & (VorgangZaehler.wert <= heute_nr - ab)
         spalten.append(func.sum(case((bedingung, VorgangZaehler.anzahl), else_=0)))
     zeilen = db.session.execute(
         select(VorgangZaehler.merkmal, *spalten)
-        .where(VorgangZaehler.art == OFFEN_ALTER, VorgangZaehler.oe_id.in_(oe_ids))
+        .where(
+            VorgangZaehler.art == OFFEN_ALTER,
+            VorgangZaehler.oe_id.in_(oe_ids),
+            VorgangZaehler.merkmal.in_([s.value for s in OFFEN_STATUS]),
+            VorgangZaehler.wert > heute_nr - aelter_ab,
+        )
         .group_by(VorgangZaehler.merkmal)
     ).all()
     nach_status = {status: [int(z or 0) for z in zahlen] for status, *zahlen in zeilen}
-    u.offen = [(s, nach_status.get(s.value, [0] * len(ALTER))) for s in OFFEN_STATUS]
+    u.offen = []
+    for s in OFFEN_STATUS:
+        zahlen = nach_status.get(s.value, [0] * len(juengere))
+        u.offen.append((s, [*zahlen, gesamt.get(s.value, 0) - sum(zahlen)]))
 
 
-def _last(u: Uebersicht, oe_ids: list[int]) -> None:
-    """Open Vorgänge per caseworker and status."""
+def _last(u: Uebersicht, oe_ids: list[int]) -> dict[str, int]:
+    """Open Vorgänge per caseworker and status; returns the open Vorgänge per status (all, assigned or not)."""
     zaehler: dict[int, dict[str, int]] = {}
+    gesamt: dict[str, int] = {}
     for status, bid, anzahl in _summen(LAST, oe_ids):
         zaehler.setdefault(bid, {})[status] = int(anzahl)
+        gesamt[status] = gesamt.get(status, 0) + int(anzahl)
     u.last = [(b, [zaehler.get(b.id, {}).get(s.value, 0) for s in OFFEN_STATUS]) for b in bearbeitende(oe_ids)]
+    return gesamt
 
 
 def _dauer(u: Uebersicht, oe_ids: list[int]) -> None:

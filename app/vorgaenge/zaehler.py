@@ -61,14 +61,17 @@ def formularname(formular_id: str, formular_name: str) -> str | None:
     return (formular_name or formular_id).strip() if formular_id else None
 
 
+#: Rounding of lead times, in tenths of a day: (below this, round to a multiple of this); about 5 % from a day on.
+STUFEN = ((20, 1), (100, 5), (200, 10), (500, 20), (1000, 50), (3650, 100), (float("inf"), 300))
+
+
 def dauer_zehntel(dauer: timedelta) -> int:
-    """A lead time in tenths of a day, rounded to 0.1 day below 10 days, to 1 day below 100, else to 10 days."""
-    tage = max(dauer.total_seconds(), 0) / 86400
-    if tage < 10:
-        return round(tage * 10)
-    if tage < 100:
-        return round(tage) * 10
-    return round(tage / 10) * 100
+    """A lead time in tenths of a day, rounded along `STUFEN` (so a histogram has ~100 buckets, not thousands)."""
+    zehntel = max(dauer.total_seconds(), 0) / 8640
+    for grenze, schritt in STUFEN:  # noqa: B007 — the step of the first bound above the value is used below
+        if zehntel < grenze:
+            break
+    return int(zehntel / schritt + 0.5) * schritt
 
 
 def beitraege(

@@ -126,14 +126,15 @@ def test_dashboard_figures_equal_those_computed_from_the_vorgaenge(betrieb):
         (timedelta(hours=3), 1),
         (timedelta(days=9, hours=23), 100),
         (timedelta(days=20, hours=11), 200),
-        (timedelta(days=20, hours=13), 210),
+        (timedelta(days=21, hours=1), 220),
+        (timedelta(days=400), 3900),
         (timedelta(days=104), 1000),
         (timedelta(days=106), 1100),
         (timedelta(seconds=-5), 0),
     ],
 )
 def test_lead_time_precision(dauer, zehntel):
-    """0.1 day below 10 days, 1 day below 100, 10 days beyond (docs/performance.md)."""
+    """0.1 day below 2 days, then about 5 % (docs/performance.md)."""
     assert dauer_zehntel(dauer) == zehntel
 
 
