@@ -157,9 +157,10 @@ def verdichten(_jetzt: datetime | None = None, limit: int = CHARGE) -> int:
     Each DELETE returns exactly the rows this transaction removed, so parallel callers never count a row twice
     (at worst a key briefly has two folded rows, which the next call merges).
     """
-    neue = (
-        select(VorgangZaehler.id).where(VorgangZaehler.verdichtet.is_(False)).order_by(VorgangZaehler.id).limit(limit)
-    )
+    neue = select(VorgangZaehler.id).where(VorgangZaehler.verdichtet.is_(False))
+    if db.session.scalar(neue.limit(1)) is None:  # an idle tick opens no write transaction (SQLite's one writer)
+        return 0
+    neue = neue.order_by(VorgangZaehler.id).limit(limit)
     spalten = (VorgangZaehler.art, VorgangZaehler.oe_id, VorgangZaehler.merkmal, VorgangZaehler.wert)
     ohne_sync = {"synchronize_session": False}
     zeilen = db.session.execute(
@@ -198,7 +199,7 @@ def _summieren(zeilen: Iterable) -> Counter:
 def neu_aufbauen() -> int:
     """Replace all counts by those computed from the Vorgang table (run while no one writes); return the rows.
 
-    No commit. Streams the Vorgänge (a million take about ten seconds) and writes one folded row per key.
+    No commit. Streams the Vorgänge and writes one folded row per key (timings: docs/performance.md).
     """
     db.session.execute(delete(VorgangZaehler), execution_options={"synchronize_session": False})
     summen: Counter = Counter()

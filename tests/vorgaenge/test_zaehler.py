@@ -2,11 +2,13 @@
 all three agree (issue 17, item 14)."""
 
 import statistics
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from app.auth.models import Benutzer
 from app.extensions import db
 from app.scheduler import tick
@@ -15,7 +17,7 @@ from app.vorgaenge import aktionen
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.zaehler import DAUER, VorgangZaehler, dauer_zehntel, neu_aufbauen, verdichten
 from tests import factories
-from tests.conftest import UHR_START
+from tests.conftest import TEST_CONFIG, UHR_START
 
 
 def _stand() -> dict:
@@ -156,3 +158,36 @@ def test_lead_time_of_one_form_is_exact_over_the_rounded_days(uhr, app, ordnungs
     assert (name, n, median) == ("Gewerbeanmeldung", 11, 8.0)
     assert p90 == pytest.approx(statistics.quantiles(dauern, n=10, method="inclusive")[-1])
     assert db.session.scalar(select(func.count()).where(VorgangZaehler.art == DAUER)) == 11
+
+
+def test_parallel_folding_while_vorgaenge_change_keeps_every_count(betrieb, app):
+    """Two processes fold in small batches while a third keeps creating Vorgänge: the counts stay exact."""
+    ordnungsamt, _bauamt, _lea = betrieb
+    konfig = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    konfig["INSTANCE_PATH"] = app.instance_path
+    fehler: list[BaseException] = []
+
+    def falten():
+        with create_app(konfig).app_context():
+            try:
+                for _ in range(30):
+                    verdichten(limit=3)
+                    db.session.commit()
+            except BaseException as e:  # noqa: BLE001 — reported by the test thread
+                fehler.append(e)
+            finally:
+                db.session.remove()
+
+    faeden = [threading.Thread(target=falten) for _ in range(2)]
+    for f in faeden:
+        f.start()
+    for _ in range(15):
+        factories.vorgang(db.session.merge(ordnungsamt), "Gewerbeanmeldung")
+        db.session.commit()
+    for f in faeden:
+        f.join()
+    assert fehler == []
+    vorher = _stand()
+    neu_aufbauen()
+    db.session.commit()
+    assert _stand() == vorher
