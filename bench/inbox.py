@@ -552,6 +552,7 @@ def _laden_postgres(engine: sa.Engine, gen: Generator, block: int) -> None:
         cur.execute("VACUUM ANALYZE vorgang")
         cur.execute("VACUUM ANALYZE vorgang_suchtext")
         print(f"  VACUUM ANALYZE: {time.perf_counter() - t:.1f} s")
+        roh.driver_connection.autocommit = False  # the connection goes back to the pool
     finally:
         roh.close()
 
@@ -706,6 +707,18 @@ def _datenbank(art: str, basis: Path, behalten: bool):
     return url, aufraeumen
 
 
+def _zaehler_analysieren(app, art: str) -> None:
+    """Statistics (and on PostgreSQL the visibility map, for index-only scans) of the freshly built counts."""
+    from app.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        if art == "sqlite":
+            conn.exec_driver_sql("ANALYZE vorgang_zaehler")
+            conn.commit()
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE vorgang_zaehler")
+
+
 def lauf(art: str, anzahl: int, wiederholungen: int, behalten: bool) -> list[tuple]:
     """Seed and measure one database."""
     from flask_migrate import upgrade
@@ -734,6 +747,7 @@ def lauf(art: str, anzahl: int, wiederholungen: int, behalten: bool) -> list[tup
             zeilen = neu_aufbauen()
             db.session.commit()
         print(f"  Zähler der Übersicht (rebuild-counts): {zeilen} Zeilen in {time.perf_counter() - t:.1f} s")
+        _zaehler_analysieren(app, art)
         ergebnisse = _messen(app, login, oe_ids[0], bearbeiter[oe_ids[0]][0], wiederholungen)
         with app.app_context():
             db.engine.dispose()
