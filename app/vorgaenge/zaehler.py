@@ -155,7 +155,7 @@ def verdichten(_jetzt: datetime | None = None, limit: int = CHARGE) -> int:
     """Fold up to `limit` change rows into the folded rows of their keys; return how many were folded.
 
     Each DELETE returns exactly the rows this transaction removed, so parallel callers never count a row twice
-    (at worst a key briefly has two folded rows, which the next call merges).
+    (at worst a key keeps two folded rows: the sum stays right, and the key's next change merges them).
     """
     neue = select(VorgangZaehler.id).where(VorgangZaehler.verdichtet.is_(False))
     if db.session.scalar(neue.limit(1)) is None:  # an idle tick opens no write transaction (SQLite's one writer)
