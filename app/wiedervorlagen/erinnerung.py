@@ -22,7 +22,7 @@ from app.database import zum_beanspruchen
 from app.extensions import db
 from app.templating import datum
 from app.timeutil import ZEITZONE
-from app.vertretung.service import vertreter_von
+from app.vertretung.service import vertretene, vertreter_von
 from app.vorgaenge.historie import SYSTEM
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage, WiedervorlageStatus
@@ -220,7 +220,8 @@ def erinnerungstext(
 
 def digest_erstellen(jetzt: datetime) -> int:
     """Once per day from SCHEDULER_DIGEST_UHRZEIT: one outbox mail per opted-in user listing their open
-    Wiedervorlagen due today or overdue. Idempotent across processes through the outbox's unique `schluessel`."""
+    Wiedervorlagen due today or overdue, and those of colleagues they deputise for that day. Idempotent across
+    processes through the outbox's unique `schluessel`."""
     lokal = jetzt.astimezone(ZEITZONE)
     if lokal.time() < uhrzeit_lesen(current_app.config.get("SCHEDULER_DIGEST_UHRZEIT", "06:30")):
         return 0
@@ -246,7 +247,7 @@ def digest_erstellen(jetzt: datetime) -> int:
             select(Wiedervorlage, Vorgang.nummer)
             .join(Vorgang, Vorgang.id == Wiedervorlage.vorgang_id)
             .where(
-                Wiedervorlage.zugewiesen_an_id == benutzer.id,
+                Wiedervorlage.zugewiesen_an_id.in_([benutzer.id, *(b.id for b in vertretene(benutzer, stichtag))]),
                 Wiedervorlage.status == WiedervorlageStatus.OFFEN,
                 Wiedervorlage.frist <= stichtag,
                 Vorgang.oe_id.in_(benutzer.oe_ids),
@@ -255,7 +256,7 @@ def digest_erstellen(jetzt: datetime) -> int:
         ).all()
         if not rows:
             continue
-        text = digesttext(benutzer.name, stichtag, [(wv, nummer) for wv, nummer in rows], basis + pfad)
+        text = digesttext(benutzer, stichtag, [(wv, nummer) for wv, nummer in rows], basis + pfad)
         try:
             with db.session.begin_nested():  # another process may insert the same digest at the same moment
                 db.session.add(
@@ -277,17 +278,18 @@ def digest_erstellen(jetzt: datetime) -> int:
     return angelegt
 
 
-def digesttext(name: str, stichtag, eintraege: list[tuple[Wiedervorlage, str]], link_vorlage: str) -> str:
-    """The German digest e-mail: overdue first, then today's."""
+def digesttext(benutzer: Benutzer, stichtag, eintraege: list[tuple[Wiedervorlage, str]], link_vorlage: str) -> str:
+    """The German digest e-mail: overdue first, then today's; a deputised colleague's marked with their name."""
     ueberfaellig = [(wv, n) for wv, n in eintraege if wv.frist < stichtag]
     fuer_heute = [(wv, n) for wv, n in eintraege if wv.frist >= stichtag]
-    teile = [f"Guten Tag {name},", "", f"Ihre Wiedervorlagen am {datum(stichtag)}:"]
+    teile = [f"Guten Tag {benutzer.name},", "", f"Ihre Wiedervorlagen am {datum(stichtag)}:"]
     for titel, liste in (("Überfällig", ueberfaellig), ("Heute fällig", fuer_heute)):
         if not liste:
             continue
         teile += ["", f"{titel} ({len(liste)}):"]
         for wv, nummer in liste:
-            teile.append(f"- {datum(wv.frist)}  {nummer}  {wv.betreff}")
+            fuer = f"  (Vertretung für {wv.zugewiesen_an.name})" if wv.zugewiesen_an_id != benutzer.id else ""
+            teile.append(f"- {datum(wv.frist)}  {nummer}  {wv.betreff}{fuer}")
             teile.append(f"  {link_vorlage.replace('NUMMER', nummer)}#wiedervorlagen")
     teile += ["", "Sie erhalten diese Übersicht, weil Sie sie in Ihren Einstellungen aktiviert haben."]
     return "\n".join(teile)

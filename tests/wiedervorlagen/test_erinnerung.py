@@ -248,3 +248,17 @@ def test_reminder_reaches_the_deputy_while_the_assignee_is_absent(uhr, app, akte
     assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (1, 1)
     assert smtp.nachrichten[-1].rcpt_tos == ["sabine@example.org"]
     assert _anzahl(Benachrichtigung, Benachrichtigung.empfaenger_id == paul.id) == 1
+
+
+def test_digest_of_a_deputy_lists_the_absent_colleagues_wiedervorlagen(uhr, app, akte, smtp):
+    """Paul deputises for Sabine on 30.11.: his digest lists her due Wiedervorlage, marked with her name."""
+    sabine = db.session.scalars(select(Benutzer).filter_by(login="sabine")).one()
+    paul = factories.benutzer("paul", "Paul Weber", ["sachbearbeitung"], [akte.oe])
+    paul.digest_aktiv = True
+    abwesenheit_eintragen(sabine, paul, date(2026, 11, 30), date(2026, 11, 30))
+    wiedervorlage_anlegen(akte, "Nachweis prüfen", date(2026, 11, 29), zugewiesen_an=sabine)
+    db.session.commit()
+    assert _tick_um(uhr, datetime(2026, 11, 30, 5, 30, tzinfo=UTC))["wiedervorlagen-digest"] == 1
+    [digest] = db.session.scalars(select(Mailausgang).where(Mailausgang.art == "digest"))
+    assert digest.empfaenger == "paul@example.org"
+    assert "Nachweis prüfen  (Vertretung für Sabine Berger)" in digest.text
