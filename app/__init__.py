@@ -16,6 +16,7 @@ import app.organisation.models
 import app.postfach.models
 import app.vertretung.models
 import app.vorgaenge.models
+import app.vorgaenge.zaehler
 import app.werkstatt.models
 import app.wiedervorlagen.models  # noqa: F401
 from app import (

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi create-oe | create-user | seed-demo`."""
+"""Command-line tools: `flask --app wsgi create-oe | create-user | seed-demo | rebuild-counts`."""
 
 import getpass
 
@@ -9,6 +9,7 @@ from app.auth.models import ROLLEN
 from app.auth.service import benutzer_anlegen, oe_anlegen, oe_finden
 from app.demo import demo_anlegen
 from app.extensions import db
+from app.vorgaenge.zaehler import neu_aufbauen
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_oe)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(rebuild_counts)
 
 
 @click.command("create-oe")
@@ -67,3 +69,11 @@ def seed_demo() -> None:
     click.echo(f"{ergebnis.anzahl_vorgaenge} Demo-Vorgänge angelegt. Anmeldedaten (werden nur jetzt angezeigt):")
     for login, passwort, rolle in ergebnis.zugaenge:
         click.echo(f"  {login:<12} {passwort:<20} ({rolle})")
+
+
+@click.command("rebuild-counts")
+def rebuild_counts() -> None:
+    """Recompute the dashboard's counts from the Vorgänge (after an upgrade or a bulk load; while no one writes)."""
+    zeilen = neu_aufbauen()
+    db.session.commit()
+    click.echo(f"Zähler der Übersicht neu aufgebaut: {zeilen} Zeilen.")

@@ -35,6 +35,7 @@ from app.intake.verarbeitung import ausstehende_verarbeiten
 from app.postfach.fitconnect import antworten_senden
 from app.postfach.imap import abrufen as imap_abrufen
 from app.timeutil import utcnow
+from app.vorgaenge.zaehler import verdichten
 from app.wiedervorlagen.erinnerung import digest_erstellen, faellige_erinnern
 from app.wiedervorlagen.versand import mails_senden
 
@@ -64,6 +65,7 @@ HANDLER: tuple[Handler, ...] = (
     Handler("mailausgang", mails_senden),
     Handler("postfach-imap", imap_abrufen),
     Handler("postfach-fitconnect", antworten_senden),
+    Handler("vorgangszaehler", verdichten, wiederholen=True),
 )
 
 

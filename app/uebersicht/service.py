@@ -1,39 +1,26 @@
-"""The figures of the dashboard, each from one query along an index (no scan of the Vorgang rows themselves):
-
-incoming per week and form (`(oe_id, formular_id, eingangsdatum)`), open by status and age
-(`(oe_id, status, eingangsdatum)`), workload per caseworker (`(oe_id, status, bearbeiter_id)`), lead time per
-form from a sample (the most recently received closed Vorgänge of each OE, read backwards along
-`(oe_id, status, eingangsdatum)`), overdue Wiedervorlagen and tasks.
+"""The figures of the dashboard: counts from `app.vorgaenge.zaehler` (a few thousand rows even for a Leitung over
+all OEs at a million Vorgänge), overdue Wiedervorlagen and tasks from their own tables. Computed on every request.
 """
 
-import statistics
-import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from cachetools import TTLCache
-from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from app.auth.models import Benutzer
 from app.engine.models import AKTIV, ProzessAufgabe, ProzessInstanz
 from app.extensions import db
-from app.timeutil import ZEITZONE, heute, utcnow
-from app.vorgaenge.liste import bearbeitende, formulare
+from app.timeutil import heute, utcnow
+from app.vorgaenge.liste import bearbeitende
 from app.vorgaenge.models import Vorgang
 from app.vorgaenge.status import Status
+from app.vorgaenge.zaehler import DAUER, EINGANG, LAST, OFFEN_ALTER, VorgangZaehler
 from app.wiedervorlagen.models import Wiedervorlage, WiedervorlageStatus
 
 WOCHEN = 8
 #: Age buckets of open Vorgänge: (label, from days, to days inclusive or None).
 ALTER = [("bis 7 Tage", 0, 7), ("8–30 Tage", 8, 30), ("31–90 Tage", 31, 90), ("über 90 Tage", 91, None)]
 OFFEN_STATUS = [Status.NEU, Status.ANGENOMMEN, Status.IN_BEARBEITUNG, Status.BESCHIEDEN]
-#: Closed Vorgänge per OE the lead time is computed from (the most recently received ones).
-STICHPROBE = 50
-#: Seconds the figures of one OE set are kept (per app process): a Leitung over many OEs counts hundreds of
-#: thousands of index entries, which need not happen on every reload.
-CACHE_SEKUNDEN = 60
-_cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
 @dataclass
@@ -50,23 +37,13 @@ class Uebersicht:
     berechnet_am: datetime | None = None
 
 
-def _beginn(tag: date) -> datetime:
-    """Local midnight of a day."""
-    return datetime.combine(tag, time.min, tzinfo=ZEITZONE)
-
-
-def laden(benutzer: Benutzer) -> Uebersicht:
-    """The dashboard over the user's OEs: computed at most every CACHE_SEKUNDEN per OE set."""
-    schluessel = (tuple(sorted(benutzer.oe_ids)), heute())
-    with _cache_sperre:
-        cache = current_app.extensions.setdefault("amtsfluss_uebersicht", TTLCache(256, CACHE_SEKUNDEN))
-        treffer = cache.get(schluessel)
-    if treffer is not None:
-        return treffer
-    u = berechnen(benutzer)
-    with _cache_sperre:
-        cache[schluessel] = u
-    return u
+def _summen(art: str, oe_ids: list[int], *bedingungen) -> list[tuple[str, int, int]]:
+    """(merkmal, wert, count) of one kind of count over these OEs."""
+    return db.session.execute(
+        select(VorgangZaehler.merkmal, VorgangZaehler.wert, func.sum(VorgangZaehler.anzahl))
+        .where(VorgangZaehler.art == art, VorgangZaehler.oe_id.in_(oe_ids), *bedingungen)
+        .group_by(VorgangZaehler.merkmal, VorgangZaehler.wert)
+    ).all()
 
 
 def berechnen(benutzer: Benutzer) -> Uebersicht:
@@ -78,10 +55,9 @@ def berechnen(benutzer: Benutzer) -> Uebersicht:
     tag = heute()
     montag = tag - timedelta(days=tag.weekday())
     u.wochen = [montag - timedelta(weeks=WOCHEN - 1 - i) for i in range(WOCHEN)]
-    _eingang(u, benutzer, oe_ids)
-    _offen(u, oe_ids, tag)
-    _last(u, oe_ids)
-    _dauer(u, benutzer, oe_ids)
+    _eingang(u, oe_ids)
+    _offen(u, oe_ids, tag, _last(u, oe_ids))
+    _dauer(u, oe_ids)
     u.wv_ueberfaellig = db.session.scalar(
         select(func.count())
         .select_from(Wiedervorlage)
@@ -102,72 +78,79 @@ def berechnen(benutzer: Benutzer) -> Uebersicht:
     return u
 
 
-def _eingang(u: Uebersicht, benutzer: Benutzer, oe_ids: list[int]) -> None:
-    """Incoming per week and form name (ids of one name added up)."""
-    grenzen = [_beginn(w) for w in u.wochen] + [_beginn(u.wochen[-1] + timedelta(weeks=1))]
-    spalten = [
-        func.sum(case((and_(Vorgang.eingangsdatum >= grenzen[i], Vorgang.eingangsdatum < grenzen[i + 1]), 1), else_=0))
-        for i in range(WOCHEN)
-    ]
-    name_von = {fid: name for name, fids in formulare(benutzer) for fid in fids}
-    # Naming the form ids lets the planner walk (oe_id, formular_id, eingangsdatum) without touching rows.
-    zeilen = db.session.execute(
-        select(Vorgang.formular_id, *spalten)
-        .where(Vorgang.oe_id.in_(oe_ids), Vorgang.formular_id.in_(list(name_von)), Vorgang.eingangsdatum >= grenzen[0])
-        .group_by(Vorgang.formular_id)
-    ).all()
+def _eingang(u: Uebersicht, oe_ids: list[int]) -> None:
+    """Incoming per week and form name."""
+    spalte = {w.toordinal(): i for i, w in enumerate(u.wochen)}
     summen: dict[str, list[int]] = {}
-    for fid, *zahlen in zeilen:
-        name = name_von.get(fid, fid or "ohne Formular")
-        bisher = summen.setdefault(name, [0] * WOCHEN)
-        summen[name] = [a + int(b or 0) for a, b in zip(bisher, zahlen, strict=True)]
+    for name, woche, anzahl in _summen(EINGANG, oe_ids, VorgangZaehler.wert >= u.wochen[0].toordinal()):
+        if woche in spalte and anzahl:
+            summen.setdefault(name, [0] * WOCHEN)[spalte[woche]] += int(anzahl)
     u.eingang = sorted(summen.items(), key=lambda t: t[0].casefold())
 
 
-def _offen(u: Uebersicht, oe_ids: list[int], tag: date) -> None:
-    """Open Vorgänge per status and age bucket."""
+def _offen(u: Uebersicht, oe_ids: list[int], tag: date, gesamt: dict[str, int]) -> None:
+    """Open Vorgänge per status and age bucket (age in days since the local day of Eingang).
+
+    Only the last 90 days are read per day (a range along the index); the oldest bucket is the rest of the
+    status's total, which the workload counts give (they count the same Vorgänge).
+    """
+    heute_nr = tag.toordinal()
+    *juengere, (_label, aelter_ab, _bis) = ALTER
     spalten = []
-    for _label, ab, bis in ALTER:
-        bedingung = Vorgang.eingangsdatum < _beginn(tag - timedelta(days=ab - 1)) if ab else None
-        juenger = Vorgang.eingangsdatum >= _beginn(tag - timedelta(days=bis)) if bis is not None else None
-        teile = [b for b in (bedingung, juenger) if b is not None]
-        spalten.append(func.sum(case((and_(*teile), 1), else_=0)))
+    for _label, ab, bis in juengere:
+        bedingung = VorgangZaehler.wert >= heute_nr - bis
+        if ab:
+            bedingung = bedingung & (VorgangZaehler.wert <= heute_nr - ab)
+        spalten.append(func.sum(case((bedingung, VorgangZaehler.anzahl), else_=0)))
     zeilen = db.session.execute(
-        select(Vorgang.status, *spalten)
-        .where(Vorgang.oe_id.in_(oe_ids), Vorgang.status.in_([s.value for s in OFFEN_STATUS]))
-        .group_by(Vorgang.status)
+        select(VorgangZaehler.merkmal, *spalten)
+        .where(
+            VorgangZaehler.art == OFFEN_ALTER,
+            VorgangZaehler.oe_id.in_(oe_ids),
+            VorgangZaehler.merkmal.in_([s.value for s in OFFEN_STATUS]),
+            VorgangZaehler.wert > heute_nr - aelter_ab,
+        )
+        .group_by(VorgangZaehler.merkmal)
     ).all()
     nach_status = {status: [int(z or 0) for z in zahlen] for status, *zahlen in zeilen}
-    u.offen = [(s, nach_status.get(s.value, [0] * len(ALTER))) for s in OFFEN_STATUS]
+    u.offen = []
+    for s in OFFEN_STATUS:
+        zahlen = nach_status.get(s.value, [0] * len(juengere))
+        u.offen.append((s, [*zahlen, gesamt.get(s.value, 0) - sum(zahlen)]))
 
 
-def _last(u: Uebersicht, oe_ids: list[int]) -> None:
-    """Open Vorgänge per caseworker and status."""
-    zeilen = db.session.execute(
-        select(Vorgang.bearbeiter_id, Vorgang.status, func.count())
-        # No condition on bearbeiter_id: it would lead the planner to that column's index and the rows.
-        .where(Vorgang.oe_id.in_(oe_ids), Vorgang.status.in_([s.value for s in OFFEN_STATUS]))
-        .group_by(Vorgang.status, Vorgang.bearbeiter_id)  # the index's order, so no other index looks cheaper
-    ).all()
+def _last(u: Uebersicht, oe_ids: list[int]) -> dict[str, int]:
+    """Open Vorgänge per caseworker and status; returns the open Vorgänge per status (all, assigned or not)."""
     zaehler: dict[int, dict[str, int]] = {}
-    for bid, status, anzahl in zeilen:
-        zaehler.setdefault(bid, {})[status] = anzahl
+    gesamt: dict[str, int] = {}
+    for status, bid, anzahl in _summen(LAST, oe_ids):
+        zaehler.setdefault(bid, {})[status] = int(anzahl)
+        gesamt[status] = gesamt.get(status, 0) + int(anzahl)
     u.last = [(b, [zaehler.get(b.id, {}).get(s.value, 0) for s in OFFEN_STATUS]) for b in bearbeitende(oe_ids)]
+    return gesamt
 
 
-def _dauer(u: Uebersicht, benutzer: Benutzer, oe_ids: list[int]) -> None:
-    """Lead time (Eingang → Abgeschlossen) per form: median and 90th percentile in days, from a sample."""
-    name_von = {fid: name for name, fids in formulare(benutzer) for fid in fids}
-    tage: dict[str, list[float]] = {}
-    for oe_id in oe_ids:
-        for fid, eingang, seit in db.session.execute(
-            select(Vorgang.formular_id, Vorgang.eingangsdatum, Vorgang.status_seit)
-            .where(Vorgang.oe_id == oe_id, Vorgang.status == Status.ABGESCHLOSSEN.value)
-            .order_by(Vorgang.eingangsdatum.desc())
-            .limit(STICHPROBE)
-        ):
-            tage.setdefault(name_von.get(fid, fid), []).append(max((seit - eingang).total_seconds(), 0) / 86400)
-    for name in sorted(tage, key=str.casefold):
-        werte = sorted(tage[name])
-        p90 = statistics.quantiles(werte, n=10, method="inclusive")[-1] if len(werte) > 1 else werte[0]
-        u.dauer.append((name, len(werte), statistics.median(werte), p90))
+def _dauer(u: Uebersicht, oe_ids: list[int]) -> None:
+    """Lead time (Eingang → Abgeschlossen) per form over all closed Vorgänge: median and 90th percentile in days,
+    exact over the lead times as rounded by `app.vorgaenge.zaehler.dauer_zehntel`."""
+    verteilung: dict[str, list[tuple[float, int]]] = {}
+    for name, zehntel, anzahl in _summen(DAUER, oe_ids):
+        if anzahl:
+            verteilung.setdefault(name, []).append((zehntel / 10, int(anzahl)))
+    for name in sorted(verteilung, key=str.casefold):
+        werte = sorted(verteilung[name])
+        n = sum(a for _, a in werte)
+        median = (_an_stelle(werte, (n - 1) // 2) + _an_stelle(werte, n // 2)) / 2
+        # statistics.quantiles(method="inclusive"), 9th of 10 cut points
+        j, rest = divmod(9 * (n - 1), 10)
+        p90 = (_an_stelle(werte, j) * (10 - rest) + _an_stelle(werte, min(j + 1, n - 1)) * rest) / 10
+        u.dauer.append((name, n, median, p90))
+
+
+def _an_stelle(werte: list[tuple[float, int]], stelle: int) -> float:
+    """The value at 0-based position `stelle` of the sorted values given as (value, count)."""
+    for wert, anzahl in werte:
+        if stelle < anzahl:
+            return wert
+        stelle -= anzahl
+    raise IndexError(stelle)

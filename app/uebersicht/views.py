@@ -16,10 +16,9 @@ def index():
     """Figures over the user's OEs; every number links to the list it counts."""
     return render_template(
         "uebersicht/index.html",
-        u=service.laden(current_user),
+        u=service.berechnen(current_user),
         alter=service.ALTER,
         offen_status=service.OFFEN_STATUS,
-        stichprobe=service.STICHPROBE,
         heute=heute(),
         timedelta=timedelta,
     )

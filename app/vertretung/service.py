@@ -3,6 +3,7 @@
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import Benutzer
 from app.extensions import db
@@ -36,7 +37,9 @@ def vertreter_von(benutzer_ids: list[int], stichtag: date | None = None) -> dict
         return {}
     tag = stichtag or heute()
     zeilen = db.session.scalars(
-        select(Vertretung).where(Vertretung.benutzer_id.in_(benutzer_ids), Vertretung.von <= tag, Vertretung.bis >= tag)
+        select(Vertretung)
+        .options(joinedload(Vertretung.vertreter))
+        .where(Vertretung.benutzer_id.in_(benutzer_ids), Vertretung.von <= tag, Vertretung.bis >= tag)
     )
     return {v.benutzer_id: v.vertreter for v in zeilen if v.vertreter.aktiv}
 

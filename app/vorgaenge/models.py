@@ -37,7 +37,10 @@ def _sortierschluessel_vorgabe(kontext) -> str:
 
 
 class Vorgang(db.Model):
-    """One case: an application and its processing."""
+    """One case: an application and its processing.
+
+    The fields the dashboard counts have `active_history`: a change keeps the old value for `app.vorgaenge.zaehler`.
+    """
 
     __tablename__ = "vorgang"
     __table_args__ = (
@@ -57,15 +60,17 @@ class Vorgang(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     nummer: Mapped[str] = mapped_column(String(12), unique=True)
     aktenzeichen: Mapped[str | None] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=Status.NEU.value)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEU.value, active_history=True)
     vorheriger_status: Mapped[str | None] = mapped_column(String(20))
-    status_seit: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    eingangsdatum: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    formular_id: Mapped[str] = mapped_column(String(200), default="")
-    formular_name: Mapped[str] = mapped_column(String(300), default="")
+    status_seit: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, active_history=True)
+    eingangsdatum: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, active_history=True)
+    formular_id: Mapped[str] = mapped_column(String(200), default="", active_history=True)
+    formular_name: Mapped[str] = mapped_column(String(300), default="", active_history=True)
     leika_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    oe_id: Mapped[int] = mapped_column(ForeignKey("organisationseinheit.id"))
-    bearbeiter_id: Mapped[int | None] = mapped_column(ForeignKey("benutzer.id", ondelete="SET NULL"))
+    oe_id: Mapped[int] = mapped_column(ForeignKey("organisationseinheit.id"), active_history=True)
+    bearbeiter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benutzer.id", ondelete="SET NULL"), active_history=True
+    )
     antragsteller_name: Mapped[str] = mapped_column(String(300), default="")
     antragsteller: Mapped[dict] = mapped_column(JSON, default=dict)
     #: Sort key of the applicant (surname first, folded), set on insert; see `sortierschluessel`.

@@ -22,6 +22,7 @@ from app.database import zum_beanspruchen
 from app.extensions import db
 from app.templating import datum
 from app.timeutil import ZEITZONE
+from app.vertretung.service import vertretene, vertreter_von
 from app.vorgaenge.historie import SYSTEM
 from app.vorgaenge.models import HistorieEintrag, Vorgang
 from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage, WiedervorlageStatus
@@ -103,7 +104,8 @@ def _vorgang_link_vorlage() -> str:
 
 
 def _wirkungen(ids: list[int], jetzt: datetime) -> None:
-    """For claimed reminders: in-app notification, outbox mail and Historie, as three bulk inserts.
+    """For claimed reminders: in-app notification, outbox mail and Historie, as three bulk inserts. While the
+    recipient is absent, their deputy gets the notification and the mail too (`app.vertretung`).
 
     The Historie rows are a Core bulk insert with the same fields `protokolliere` writes (actor "System"): a batch
     has no Vorgang objects loaded, and loading them only to log would cost a query per row.
@@ -130,10 +132,13 @@ def _wirkungen(ids: list[int], jetzt: datetime) -> None:
     ).all()
     basis = (current_app.config.get("BASE_URL") or "").rstrip("/")
     pfad = _vorgang_link_vorlage()
+    vertretung = vertreter_von(sorted({r[7] for r in rows if r[7] is not None}), jetzt.astimezone(ZEITZONE).date())
     benachrichtigungen, mails, historie = [], [], []
     for wv_id, vorgang_id, betreff, beschreibung, frist, uhrzeit, nummer, uid, name, email, aktiv in rows:
         link = pfad.replace("NUMMER", nummer) + "#wiedervorlagen"
         frist_text = datum(frist) + (f", {uhrzeit.strftime('%H:%M')} Uhr" if uhrzeit else "")
+        vertreter = vertretung.get(uid)
+        notiz = f"Erinnerung an {name}" if name else "Niemand zugewiesen – keine Erinnerung versendet"
         historie.append(
             {
                 "vorgang_id": vorgang_id,
@@ -142,52 +147,63 @@ def _wirkungen(ids: list[int], jetzt: datetime) -> None:
                 "zeitpunkt": jetzt,
                 "aktion": "Wiedervorlage fällig",
                 "vorher": None,
-                "nachher": {"wiedervorlage": wv_id, "betreff": betreff, "erinnert": name or None},
-                "notiz": f"Erinnerung an {name}" if name else "Niemand zugewiesen – keine Erinnerung versendet",
+                "nachher": {"wiedervorlage": wv_id, "betreff": betreff, "erinnert": name or None}
+                | ({"vertretung": vertreter.name} if vertreter else {}),
+                "notiz": notiz + (f" und an {vertreter.name} (Vertretung)" if vertreter else ""),
             }
         )
         if uid is None:
             continue
-        benachrichtigungen.append(
-            {
-                "empfaenger_id": uid,
-                "vorgang_id": vorgang_id,
-                "wiedervorlage_id": wv_id,
-                "titel": f"Wiedervorlage fällig: {betreff}",
-                "text": f"Vorgang {nummer}, Frist {frist_text}",
-                "link": link,
-                "erstellt_am": jetzt,
-            }
-        )
-        if aktiv and email:
-            mails.append(
+        empfaenger = [(uid, name, email, aktiv, None)]
+        if vertreter is not None:
+            empfaenger.append((vertreter.id, vertreter.name, vertreter.email, vertreter.aktiv, name))
+        for eid, ename, eadresse, eaktiv, vertreten in empfaenger:
+            zusatz = f" (Vertretung für {vertreten})" if vertreten else ""
+            benachrichtigungen.append(
                 {
-                    "art": "erinnerung",
-                    "schluessel": None,
-                    "empfaenger": email,
-                    "empfaenger_id": uid,
+                    "empfaenger_id": eid,
+                    "vorgang_id": vorgang_id,
                     "wiedervorlage_id": wv_id,
-                    "betreff": f"Wiedervorlage fällig: {nummer} – {betreff}"[:300],
-                    "text": erinnerungstext(name, nummer, betreff, beschreibung, frist_text, basis + link),
-                    "status": "wartend",
-                    "versuche": 0,
-                    "naechster_versuch_am": jetzt,
-                    "letzter_fehler": "",
+                    "titel": f"Wiedervorlage fällig: {betreff}{zusatz}"[:300],
+                    "text": f"Vorgang {nummer}, Frist {frist_text}",
+                    "link": link,
                     "erstellt_am": jetzt,
                 }
             )
+            if eaktiv and eadresse:
+                text = erinnerungstext(ename, nummer, betreff, beschreibung, frist_text, basis + link, vertreten)
+                mails.append(
+                    {
+                        "art": "erinnerung",
+                        "schluessel": None,
+                        "empfaenger": eadresse,
+                        "empfaenger_id": eid,
+                        "wiedervorlage_id": wv_id,
+                        "betreff": f"Wiedervorlage fällig: {nummer} – {betreff}{zusatz}"[:300],
+                        "text": text,
+                        "status": "wartend",
+                        "versuche": 0,
+                        "naechster_versuch_am": jetzt,
+                        "letzter_fehler": "",
+                        "erstellt_am": jetzt,
+                    }
+                )
     for model, werte in ((HistorieEintrag, historie), (Benachrichtigung, benachrichtigungen), (Mailausgang, mails)):
         if werte:
             db.session.execute(insert(model), werte)
 
 
-def erinnerungstext(name: str, nummer: str, betreff: str, beschreibung: str, frist: str, link: str) -> str:
-    """The German reminder e-mail."""
+def erinnerungstext(
+    name: str, nummer: str, betreff: str, beschreibung: str, frist: str, link: str, vertreten: str | None = None
+) -> str:
+    """The German reminder e-mail (to a deputy: saying for whom)."""
     teile = [
         f"Guten Tag {name},",
         "",
         f"die Wiedervorlage „{betreff}“ zum Vorgang {nummer} ist fällig (Frist: {frist}).",
     ]
+    if vertreten:
+        teile += [f"Sie erhalten diese Erinnerung als Vertretung für {vertreten}, die oder der abwesend ist."]
     if beschreibung:
         teile += ["", beschreibung]
     teile += [
@@ -204,7 +220,8 @@ def erinnerungstext(name: str, nummer: str, betreff: str, beschreibung: str, fri
 
 def digest_erstellen(jetzt: datetime) -> int:
     """Once per day from SCHEDULER_DIGEST_UHRZEIT: one outbox mail per opted-in user listing their open
-    Wiedervorlagen due today or overdue. Idempotent across processes through the outbox's unique `schluessel`."""
+    Wiedervorlagen due today or overdue, and those of colleagues they deputise for that day. Idempotent across
+    processes through the outbox's unique `schluessel`."""
     lokal = jetzt.astimezone(ZEITZONE)
     if lokal.time() < uhrzeit_lesen(current_app.config.get("SCHEDULER_DIGEST_UHRZEIT", "06:30")):
         return 0
@@ -230,7 +247,7 @@ def digest_erstellen(jetzt: datetime) -> int:
             select(Wiedervorlage, Vorgang.nummer)
             .join(Vorgang, Vorgang.id == Wiedervorlage.vorgang_id)
             .where(
-                Wiedervorlage.zugewiesen_an_id == benutzer.id,
+                Wiedervorlage.zugewiesen_an_id.in_([benutzer.id, *(b.id for b in vertretene(benutzer, stichtag))]),
                 Wiedervorlage.status == WiedervorlageStatus.OFFEN,
                 Wiedervorlage.frist <= stichtag,
                 Vorgang.oe_id.in_(benutzer.oe_ids),
@@ -239,7 +256,7 @@ def digest_erstellen(jetzt: datetime) -> int:
         ).all()
         if not rows:
             continue
-        text = digesttext(benutzer.name, stichtag, [(wv, nummer) for wv, nummer in rows], basis + pfad)
+        text = digesttext(benutzer, stichtag, [(wv, nummer) for wv, nummer in rows], basis + pfad)
         try:
             with db.session.begin_nested():  # another process may insert the same digest at the same moment
                 db.session.add(
@@ -261,17 +278,18 @@ def digest_erstellen(jetzt: datetime) -> int:
     return angelegt
 
 
-def digesttext(name: str, stichtag, eintraege: list[tuple[Wiedervorlage, str]], link_vorlage: str) -> str:
-    """The German digest e-mail: overdue first, then today's."""
+def digesttext(benutzer: Benutzer, stichtag, eintraege: list[tuple[Wiedervorlage, str]], link_vorlage: str) -> str:
+    """The German digest e-mail: overdue first, then today's; a deputised colleague's marked with their name."""
     ueberfaellig = [(wv, n) for wv, n in eintraege if wv.frist < stichtag]
     fuer_heute = [(wv, n) for wv, n in eintraege if wv.frist >= stichtag]
-    teile = [f"Guten Tag {name},", "", f"Ihre Wiedervorlagen am {datum(stichtag)}:"]
+    teile = [f"Guten Tag {benutzer.name},", "", f"Ihre Wiedervorlagen am {datum(stichtag)}:"]
     for titel, liste in (("Überfällig", ueberfaellig), ("Heute fällig", fuer_heute)):
         if not liste:
             continue
         teile += ["", f"{titel} ({len(liste)}):"]
         for wv, nummer in liste:
-            teile.append(f"- {datum(wv.frist)}  {nummer}  {wv.betreff}")
+            fuer = f"  (Vertretung für {wv.zugewiesen_an.name})" if wv.zugewiesen_an_id != benutzer.id else ""
+            teile.append(f"- {datum(wv.frist)}  {nummer}  {wv.betreff}{fuer}")
             teile.append(f"  {link_vorlage.replace('NUMMER', nummer)}#wiedervorlagen")
     teile += ["", "Sie erhalten diese Übersicht, weil Sie sie in Ihren Einstellungen aktiviert haben."]
     return "\n".join(teile)

@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from app import create_app
+from app.auth.models import Benutzer
 from app.extensions import db
 from app.scheduler import tick
+from app.vertretung.service import abwesenheit_eintragen
 from app.vorgaenge.models import HistorieEintrag
 from app.wiedervorlagen.models import Benachrichtigung, Mailausgang, Wiedervorlage
 from app.wiedervorlagen.service import erledigen, wiedervorlage_aendern, wiedervorlage_anlegen
+from tests import factories
 from tests.conftest import TEST_CONFIG
 from tests.wiedervorlagen.conftest import freier_port
 
@@ -214,3 +217,48 @@ def _betreffe(smtp) -> list[str]:
 def _freier_port() -> int:
     """A port without a server (the SMTP server is "down")."""
     return freier_port()
+
+
+def test_reminder_reaches_the_deputy_while_the_assignee_is_absent(uhr, app, akte, smtp):
+    """Sabine is away 30.11.–01.12. with Paul as deputy: both get the mail and the notification; on 02.12. she is
+    back and only she is reminded."""
+    sabine = db.session.scalars(select(Benutzer).filter_by(login="sabine")).one()
+    paul = factories.benutzer("paul", "Paul Weber", ["sachbearbeitung"], [akte.oe])
+    abwesenheit_eintragen(sabine, paul, date(2026, 11, 30), date(2026, 12, 1))
+    wiedervorlage_anlegen(akte, "Nachweis prüfen", date(2026, 11, 30), zugewiesen_an=sabine)
+    wiedervorlage_anlegen(akte, "Rückruf", date(2026, 12, 2), zugewiesen_an=sabine)
+    db.session.commit()
+
+    ergebnis = _tick_um(uhr, FAELLIG)
+    assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (1, 2)
+    an = {tuple(m.rcpt_tos): email.message_from_bytes(m.content, policy=email.policy.default) for m in smtp.nachrichten}
+    assert set(an) == {("sabine@example.org",), ("paul@example.org",)}
+    fuer_paul = an[("paul@example.org",)]
+    assert (
+        fuer_paul["Subject"] == f"Wiedervorlage fällig: {akte.nummer} – Nachweis prüfen (Vertretung für Sabine Berger)"
+    )
+    assert (
+        "Guten Tag Paul Weber," in fuer_paul.get_content() and "Vertretung für Sabine Berger" in fuer_paul.get_content()
+    )
+    assert _anzahl(Benachrichtigung, Benachrichtigung.empfaenger_id == paul.id) == 1
+    [notiz] = db.session.scalars(select(HistorieEintrag.notiz).where(HistorieEintrag.aktion == "Wiedervorlage fällig"))
+    assert notiz == "Erinnerung an Sabine Berger und an Paul Weber (Vertretung)"
+
+    ergebnis = _tick_um(uhr, FAELLIG + timedelta(days=2))  # 02.12.: back at work
+    assert (ergebnis["wiedervorlagen"], ergebnis["mailausgang"]) == (1, 1)
+    assert smtp.nachrichten[-1].rcpt_tos == ["sabine@example.org"]
+    assert _anzahl(Benachrichtigung, Benachrichtigung.empfaenger_id == paul.id) == 1
+
+
+def test_digest_of_a_deputy_lists_the_absent_colleagues_wiedervorlagen(uhr, app, akte, smtp):
+    """Paul deputises for Sabine on 30.11.: his digest lists her due Wiedervorlage, marked with her name."""
+    sabine = db.session.scalars(select(Benutzer).filter_by(login="sabine")).one()
+    paul = factories.benutzer("paul", "Paul Weber", ["sachbearbeitung"], [akte.oe])
+    paul.digest_aktiv = True
+    abwesenheit_eintragen(sabine, paul, date(2026, 11, 30), date(2026, 11, 30))
+    wiedervorlage_anlegen(akte, "Nachweis prüfen", date(2026, 11, 29), zugewiesen_an=sabine)
+    db.session.commit()
+    assert _tick_um(uhr, datetime(2026, 11, 30, 5, 30, tzinfo=UTC))["wiedervorlagen-digest"] == 1
+    [digest] = db.session.scalars(select(Mailausgang).where(Mailausgang.art == "digest"))
+    assert digest.empfaenger == "paul@example.org"
+    assert "Nachweis prüfen  (Vertretung für Sabine Berger)" in digest.text
