@@ -52,22 +52,18 @@ class DemoErgebnis:
     zugaenge: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+def gruppe(name: str, label: str, felder: list[tuple[str, str, object]]) -> dict:
+    """A group of the form data tree with one field per (name, label, value); whole numbers are typed number."""
+    kinder = [
+        {"name": n, "label": lab, "typ": "number" if isinstance(w, int) else "string", "wert": w, "kinder": []}
+        for n, lab, w in felder
+    ]
+    return {"name": name, "label": label, "typ": "group", "wert": None, "kinder": kinder}
+
+
 def formulardaten(formular_id: str, person: tuple) -> list[dict]:
     """A small, plausible form data tree for one of the demo forms."""
     vorname, nachname, strasse, plz, ort = person
-    antragsteller = {
-        "name": "antragsteller",
-        "label": "Antragsteller",
-        "typ": "group",
-        "wert": None,
-        "kinder": [
-            {"name": "vorname", "label": "Vorname", "typ": "string", "wert": vorname, "kinder": []},
-            {"name": "nachname", "label": "Nachname", "typ": "string", "wert": nachname, "kinder": []},
-            {"name": "strasse", "label": "Straße und Hausnummer", "typ": "string", "wert": strasse, "kinder": []},
-            {"name": "plz", "label": "PLZ", "typ": "string", "wert": plz, "kinder": []},
-            {"name": "ort", "label": "Ort", "typ": "string", "wert": ort, "kinder": []},
-        ],
-    }
     besonderes = {
         "gewerbeanmeldung": [("taetigkeit", "Angemeldete Tätigkeit", "Onlinehandel mit Holzspielzeug")],
         "hundesteuer": [("hunderasse", "Hunderasse", "Labrador Retriever"), ("hundename", "Name des Hundes", "Bello")],
@@ -76,17 +72,17 @@ def formulardaten(formular_id: str, person: tuple) -> list[dict]:
         "filmaufnahmen": [("produktion", "Produktion", "Kurzfilm „Morgenlicht“")],
         "sondernutzung": [("flaeche", "Fläche in m²", 24)],
     }[formular_id]
-    angaben = {
-        "name": "angaben",
-        "label": "Angaben zum Antrag",
-        "typ": "group",
-        "wert": None,
-        "kinder": [
-            {"name": n, "label": lab, "typ": "number" if isinstance(w, int) else "string", "wert": w, "kinder": []}
-            for n, lab, w in besonderes
-        ],
-    }
-    return [antragsteller, angaben]
+    person_felder = [
+        ("vorname", "Vorname", vorname),
+        ("nachname", "Nachname", nachname),
+        ("strasse", "Straße und Hausnummer", strasse),
+        ("plz", "PLZ", plz),
+        ("ort", "Ort", ort),
+    ]
+    return [
+        gruppe("antragsteller", "Antragsteller", person_felder),
+        gruppe("angaben", "Angaben zum Antrag", besonderes),
+    ]
 
 
 def demo_anlegen(anzahl: int = 26, seed: int = 7) -> DemoErgebnis | None:

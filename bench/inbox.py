@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app.demo import gruppe as datengruppe  # noqa: E402
+from app.intake.simulation import NACHNAMEN as NACHNAMEN_SIMULATION  # noqa: E402
 from app.vorgaenge.models import sortierschluessel  # noqa: E402
 from app.vorgaenge.suchtext import WORT, oe_marke  # noqa: E402
 
@@ -98,18 +100,9 @@ VORNAMEN = [
     "Greta",
     "Heike",
 ]
+#: The simulator's surnames and more, so that a name search finds a realistic share of the Vorgänge.
 NACHNAMEN = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Schäfer",
+    *NACHNAMEN_SIMULATION,
     "Koch",
     "Bauer",
     "Richter",
@@ -120,7 +113,6 @@ NACHNAMEN = [
     "Schwarz",
     "Zimmermann",
     "Braun",
-    "Krüger",
     "Hofmann",
     "Hartmann",
     "Lange",
@@ -179,8 +171,6 @@ NACHNAMEN = [
     "Groß",
     "Seidel",
     "Heinrich",
-    "Yılmaz",
-    "Nowak",
 ]
 FORMULARE = [
     (
@@ -314,26 +304,12 @@ class Generator:
             nummer = _nummer(self.prefixe[k], i)
             antragsteller = {"vorname": vorname, "nachname": nachname, "anschrift": {"ort": ort}}
             daten = [
-                {
-                    "name": "antragsteller",
-                    "label": "Antragsteller",
-                    "typ": "group",
-                    "wert": None,
-                    "kinder": [
-                        {"name": "vorname", "label": "Vorname", "typ": "string", "wert": vorname, "kinder": []},
-                        {"name": "nachname", "label": "Nachname", "typ": "string", "wert": nachname, "kinder": []},
-                        {"name": "ort", "label": "Ort", "typ": "string", "wert": ort, "kinder": []},
-                    ],
-                },
-                {
-                    "name": "angaben",
-                    "label": "Angaben zum Antrag",
-                    "typ": "group",
-                    "wert": None,
-                    "kinder": [
-                        {"name": feld, "label": label, "typ": "string", "wert": wert, "kinder": []},
-                    ],
-                },
+                datengruppe(
+                    "antragsteller",
+                    "Antragsteller",
+                    [("vorname", "Vorname", vorname), ("nachname", "Nachname", nachname), ("ort", "Ort", ort)],
+                ),
+                datengruppe("angaben", "Angaben zum Antrag", [(feld, label, wert)]),
             ]
             name = f"{vorname} {nachname}"
             zeile = {
