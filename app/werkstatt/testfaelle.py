@@ -172,14 +172,13 @@ def dateien_neben(datei: Path, key: str) -> tuple[list[tuple[str, dict]], list[F
     return faelle, fehler
 
 
-def dateien_uebernehmen(key: str, faelle: list[tuple[str, dict]], von: str, ersetzen: bool) -> list[str]:
-    """Store test cases from files as the procedure's test cases; the names stored (audit log, no commit).
+def dateien_uebernehmen(key: str, faelle: list[tuple[str, dict]], von: str, ersetzen: bool) -> None:
+    """Store test cases from files as the procedure's test cases, each with an audit log entry (flush, no commit).
 
     `ersetzen`: a file replaces a saved test case of the same name (`processes deploy`, after the case passed);
     otherwise that saved test case stays (start-up: the database is the source of truth).
     """
-    gespeichert = {t.name: t for t in testfaelle(key)}
-    neu = []
+    gespeichert, von = {t.name: t for t in testfaelle(key)}, von[:80]
     for name, inhalt in faelle:
         name = name.strip()[:200]
         testfall = gespeichert.get(name)
@@ -190,9 +189,7 @@ def dateien_uebernehmen(key: str, faelle: list[tuple[str, dict]], von: str, erse
         else:
             continue
         protokollieren(key, "Testfall aus Datei übernommen", von, name=name)
-        neu.append(name)
     db.session.flush()
-    return neu
 
 
 def vor_deploy(xml: bytes, datei: Path, von: str = "CLI") -> list[Fehler]:
