@@ -29,6 +29,7 @@ from app import (
     security,
     templating,
     vertretung,
+    werkstatt,
     wiedervorlagen,
 )
 from app.admin.intake import bp as intake_admin_bp
@@ -98,7 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(extern_bp)  # engine: external-task API
     app.register_blueprint(protokoll_bp)  # engine: instance log page
-    for slice_ in (cli, intake, engine, wiedervorlagen, benachrichtigungen, vertretung):
+    # the workbench before the engine: it listens to the engine's start-up deploy
+    for slice_ in (cli, intake, werkstatt, engine, wiedervorlagen, benachrichtigungen, vertretung):
         slice_.init_app(app)
     scheduler.init_app(app)
     return app

@@ -31,3 +31,5 @@ aufgabe_bereit = _signale.signal("aufgabe-bereit")
 nachricht_eingegangen = _signale.signal("nachricht-eingegangen")
 #: A Bescheid needs the procedure's variables of a Vorgang (sender: the Vorgang); receivers return a dict of them.
 verfahrensdaten_erbeten = _signale.signal("verfahrensdaten-erbeten")
+#: A shipped procedure the database did not have was deployed at start-up (sender: its key; kwargs: datei, von).
+verfahren_mitgeliefert = _signale.signal("verfahren-mitgeliefert")

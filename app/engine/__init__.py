@@ -11,11 +11,11 @@ from app.config import ROOT
 from app.engine import rollen, routing
 from app.engine.cli import processes
 from app.engine.models import VORFALL, ProzessInstanz
-from app.engine.registry import deploy_pfad
+from app.engine.registry import DMN_PRAEFIX, deploy_pfad
 from app.engine.runner import bei_verwerfen
 from app.engine.variablen import prozessvariablen
 from app.extensions import db
-from app.signale import verfahrensdaten_erbeten, vorgang_verworfen
+from app.signale import verfahren_mitgeliefert, verfahrensdaten_erbeten, vorgang_verworfen
 from app.vorgaenge import beschriftungsdateien
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,13 @@ def deploy_beim_start(app: Flask) -> None:
         if not inspect(db.engine).has_table("prozess_modell_version"):
             return  # not migrated yet (e.g. during `flask db upgrade`)
         pfad = Path(app.config.get("PROCESSES_PATH") or ROOT / "processes")
-        _ergebnisse, fehler = deploy_pfad(pfad, von="Start", nur_neue=True)
+        ergebnisse, fehler = deploy_pfad(pfad, von="Start", nur_neue=True)
         for f in fehler:
             log.error("Prozessmodell ungültig: %s", f)
+        for ergebnis in ergebnisse:
+            if ergebnis.neu and not ergebnis.key.startswith(DMN_PRAEFIX):  # e.g. the workbench stores its test cases
+                verfahren_mitgeliefert.send(ergebnis.key, datei=ergebnis.datei, von="Start")
+        db.session.commit()
     except Exception:  # noqa: BLE001 — a broken deployment must not keep the app from serving
         db.session.rollback()
         log.exception("Deployment der Prozessmodelle beim Start fehlgeschlagen")

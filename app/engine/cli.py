@@ -1,6 +1,7 @@
 """`flask --app wsgi processes …`: deploy procedures, map roles, create external clients, send messages/signals."""
 
 import json
+from functools import partial
 from pathlib import Path
 
 import click
@@ -13,8 +14,7 @@ from app.engine.ereignisse import signal_senden
 from app.engine.extern import ExternFehler, client_anlegen
 from app.engine.models import ProzessModellVersion
 from app.engine.registry import deploy_pfad
-from app.engine.rollen import RollenFehler, zuordnen
-from app.engine.rollen import datei_pruefen as rollen_datei_pruefen
+from app.engine.rollen import RollenFehler, zuordnen, zuordnung_pruefen
 from app.engine.routing import routing_pruefen
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
@@ -31,18 +31,19 @@ def processes() -> None:
 @click.option("--von", default="CLI", help="Wer deployt (erscheint in der Versionsliste).")
 def deploy(pfad: Path | None, von: str) -> None:
     """Prüft und deployt BPMN-Dateien (Standard: processes/) nach allen Testfällen des Verfahrens (gespeicherte und
-    <key>.<name>.test.json daneben). Ungültige Modelle, fehlschlagende Testfälle: alle Fehler, Exit-Code 1."""
+    <key>.<name>.test.json daneben, die danach gespeichert sind). Ungültige Modelle, fehlschlagende Testfälle:
+    alle Fehler, Exit-Code 1. Routing und Rollenzuordnung werden geprüft, wie sie gelten (Datenbank oder Datei)."""
     ordner = pfad or current_app.config.get("PROCESSES_PATH") or ROOT / "processes"
-    ergebnisse, fehler = deploy_pfad(ordner, von=von, vorher=vor_deploy)
+    ergebnisse, fehler = deploy_pfad(ordner, von=von, vorher=partial(vor_deploy, von=von))
     for e in ergebnisse:
         zustand = "neu deployt" if e.neu else "unverändert"
         click.echo(f"{e.key}: Version {e.version} ({zustand}) – {e.datei}")
         for warnung in e.warnungen:
             click.echo(f"  {warnung}", err=True)
     meldungen = [str(f) for f in fehler]
-    if pfad is None:  # the shipped folder: its routing file must point to deployed procedures
+    if pfad is None:  # the whole folder: the routing and role mapping in force must point to what exists
         bekannt = set(db.session.scalars(select(ProzessModellVersion.key).distinct()))
-        meldungen += routing_pruefen(bekannt) + rollen_datei_pruefen()
+        meldungen += routing_pruefen(bekannt) + zuordnung_pruefen()
     if meldungen:
         click.echo(f"{len(meldungen)} Fehler:", err=True)
         for meldung in meldungen:

@@ -216,7 +216,7 @@ def deploy_dmn(xml: bytes, datei: str, von: str = "System") -> list[DeployErgebn
     return ergebnisse
 
 
-def _key_aus_xml(xml: bytes) -> str | None:
+def key_aus_xml(xml: bytes) -> str | None:
     """The id of the executable process, read cheaply (None when the file is not usable XML)."""
     try:
         root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
@@ -286,7 +286,7 @@ def _version_cache_leeren() -> None:
 def deploy_xml(xml: bytes, datei: str, von: str = "System", versuche: int = 5) -> DeployErgebnis:
     """Deploy one BPMN document (flush, no commit). Unchanged content → no new version, no parse."""
     sha = hashlib.sha256(xml).hexdigest()
-    key = _key_aus_xml(xml)
+    key = key_aus_xml(xml)
     if key is not None:
         aktuell = neueste_version(key)
         if aktuell is not None and aktuell.sha256 == sha:
@@ -364,7 +364,7 @@ def deploy_pfad(
             xml = datei.read_bytes()
             if datei.name.lower().endswith(".dmn"):
                 ergebnisse.extend(deploy_dmn(xml, str(datei), von))
-            elif nur_neue and (key := _key_aus_xml(xml)) is not None and neueste_version(key) is not None:
+            elif nur_neue and (key := key_aus_xml(xml)) is not None and neueste_version(key) is not None:
                 continue
             else:
                 if vorher is not None and (abgelehnt := vorher(xml, datei)):

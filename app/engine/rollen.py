@@ -75,16 +75,14 @@ def datei_laden(pfad: Path | None = None) -> dict:
     return daten
 
 
-def datei_pruefen(pfad: Path | None = None) -> list[str]:
-    """Problems of the file: TOML syntax, targets that are no product role (German messages)."""
-    pfad = pfad or rollen_datei()
-    if not pfad.exists():
-        return []
+def zuordnung_pruefen() -> list[str]:
+    """Problems of the mapping in force (the lookup tasks use): a malformed file, targets that are no product role."""
+    wo = "Rollenzuordnung in der Datenbank (/werkstatt/rollen)" if in_datenbank(ROLLEN_EINSTELLUNG) else rollen_datei()
     try:
-        daten = datei_laden(pfad)
+        daten = zuordnungen()
     except (tomllib.TOMLDecodeError, RollenFehler) as error:
-        return [f"{pfad}: kein gültiges TOML: {error}"]
-    return [f"{pfad}: {meldung}" for meldung in _falsche_rollen(daten)]
+        return [f"{wo}: kein gültiges TOML: {error}"]
+    return [f"{wo}: {meldung}" for meldung in _falsche_rollen(daten)]
 
 
 def _falsche_rollen(daten: dict) -> list[str]:

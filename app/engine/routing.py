@@ -188,24 +188,21 @@ def importieren(text: str, von: str) -> dict:
     return daten
 
 
-def routing_pruefen(bekannte_keys: set[str], pfad: Path | None = None) -> list[str]:
-    """Problems of the routing file: TOML syntax, targets that are not deployed procedures (German messages)."""
-    pfad = pfad or routing_datei()
-    if not pfad.exists():
-        return []
-    text = pfad.read_text(encoding="utf-8")
+def herkunft() -> str:
+    """Where the routing in force comes from, for messages: the database's page or the file."""
+    return "Routing in der Datenbank (/werkstatt/routing)" if in_datenbank(ROUTING) else str(routing_datei())
+
+
+def routing_pruefen(bekannte_keys: set[str]) -> list[str]:
+    """Problems of the routing in force (the lookup the intake uses): a malformed file, targets that are not
+    deployed procedures (German messages)."""
+    wo = herkunft()
     try:
-        tomllib.loads(text)
-        daten = toml_lesen(text)
-    except tomllib.TOMLDecodeError as error:
-        return [f"{pfad}: kein gültiges TOML: {error}"]
+        daten = routing_laden()
     except RoutingUngueltig as error:
-        return [f"{pfad}: {error}"]
-    fehler = []
+        return [f"{wo}: {error}"]
     ziele = [("standard", daten["standard"])]
     for abschnitt in ARTEN.values():
-        ziele += [(f"{abschnitt}.{k}", v) for k, v in daten[abschnitt].items()]
-    for wo, ziel in ziele:
-        if ziel not in bekannte_keys:
-            fehler.append(f"{pfad}: [{wo}] Verfahren „{ziel}“ ist nicht bereitgestellt.")
-    return fehler
+        ziele += [(f"{abschnitt}.{k}", v) for k, v in sorted(daten[abschnitt].items())]
+    fehlend = [(ort, ziel) for ort, ziel in ziele if ziel not in bekannte_keys]
+    return [f"{wo}: [{ort}] Verfahren „{ziel}“ ist nicht bereitgestellt." for ort, ziel in fehlend]

@@ -44,9 +44,10 @@ class DeployAbgelehnt(Exception):
         super().__init__("\n".join(meldungen))
 
 
-def protokollieren(key: str, aktion: str, benutzer: Benutzer, **details) -> None:
-    """Append an entry to the workbench's audit log (no commit)."""
-    db.session.add(WerkstattEreignis(key=key, aktion=aktion, benutzer=benutzer.login, details=details))
+def protokollieren(key: str, aktion: str, benutzer: Benutzer | str, **details) -> None:
+    """Append an entry to the workbench's audit log (no commit); `benutzer` or who else acted ("CLI", "Start")."""
+    login = benutzer if isinstance(benutzer, str) else benutzer.login
+    db.session.add(WerkstattEreignis(key=key, aktion=aktion, benutzer=login, details=details))
 
 
 def xml_annehmen(xml: bytes) -> tuple[str, str, list[Fehler]]:

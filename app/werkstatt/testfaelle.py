@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,12 +10,14 @@ from lxml import etree
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
-from app.engine.registry import modell_parsen, neueste_version
+from app.engine.registry import key_aus_xml, modell_parsen, neueste_version
 from app.engine.validierung import Fehler, ModellUngueltig
 from app.extensions import db
 from app.werkstatt.entwuerfe import protokollieren
 from app.werkstatt.models import Testfall
 from app.werkstatt.probelauf import Ergebnis, ausfuehren, parsen, testfaelle_pruefen
+
+log = logging.getLogger(__name__)
 
 
 def testfaelle(key: str) -> list[Testfall]:
@@ -169,17 +172,55 @@ def dateien_neben(datei: Path, key: str) -> tuple[list[tuple[str, dict]], list[F
     return faelle, fehler
 
 
-def vor_deploy(xml: bytes, datei: Path) -> list[Fehler]:
+def dateien_uebernehmen(key: str, faelle: list[tuple[str, dict]], von: str, ersetzen: bool) -> None:
+    """Store test cases from files as the procedure's test cases, each with an audit log entry (flush, no commit).
+
+    `ersetzen`: a file replaces a saved test case of the same name (`processes deploy`, after the case passed);
+    otherwise that saved test case stays (start-up: the database is the source of truth).
+    """
+    gespeichert, von = {t.name: t for t in testfaelle(key)}, von[:80]
+    for name, inhalt in faelle:
+        name = name.strip()[:200]
+        testfall = gespeichert.get(name)
+        if testfall is None:
+            db.session.add(Testfall(key=key, name=name, inhalt=inhalt, geaendert_von=von))
+        elif ersetzen and testfall.inhalt != inhalt:
+            testfall.inhalt, testfall.geaendert_von = inhalt, von
+        else:
+            continue
+        protokollieren(key, "Testfall aus Datei übernommen", von, name=name)
+    db.session.flush()
+
+
+def vor_deploy(xml: bytes, datei: Path, von: str = "CLI") -> list[Fehler]:
     """The check `processes deploy` runs per BPMN file: all test cases of its procedure, as the browser deploy does.
 
     The procedure's test cases in the database plus the files beside the `.bpmn` (a file replaces a saved test
-    case of the same name). An unchanged file is deployed as nothing, so it is not checked. Raises ModellUngueltig.
+    case of the same name). When they pass, the files' test cases are stored in the database, so the browser
+    deploy runs them too. An unchanged file is deployed as nothing: only new or changed test-case files run
+    against it. Raises ModellUngueltig.
     """
-    key, _name, spec, subprocess_specs = modell_parsen(xml, str(datei))
-    aktuell = neueste_version(key)
+    key = key_aus_xml(xml)
+    aus_dateien, fehler = dateien_neben(datei, key) if key else ([], [])
+    gespeichert = {t.name: t.inhalt for t in testfaelle(key)} if key else {}
+    aktuell = neueste_version(key) if key else None
     if aktuell is not None and aktuell.sha256 == hashlib.sha256(xml).hexdigest():
-        return []
-    aus_dateien, fehler = dateien_neben(datei, key)
-    faelle = {t.name: t.inhalt for t in testfaelle(key)} | dict(aus_dateien)
+        faelle = {name: inhalt for name, inhalt in aus_dateien if gespeichert.get(name.strip()[:200]) != inhalt}
+        if not faelle:
+            return fehler
+    else:
+        faelle = gespeichert | dict(aus_dateien)
+    _key, _name, spec, subprocess_specs = modell_parsen(xml, str(datei))
     meldungen = testfaelle_pruefen((spec, subprocess_specs), sorted(faelle.items()))
-    return fehler + [Fehler(str(datei), meldung) for meldung in meldungen]
+    if fehler or meldungen:
+        return fehler + [Fehler(str(datei), meldung) for meldung in meldungen]
+    dateien_uebernehmen(key, aus_dateien, von, ersetzen=True)
+    return []
+
+
+def beim_start_bereitgestellt(key: str, datei: str, von: str) -> None:
+    """A shipped procedure deployed at start-up: store its test-case files, never over a saved test case."""
+    faelle, fehler = dateien_neben(Path(datei), key)
+    for f in fehler:
+        log.error("Testfall-Datei nicht übernommen: %s", f)
+    dateien_uebernehmen(key, faelle, von, ersetzen=False)

@@ -241,12 +241,15 @@ def test_routing_ziele_muessen_bereitgestellt_sein(app, tmp_path):
 
     datei = tmp_path / "routing.toml"
     datei.write_text('standard = "allgemeines_verfahren"\n[formulare]\nhund = "hundsteuer"\n', encoding="utf-8")
-    assert routing_pruefen({"allgemeines_verfahren", "hundesteuer"}, datei) == [
+    app.config["PROCESS_ROUTING_FILE"] = str(datei)
+    assert routing_pruefen({"allgemeines_verfahren", "hundesteuer"}) == [
         f"{datei}: [formulare.hund] Verfahren „hundsteuer“ ist nicht bereitgestellt."
     ]
-    datei.write_text("standard = \n", encoding="utf-8")
-    [fehler] = routing_pruefen(set(), datei)
-    assert "kein gültiges TOML" in fehler
+    kaputt = tmp_path / "kaputt.toml"
+    kaputt.write_text("standard = \n", encoding="utf-8")
+    app.config["PROCESS_ROUTING_FILE"] = str(kaputt)
+    [fehler] = routing_pruefen(set())
+    assert "Kein gültiges TOML" in fehler
 
 
 def test_mitgelieferte_verfahren_haben_ein_vollstaendiges_diagramm():

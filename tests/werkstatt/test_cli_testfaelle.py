@@ -3,11 +3,14 @@
 import json
 import shutil
 
+from app import create_app
 from app.auth.models import Benutzer
 from app.config import ROOT
 from app.engine.registry import neueste_version
 from app.extensions import db
 from app.werkstatt import testfaelle
+from app.werkstatt.models import WerkstattEreignis
+from tests.conftest import TEST_CONFIG
 
 PROCESSES = ROOT / "processes"
 ANNEHMEN = {"element": "anmeldung_pruefen", "daten": {"entscheidung": "annehmen"}}
@@ -90,3 +93,84 @@ def test_shipped_test_case_guards_the_shipped_procedure(app, runner, tmp_path):
         ergebnis.output
     )
     assert neueste_version("hundesteuer").version == 1
+
+
+def _geflippt(xml: str) -> str:
+    """The Hundesteuer with the Listenhund condition turned round (the shipped test case no longer passes)."""
+    xml = xml.replace(">listenhund</bpmn:conditionExpression>", ">not listenhund<")
+    return xml.replace(">not listenhund<", ">not listenhund</bpmn:conditionExpression>")
+
+
+def test_cli_deploy_stores_file_test_cases_and_the_browser_deploy_runs_them(app, runner, tmp_path, dora, client):
+    """After `processes deploy` the file's test case is one of the procedure's: a browser draft that breaks it is
+    refused with the case, step and reason; a draft that keeps it is deployed."""
+    ordner = _ordner(tmp_path)
+    shutil.copy(PROCESSES / "hundesteuer.listenhund.test.json", ordner)
+    assert runner.invoke(args=["processes", "deploy", str(ordner), "--von", "ci"]).exit_code == 0
+    [testfall] = testfaelle.testfaelle("hundesteuer")
+    assert (testfall.name, testfall.geaendert_von) == ("Listenhund bis zum Bescheid", "ci")
+    ereignis = db.session.scalars(db.select(WerkstattEreignis).filter_by(aktion="Testfall aus Datei übernommen")).one()
+    assert (ereignis.key, ereignis.benutzer, ereignis.details) == ("hundesteuer", "ci", {"name": testfall.name})
+
+    xml = (ordner / "hundesteuer.bpmn").read_text(encoding="utf-8")
+    assert client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": _geflippt(xml)}).status_code == 200
+    seite = client.post("/werkstatt/verfahren/hundesteuer/deployen", follow_redirects=True).get_data(as_text=True)
+    assert "Nicht bereitgestellt: Testfall „Listenhund bis zum Bescheid“: Schritt 3: Die Aufgabe" in seite
+    assert neueste_version("hundesteuer").version == 1
+
+    umbenannt = xml.replace('name="Anmeldung prüfen"', 'name="Anmeldung sichten"')
+    assert umbenannt != xml
+    client.post("/werkstatt/verfahren/hundesteuer/entwurf", json={"xml": umbenannt})
+    client.post("/werkstatt/verfahren/hundesteuer/deployen")
+    assert neueste_version("hundesteuer").version == 2
+
+
+def test_cli_deploy_of_an_unchanged_file_runs_and_stores_a_new_test_case_file(app, runner, tmp_path):
+    """A test-case file added later is run against the unchanged procedure and stored; a failing one is refused."""
+    ordner = _ordner(tmp_path)
+    assert runner.invoke(args=["processes", "deploy", str(ordner)]).exit_code == 0
+    _testfall(ordner / "hundesteuer.falsch.test.json", "Falsch", [*PFAD[:3], "abgelehnt"])
+    falsch = runner.invoke(args=["processes", "deploy", str(ordner)])
+    assert falsch.exit_code == 1 and "Testfall „Falsch“: Pfad weicht bei Element 4 ab" in falsch.output
+    assert testfaelle.testfaelle("hundesteuer") == []
+    (ordner / "hundesteuer.falsch.test.json").unlink()
+    _testfall(ordner / "hundesteuer.annahme.test.json", "Annahme", PFAD)
+    assert runner.invoke(args=["processes", "deploy", str(ordner)]).exit_code == 0
+    assert [t.name for t in testfaelle.testfaelle("hundesteuer")] == ["Annahme"]
+    assert neueste_version("hundesteuer").version == 1
+
+
+def _start(app) -> None:
+    """Create the app again with the start-up deploy of processes/ (a start or restart)."""
+    konfiguration = {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "INSTANCE_PATH": app.instance_path,
+        "DEPLOY_PROCESSES_ON_START": True,
+    }
+    create_app(konfiguration)
+    db.session.remove()
+
+
+def test_start_up_deploy_of_a_new_procedure_stores_its_test_case_files(app):
+    """The shipped Hundesteuer comes with its test case: the first start stores it for the browser deploy."""
+    _start(app)
+    [testfall] = testfaelle.testfaelle("hundesteuer")
+    assert (testfall.name, testfall.geaendert_von) == ("Listenhund bis zum Bescheid", "Start")
+
+
+def test_start_up_never_stores_over_a_designers_test_case(app, amt):
+    """A test case of the same name saved by a designer stays as it is; a restart does not bring back a deleted
+    one (the procedure is in the database, so its file is not deployed again)."""
+    dora = db.session.scalars(db.select(Benutzer).filter_by(login="dora")).one()
+    eigener = {"startdaten": {}, "schritte": [ANNEHMEN], "erwartet": {"pfad": PFAD, "beendet": False}}
+    testfaelle.testfall_speichern("hundesteuer", "Listenhund bis zum Bescheid", eigener, dora)
+    _start(app)
+    db.session.remove()
+    [testfall] = testfaelle.testfaelle("hundesteuer")
+    assert (testfall.inhalt, testfall.geaendert_von) == (eigener, "dora")
+    assert neueste_version("hundesteuer").version == 1
+    db.session.delete(testfall)
+    db.session.commit()
+    _start(app)
+    assert testfaelle.testfaelle("hundesteuer") == []

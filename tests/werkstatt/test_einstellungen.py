@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.einstellungen import EinstellungStand
 from app.engine import einstellungen_beim_start
 from app.engine.models import VerfahrensRouting
-from app.engine.rollen import rolle_fuer
+from app.engine.rollen import rolle_fuer, zuordnung_pruefen
 from app.engine.routing import routing_laden, verfahren_fuer
 from app.extensions import db
 from app.vorgaenge.beschriftung import labels_laden
@@ -166,3 +166,15 @@ def test_falsche_eingaben_geben_keinen_500(dora, client):
     assert client.post("/werkstatt/entscheidungen/x/entwurf", data="kein json").status_code == 400
     assert client.post("/werkstatt/entscheidungen/x/entwurf", json={"xml": "<a"}).status_code == 422
     assert client.get("/werkstatt/beschriftungen/gibt-es-nicht.toml").status_code == 404
+
+
+def test_deploy_prueft_die_geltende_rollenzuordnung(app, dora, client, tmp_path):
+    """`processes deploy` checks the file until the mapping is taken over, then the database (the file may differ)."""
+    (tmp_path / "routing.toml").write_text('standard = "allgemeines_verfahren"\n', encoding="utf-8")
+    (tmp_path / "rollen.toml").write_text('[gruppen]\nkasse = "kassenwart"\n', encoding="utf-8")
+    app.config["PROCESS_ROUTING_FILE"] = str(tmp_path / "routing.toml")
+    [fehler] = zuordnung_pruefen()
+    assert fehler.startswith(f"{tmp_path / 'rollen.toml'}: [gruppen.kasse] „kassenwart“ ist keine Rolle")
+    client.post("/werkstatt/rollen", data={"gruppe": "Kasse", "rolle": "leitung"})
+    assert zuordnung_pruefen() == []
+    assert rolle_fuer("kasse") == ("leitung", True)
