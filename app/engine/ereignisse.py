@@ -12,7 +12,7 @@ from app.engine.korrelation import versionen_die_fangen
 from app.engine.models import AKTIV, ProzessInstanz
 from app.engine.runner import lauf_committen
 from app.engine.serialisierung import ist_speicherbar
-from app.engine.speicher import laden
+from app.engine.speicher import instanz_sperren, laden
 from app.extensions import db
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
@@ -42,13 +42,8 @@ def signal_senden(name: str, daten: dict | None = None) -> int:
     ).all()
     gefangen = 0
     for instanz_id in ids:
-        instanz = db.session.scalars(
-            select(ProzessInstanz)
-            .where(ProzessInstanz.id == instanz_id, ProzessInstanz.zustand_art == AKTIV)
-            .with_for_update(of=ProzessInstanz)
-            .execution_options(populate_existing=True)
-        ).first()
-        if instanz is None:
+        instanz = instanz_sperren(instanz_id)
+        if instanz is None or instanz.zustand_art != AKTIV:
             continue
         lauf = laden(instanz, db.session.get(Vorgang, instanz.vorgang_id), None)
         ereignis = BpmnEvent(SignalEventDefinition(name), payload=daten)

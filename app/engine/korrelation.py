@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.engine import registry
 from app.engine.models import AKTIV, ProzessInstanz, ProzessModellVersion
-from app.engine.speicher import Lauf, laden
+from app.engine.speicher import Lauf, instanz_sperren, laden
 from app.extensions import db
 from app.vorgaenge.models import Vorgang
 
@@ -82,13 +82,8 @@ def empfaenger(
     for instanz_id in db.session.scalars(abfrage.order_by(ProzessInstanz.id)).all():
         if instanz_id in ausser:
             continue
-        instanz = db.session.scalars(
-            select(ProzessInstanz)
-            .where(ProzessInstanz.id == instanz_id, ProzessInstanz.zustand_art == AKTIV)
-            .with_for_update(of=ProzessInstanz)
-            .execution_options(populate_existing=True)
-        ).first()
-        if instanz is None:
+        instanz = instanz_sperren(instanz_id)
+        if instanz is None or instanz.zustand_art != AKTIV:
             continue
         lauf = laden(instanz, db.session.get(Vorgang, instanz.vorgang_id), None)
         definition = wartende_nachricht(lauf.workflow, name)

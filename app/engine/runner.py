@@ -29,7 +29,7 @@ from app.engine.models import ABGEBROCHEN, AKTIV, BEENDET, VORFALL, ExterneAufga
 from app.engine.routing import ALLGEMEIN, verfahren_fuer
 from app.engine.serialisierung import REGISTRY, ist_speicherbar
 from app.engine.skripte import Kontext, script_engine
-from app.engine.speicher import Lauf, laden, speichern
+from app.engine.speicher import Lauf, instanz_sperren, laden, speichern
 from app.engine.vorfaelle import neu_anstossen, vorfall_loeschen, vorfall_setzen
 from app.extensions import db
 from app.timeutil import utcnow
@@ -58,16 +58,6 @@ class FormularFehler(Exception):
         """Keep the per-field messages."""
         self.fehler = fehler
         super().__init__("; ".join(f"{k}: {v}" for k, v in fehler.items()))
-
-
-def _instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
-    """Load the instance row fresh from the database and lock it until commit (PostgreSQL)."""
-    return db.session.scalars(
-        select(ProzessInstanz)
-        .where(ProzessInstanz.id == instanz_id)
-        .with_for_update(of=ProzessInstanz)
-        .execution_options(populate_existing=True)
-    ).first()
 
 
 def lauf_committen(lauf: Lauf) -> None:
@@ -280,7 +270,7 @@ def wiederholen(instanz: ProzessInstanz, benutzer: Benutzer | None, migrieren: b
 
     Returns a German summary for the admin page. A retry that fails again leaves a fresh incident.
     """
-    instanz = _instanz_sperren(instanz.id)
+    instanz = instanz_sperren(instanz.id)
     if instanz is None or instanz.zustand_art != VORFALL:
         raise Konflikt("Diese Instanz hat keinen Vorfall.")
     vorgang = db.session.get(Vorgang, instanz.vorgang_id)
@@ -318,7 +308,7 @@ def abbrechen(instanz: ProzessInstanz, benutzer: Benutzer | None, grund: str = "
 
     Commits unless `commit=False` (e.g. inside a case action that verwirft or forwards the Vorgang).
     """
-    instanz = _instanz_sperren(instanz.id)
+    instanz = instanz_sperren(instanz.id)
     if instanz is None or instanz.zustand_art in (BEENDET, ABGEBROCHEN):
         raise Konflikt("Das Verfahren ist bereits beendet oder abgebrochen.")
     vorgang = db.session.get(Vorgang, instanz.vorgang_id)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import select
 
 from app.auth.models import Benutzer
 from app.engine import registry
@@ -14,6 +15,7 @@ from app.engine.models import AKTIV, BEENDET, ExterneAufgabe, ProzessInstanz
 from app.engine.registry import GeladenesModell
 from app.engine.serialisierung import zustand_laden, zustand_speichern
 from app.engine.skripte import Kontext, script_engine
+from app.extensions import db
 from app.signale import aufgabe_bereit
 from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
@@ -36,6 +38,16 @@ class Lauf:
     offen: dict = field(default_factory=dict)
     #: Whether the loaded state had external tasks waiting (their rows must then be brought in step)
     hatte_extern: bool = False
+
+
+def instanz_sperren(instanz_id: int) -> ProzessInstanz | None:
+    """Load the instance row fresh from the database and lock it until commit (PostgreSQL)."""
+    return db.session.scalars(
+        select(ProzessInstanz)
+        .where(ProzessInstanz.id == instanz_id)
+        .with_for_update(of=ProzessInstanz)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def laden(instanz: ProzessInstanz, vorgang: Vorgang, benutzer: Benutzer | None) -> Lauf:
