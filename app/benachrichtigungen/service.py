@@ -5,6 +5,9 @@ in the app the Aufgaben menu counts what is open for one's roles, so only e-mail
 Receivers run in the sender's transaction.
 """
 
+import threading
+
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import delete, select
 
@@ -42,6 +45,8 @@ def mail_arten_setzen(benutzer: Benutzer, arten: set[str]) -> None:
         delete(BenachrichtigungEinstellung).where(BenachrichtigungEinstellung.benutzer_id == benutzer.id)
     )
     db.session.add_all(BenachrichtigungEinstellung(benutzer_id=benutzer.id, art=a) for a in sorted(arten & set(ARTEN)))
+    with _cache_sperre:
+        current_app.extensions.pop("amtsfluss_mail_wahl", None)
 
 
 def benachrichtigen(
@@ -132,16 +137,30 @@ def bei_neuer_aufgabe(vorgang: Vorgang, aufgabe=None, benutzer: Benutzer | None 
         benachrichtigen(empfaenger, "aufgabe", vorgang, titel, vorgang.formular_name)
 
 
+#: Seconds the people who want task mails are cached per OE (a task for a role asks on every new step).
+MAIL_WAHL_TTL = 60
+_cache_sperre = threading.Lock()  # TTLCache is not thread-safe
+
+
 def _wollen_mail(art: str, oe_id: int) -> list[Benutzer]:
-    """Active people of the OE who chose e-mails of this kind."""
-    return list(
-        db.session.scalars(
-            select(Benutzer)
-            .join(BenachrichtigungEinstellung, BenachrichtigungEinstellung.benutzer_id == Benutzer.id)
-            .join(benutzer_oe, benutzer_oe.c.benutzer_id == Benutzer.id)
-            .where(BenachrichtigungEinstellung.art == art, benutzer_oe.c.oe_id == oe_id, Benutzer.aktiv.is_(True))
+    """Active people of the OE who chose e-mails of this kind (who they are is cached for `MAIL_WAHL_TTL`; this
+    process forgets it when someone changes their choice). Without anybody, no query at all."""
+    with _cache_sperre:
+        cache = current_app.extensions.setdefault("amtsfluss_mail_wahl", TTLCache(4096, MAIL_WAHL_TTL))
+        ids = cache.get((art, oe_id))
+    if ids is None:
+        ids = tuple(
+            db.session.scalars(
+                select(BenachrichtigungEinstellung.benutzer_id)
+                .join(benutzer_oe, benutzer_oe.c.benutzer_id == BenachrichtigungEinstellung.benutzer_id)
+                .where(BenachrichtigungEinstellung.art == art, benutzer_oe.c.oe_id == oe_id)
+            )
         )
-    )
+        with _cache_sperre:
+            cache[(art, oe_id)] = ids
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Benutzer).where(Benutzer.id.in_(ids), Benutzer.aktiv.is_(True))))
 
 
 def bei_statuswechsel(vorgang: Vorgang, nachher: Status | None = None, benutzer: Benutzer | None = None, **_) -> None:

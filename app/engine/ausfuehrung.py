@@ -16,7 +16,7 @@ from app.engine.juel import ist_juel
 from app.engine.korrelation import empfaenger
 from app.engine.serialisierung import ist_speicherbar
 from app.engine.skripte import frist_berechnen
-from app.engine.speicher import Lauf, speichern
+from app.engine.speicher import MIT_WIEDERVORLAGE, Lauf, speichern
 from app.engine.vorfaelle import festgefahren, vorfall_setzen
 from app.extensions import db
 from app.timeutil import utcnow
@@ -69,6 +69,7 @@ def _usertask_erreicht(lauf: Lauf, task) -> None:
         wiedervorlage_anlegen(
             lauf.vorgang, betreff, frist, beschreibung="Aus dem Verfahren", erstellt_von=von, schritt=str(task.id)
         )
+        task.internal_data[MIT_WIEDERVORLAGE] = True  # leaving the step then closes it (`speicher.speichern`)
     _status_anwenden(lauf, task)
 
 

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 
 from app.auth.models import Benutzer
@@ -21,6 +23,8 @@ from app.vorgaenge.historie import protokolliere
 from app.vorgaenge.models import Vorgang
 from app.wiedervorlagen.service import schritte_verlassen
 
+#: Marks a user task that set a Wiedervorlage (camunda:followUpDate): leaving it closes that Wiedervorlage.
+MIT_WIEDERVORLAGE = "amtsfluss_wiedervorlage"
 #: The instance log keeps the last this many characters.
 PROTOKOLL_ZEICHEN = 50_000
 
@@ -77,7 +81,8 @@ def speichern(lauf: Lauf) -> None:
     instanz.next_timer_due = naechster_timer(wf) if aktiv else None
     offen = lauf.offen if aktiv else {}
     vorhanden = {zeile.task_id for zeile in instanz.aufgaben}
-    if verlassen := vorhanden - offen.keys():
+    verlassen = vorhanden - offen.keys()
+    if any(_mit_wiedervorlage(wf, task_id) for task_id in verlassen):
         schritte_verlassen(lauf.vorgang, verlassen, lauf.benutzer)
     instanz.aufgaben[:] = [zeile for zeile in instanz.aufgaben if zeile.task_id in offen]
     for task_id, task in offen.items():
@@ -87,6 +92,14 @@ def speichern(lauf: Lauf) -> None:
     extern = extern_offen(wf) if aktiv else {}
     if extern or lauf.hatte_extern:  # the rows are only read where external tasks are or were
         _extern_abgleichen(lauf, extern)
+
+
+def _mit_wiedervorlage(wf: BpmnWorkflow, task_id: str) -> bool:
+    """Whether the step set a Wiedervorlage; a task the workflow no longer has counts as yes (the query decides)."""
+    try:
+        return bool(wf.get_task_from_id(UUID(task_id)).internal_data.get(MIT_WIEDERVORLAGE))
+    except (TaskNotFoundException, ValueError):
+        return True
 
 
 def _extern_abgleichen(lauf: Lauf, extern: dict) -> None:
