@@ -1,5 +1,8 @@
 """Task inbox ("Meine Aufgaben") and task forms; completing goes through the engine's `abschliessen`."""
 
+import threading
+
+from cachetools import TTLCache
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,8 +24,11 @@ bp = Blueprint("aufgaben", __name__)
 # Globals (not a context processor): imported macros see globals, but not the render context.
 bp.add_app_template_global(aufgabenformular, "aufgabe_form")
 
-#: The menu badge counts open tasks for my roles up to this many ("99+" beyond).
+#: The menu badge counts open tasks for my roles up to this many ("99+" beyond) and is kept for `BADGE_TTL`
+#: seconds per user, so a page costs no inbox query (the inbox itself always counts afresh).
 BADGE_HOECHSTENS = 100
+BADGE_TTL = 30
+_cache_sperre = threading.Lock()  # TTLCache is not thread-safe
 
 
 @bp.app_context_processor
@@ -30,7 +36,13 @@ def menue_zaehler() -> dict:
     """Context processor: the Aufgaben badge, the in-app notice of tasks waiting for one of my roles."""
     if not current_user.is_authenticated:
         return {}
-    anzahl = aufgabenliste.offen_fuer_rollen(current_user, BADGE_HOECHSTENS)
+    with _cache_sperre:
+        cache = current_app.extensions.setdefault("amtsfluss_aufgaben_badge", TTLCache(10_000, BADGE_TTL))
+        anzahl = cache.get(current_user.id)
+    if anzahl is None:
+        anzahl = aufgabenliste.offen_fuer_rollen(current_user, BADGE_HOECHSTENS)
+        with _cache_sperre:
+            cache[current_user.id] = anzahl
     return {"aufgaben_offen": f"{BADGE_HOECHSTENS - 1}+" if anzahl >= BADGE_HOECHSTENS else anzahl}
 
 
