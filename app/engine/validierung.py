@@ -296,6 +296,8 @@ UEBERSETZUNGEN = {
     "No DMN Diagram available": "Die Entscheidungstabelle ist nicht bereitgestellt.",
     "Unsupported Catch Event": "Dieses Randereignis hat keine unterstützte Ereignisdefinition.",
     'No "calledElement" attribute': "Der Aufrufaktivität fehlt calledElement (der aufgerufene Prozess).",
+    "Non-default exclusive outgoing sequence flow without condition": "Ein ausgehender Sequenzfluss dieses "
+    "exklusiven Gateways hat keine Bedingung; geben Sie eine Bedingung an oder machen Sie ihn zum Standardfluss.",
 }
 
 #: lxml's XML-schema messages (English), said in German; the original stays in brackets.

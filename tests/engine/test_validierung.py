@@ -84,6 +84,18 @@ def test_strukturfehler_von_spiffworkflow_mit_element_id():
     assert fehler.element == "u" and "Gateway" in fehler.meldung
 
 
+def test_gateway_flow_without_condition_is_explained_in_german():
+    """A flow out of an exclusive gateway without condition and not the default: a German explanation."""
+    inhalt = (
+        '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e1"><bpmn:conditionExpression>True'
+        '</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e2"/>'
+    )
+    fehler = fehler_von(bpmn(inhalt))
+    assert any("keine Bedingung" in f.meldung and "Standardfluss" in f.meldung for f in fehler), fehler
+
+
 def test_juel_ausserhalb_der_teilmenge_wird_mit_grund_abgelehnt():
     """`${approved}` is translated; a method call in JUEL is rejected naming the expression and why."""
     inhalt = (
