@@ -132,8 +132,8 @@ _XML_SKRIPT = re.compile(
 _SNIFF_BYTES = 64 * 1024
 _STEUERZEICHEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _LEERRAUM = b" \t\r\n\x0b\x0c"
-_LEERRAUM_TEXT = dict.fromkeys(map(ord, " \t\r\n\x0b\x0c"))
-_HAT_LEERRAUM_TEXT = re.compile("[ \t\r\n\x0b\x0c]")
+_LEERRAUM_ZEICHEN = " \t\r\n\x0b\x0c"
+_LEERRAUM_TEXT = dict.fromkeys(map(ord, _LEERRAUM_ZEICHEN))
 
 
 def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes: int = MAX_ANHANG_BYTES) -> bytes:
@@ -145,9 +145,9 @@ def base64_dekodieren(text: str | bytes | None, beschreibung: str, *, max_bytes:
     if text is None:
         return b""
     # no copies of a large attachment beyond the one the decoder makes: a str is decoded as it is (ASCII only),
-    # whitespace removed only when there is some
+    # whitespace removed only when there is some (`in` scans in C, far faster than a regex over a large attachment)
     if isinstance(text, str):
-        kompakt = text.translate(_LEERRAUM_TEXT) if _HAT_LEERRAUM_TEXT.search(text) else text
+        kompakt = text.translate(_LEERRAUM_TEXT) if any(z in text for z in _LEERRAUM_ZEICHEN) else text
     else:
         kompakt = bytes(text).translate(None, _LEERRAUM)
     geschaetzt = len(kompakt) // 4 * 3
