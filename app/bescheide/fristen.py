@@ -7,15 +7,24 @@ same number (or that month's last day) and, on a weekend or holiday, at the end 
 (§ 57 Abs. 2 VwGO, § 222 ZPO, §§ 187, 188 BGB).
 """
 
-from datetime import date, timedelta
+from __future__ import annotations
 
-import holidays
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
 from dateutil.relativedelta import relativedelta
 from flask import current_app
+
+if TYPE_CHECKING:
+    import holidays
 
 
 def _feiertage(jahre: range) -> holidays.HolidayBase:
     """Public holidays of the configured Land (BESCHEID_BUNDESLAND, e.g. "BY")."""
+    # imported here, not at the top: `holidays` loads the calendars of every country (about 11 MB per process),
+    # and only issuing a Bescheid needs them (the memory limit per worker of issue 12; docs/performance.md)
+    import holidays
+
     return holidays.country_holidays("DE", subdiv=current_app.config.get("BESCHEID_BUNDESLAND") or None, years=jahre)
 
 

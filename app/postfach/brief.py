@@ -5,8 +5,6 @@ the document language set; the HTML may fetch nothing from outside (only `data:`
 """
 
 from flask import current_app
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from app.timeutil import heute
 from app.vorgaenge.models import Vorgang
@@ -40,5 +38,10 @@ def brief_html(vorgang: Vorgang, betreff: str, inhalt_html: str, *, datum=None, 
 
 def pdf(html: str, titel: str) -> bytes:
     """Render an HTML document to PDF/A; external resources are refused."""
+    # imported here, not at the top: WeasyPrint adds about 46 MB to a process, and most workers never render a
+    # letter (issue 12 allows 150 MB per worker under intake load; docs/performance.md)
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     dokument = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}))
     return dokument.write_pdf(pdf_variant=PDF_VARIANTE, custom_metadata=False, pdf_identifier=titel.encode()[:32])

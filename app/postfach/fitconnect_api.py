@@ -7,18 +7,15 @@ Tokens). No database, no Flask: the channel (`app.postfach.fitconnect`) calls th
 """
 
 import base64
+import functools
 import json
 import time
 from dataclasses import dataclass, field
 
 import httpx
-from joserfc import jwe
-from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
 
 #: Key and content encryption FIT-Connect prescribes for payloads.
 JWE_ALG, JWE_ENC = "RSA-OAEP-256", "A256GCM"
-_REGISTRY = jwe.JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 #: Event types of the case's event log that settle a reply.
 EREIGNIS = "https://schema.fitko.de/fit-connect/events/"
 ANGENOMMEN, ABGELEHNT = EREIGNIS + "accept-reply", EREIGNIS + "reject-reply"
@@ -33,19 +30,33 @@ class FitConnectFehler(Exception):
         self.endgueltig = endgueltig
 
 
+@functools.cache
+def _jose():
+    """joserfc's JWE functions, RSA key class, error class and registry for ALG/ENC.
+
+    Imported on first use, not at the top: joserfc loads OpenSSL's bindings (about 21 MB per process), which only
+    the FIT-Connect reply channel needs (the memory limit per worker of issue 12; docs/performance.md).
+    """
+    from joserfc import errors, jwe, jwk
+
+    return jwe, jwk.RSAKey, errors.JoseError, jwe.JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
+
+
 def verschluesseln(inhalt: bytes, schluessel: dict, cty: str | None = None) -> str:
     """`inhalt` as JWE compact serialization for the public RSA key `schluessel` (a JWK)."""
+    jwe, rsa_key, jose_fehler, registry = _jose()
     try:
-        key = RSAKey.import_key(schluessel)
-    except (JoseError, ValueError, TypeError) as fehler:
+        key = rsa_key.import_key(schluessel)
+    except (jose_fehler, ValueError, TypeError) as fehler:
         raise FitConnectFehler("Der Verschlüsselungsschlüssel des Onlinedienstes ist unbrauchbar", True) from fehler
     kopf = {"alg": JWE_ALG, "enc": JWE_ENC, "zip": None, "kid": schluessel.get("kid"), "cty": cty}
-    return jwe.encrypt_compact({k: v for k, v in kopf.items() if v}, inhalt, key, registry=_REGISTRY)
+    return jwe.encrypt_compact({k: v for k, v in kopf.items() if v}, inhalt, key, registry=registry)
 
 
 def entschluesseln(token: str, privat: dict) -> bytes:
     """Decrypt a JWE with a private JWK (the stand-in and tests read what was sent)."""
-    return jwe.decrypt_compact(token, RSAKey.import_key(privat), registry=_REGISTRY).plaintext
+    jwe, rsa_key, _fehler, registry = _jose()
+    return jwe.decrypt_compact(token, rsa_key.import_key(privat), registry=registry).plaintext
 
 
 def set_inhalt(token: str) -> dict:
