@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, timedelta
+from xml.sax.saxutils import escape, quoteattr
 
 from adapters.antrag import Feld
 from adapters.intelliform import DepositAnhang
@@ -223,7 +224,6 @@ def _xml_text(wert) -> str:
 
 def _xml_elemente(werte: dict) -> str:
     """Nested mapping → myForm child elements (escaped)."""
-    from xml.sax.saxutils import escape
 
     teile = []
     for name, wert in werte.items():
@@ -244,7 +244,6 @@ def intelliform_lieferung(
     anhang_bytes: int = 100 * 1024,
 ) -> bytes:
     """One intelliForm SOAP deposit envelope with a myForm XML and one uploaded PDF of ``anhang_bytes``."""
-    from xml.sax.saxutils import quoteattr
 
     rnd = rnd or random.Random()
     fid, name, leika = _formular(rnd, formular_id)
