@@ -9,7 +9,8 @@ gunicorn's sync workers close after each answer) sending requests encoded before
 - intelliForm SOAP deposit: ~3 KB myForm XML + one 100 KB PDF, base64 (HTTP Basic, Argon2 on first use).
 Every answer must be 201/200; afterwards the number of Vorgänge is checked. Beside the rate, the CPU time per
 request of the gunicorn workers, the PostgreSQL backends and the load generator is read from /proc: on 2 shared
-cores it says more than the rate, which moves with whatever else runs on the machine.
+cores it says more than the rate, which moves with whatever else runs on the machine. So is the largest worker's
+resident memory at the end of each run and its peak (issue 12 asks for ≤ 150 MB per worker under this load).
 
 "raw" is measured in the same run, single thread, in this process: the adapter parse of the same payloads plus
 a SpiffWorkflow start of the routed procedure to its first wait state, in memory (no database, no HTTP).
@@ -282,6 +283,19 @@ def _cpu_sekunden(pids: list[int]) -> float:
     return summe / os.sysconf("SC_CLK_TCK")
 
 
+def _speicher_mb(pids: list[int], feld: str) -> float:
+    """The largest value of a /proc status field among the processes, in MB: `VmRSS` (resident now) or `VmHWM`
+    (its peak so far); 0 where unreadable."""
+    werte = [0.0]
+    for pid in pids:
+        try:
+            zeilen = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        werte += [int(z.split()[1]) / 1024 for z in zeilen if z.startswith(f"{feld}:")]
+    return max(werte)
+
+
 def _pg_backends(uri: str) -> list[int]:
     """The pids of the PostgreSQL backends connected to the bench database (the gunicorn workers' pools)."""
     if not uri.startswith("postgresql"):
@@ -302,13 +316,15 @@ def _pg_backends(uri: str) -> list[int]:
 
 
 def _gemessen(server: Server, uri: str, pfad: str, anfragen: list, clients: int) -> dict:
-    """`_last` plus the CPU the gunicorn workers and the PostgreSQL backends spent per request."""
+    """`_last` plus the CPU the gunicorn workers and the PostgreSQL backends spent per request, and the largest
+    worker's resident memory at the end and at its peak so far."""
     pids = server.prozesse(), _pg_backends(uri)
     vorher = [_cpu_sekunden(p) for p in pids]
     ergebnis = _last(server.port, pfad, anfragen, clients)
     nachher = [_cpu_sekunden(p) for p in pids]
     je_anfrage = [(n - v) / len(anfragen) * 1000 for v, n in zip(vorher, nachher, strict=True)]
     ergebnis["server_cpu_ms"], ergebnis["pg_cpu_ms"] = je_anfrage
+    ergebnis["rss_mb"], ergebnis["spitze_mb"] = _speicher_mb(pids[0], "VmRSS"), _speicher_mb(pids[0], "VmHWM")
     return ergebnis
 
 
@@ -407,18 +423,20 @@ def main() -> None:
     )
     print(
         f"{'Datenbank':<11} {'Lieferung':<17} {'Ende-zu-Ende/s':>15} {'Median ms':>10} {'p95 ms':>8} "
-        f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7} {'CPU ms: Worker':>15} {'PG':>5} {'Last':>5}"
+        f"{'roh/s':>8} {'Anteil':>7} {'Fehler':>7} {'CPU ms: Worker':>15} {'PG':>5} {'Last':>5} "
+        f"{'RSS MB':>7} {'Spitze':>7}"
     )
     for art, name, r, roh_rate in zeilen:
         print(
             f"{art:<11} {name:<17} {r['rate']:>15.1f} {r['median_ms']:>10.1f} {r['p95_ms']:>8.1f} "
             f"{roh_rate:>8.1f} {r['rate'] / roh_rate:>7.0%} {len(r['fehler']):>7} "
-            f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f}"
+            f"{r['server_cpu_ms']:>15.2f} {r['pg_cpu_ms']:>5.2f} {r['last_cpu_ms']:>5.2f} "
+            f"{r['rss_mb']:>7.0f} {r['spitze_mb']:>7.0f}"
         )
     print(
         f"{'–':<11} {'gunicorn allein':<17} {boden['rate']:>15.1f} {boden['median_ms']:>10.1f} "
         f"{boden['p95_ms']:>8.1f} {'':>8} {'':>7} {len(boden['fehler']):>7} {boden['server_cpu_ms']:>15.2f} "
-        f"{'':>5} {boden['last_cpu_ms']:>5.2f}"
+        f"{'':>5} {boden['last_cpu_ms']:>5.2f} {boden['rss_mb']:>7.0f} {boden['spitze_mb']:>7.0f}"
     )
     print(
         "gunicorn allein = die OZG-Anfragen an bench/leerlauf.py (liest den Körper, antwortet 201): der Boden "
@@ -426,7 +444,9 @@ def main() -> None:
     )
     print(
         f"Last vorher {last_vorher}, nachher {os.getloadavg()[0]:.2f} (1-min-Mittel). CPU ms = CPU-Zeit je Anfrage "
-        "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators"
+        "der gunicorn-Worker, der PostgreSQL-Backends und des Lastgenerators; RSS MB = Speicher des größten "
+        "gunicorn-Workers am Ende der Messung (VmRSS), Spitze = sein Höchststand bis dahin (VmHWM; das erste "
+        "intelliForm-Passwort prüft Argon2 mit 64 MB)"
     )
 
 
