@@ -165,10 +165,11 @@ def _anhalten(scheduler: BaseScheduler) -> None:
 
 
 def stoppen(app: Flask) -> None:
-    """Stop this app's background scheduler, if one runs (tests that started one)."""
+    """Stop this app's background scheduler, if one runs, after its running tick (tests that started one: their
+    clean-up must not meet a tick's open transaction)."""
     scheduler = app.extensions.get("amtsfluss_scheduler")
     if scheduler is not None:
-        _anhalten(scheduler)
+        scheduler.shutdown(wait=True)
         app.extensions["amtsfluss_scheduler"] = None
 
 
